@@ -1,0 +1,265 @@
+"""The ``gammastar`` command line: mock, rates (photon, aprime, mcp), demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import click
+import numpy as np
+
+from . import __version__
+from .data import DileptonDataset, read_dileptons, write_dileptons
+from .errors import GammastarError
+from .yields import aprime_yield, mcp_yield, parse_mass_spec, photon_yield
+
+
+class _Count(click.ParamType):
+    """A whole number that may be written 1e6."""
+
+    name = "count"
+
+    def convert(self, value, param, ctx):
+        try:
+            f = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not f.is_integer() or f < 1:
+            self.fail(f"{value!r} is not a positive whole number", param, ctx)
+        return int(f)
+
+
+COUNT = _Count()
+
+
+def _note(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gammastar")
+def cli() -> None:
+    """Dark-photon and millicharged-particle yields from measured dilepton pairs."""
+
+
+# ----------------------------------------------------------------------------- mock
+
+
+@cli.command()
+@click.option("--n-events", type=COUNT, default=1_000_000, show_default=True, help="Pairs to generate.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help=".parquet or .csv[.gz]")
+@click.option("--lepton", type=click.Choice(["mu", "e"]), default="mu", show_default=True)
+@click.option("--beam-energy", type=float, default=400.0, show_default=True, help="Proton beam energy, GeV.")
+@click.option("--sources", default="all", show_default=True,
+              help="Comma list of eta,etap,omega,phi,rho_ll,omega_ll,phi_ll,continuum, or 'dalitz'/'all'.")
+def mock(n_events, seed, out, lepton, beam_energy, sources):
+    """Generate the built-in NA60-like p-A dilepton cocktail with its truth record.
+
+    Writes the input schema plus a source_id column, the number of collisions
+    as metadata (Parquet), and the truth as OUT.truth.json.
+    """
+    from .mock import MockConfig, generate_mock, parse_sources
+
+    cfg = MockConfig(n_events=n_events, seed=seed, lepton=lepton, beam_energy=beam_energy, sources=parse_sources(sources))
+    data, sid, truth = generate_mock(cfg)
+    write_dileptons(out, data, {"source_id": sid})
+    truth_path = out.with_name(out.name + ".truth.json")
+    truth_path.write_text(json.dumps(truth, indent=1))
+    _note(f"wrote {n_events} {lepton}{lepton} pairs ({', '.join(cfg.sources)}) standing for "
+          f"{data.n_collisions:.4g} collisions to {out}; truth in {truth_path}")
+
+
+# ---------------------------------------------------------------------------- rates
+
+
+def _data_options(f):
+    f = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout instead of a table.")(f)
+    f = click.option("--n-collisions", type=float, default=None,
+                     help="Collisions (or protons on target) the sample stands for; yields become per collision.")(f)
+    f = click.option("--lepton", type=click.Choice(["e", "mu"]), default=None,
+                     help="Force the lepton flavour (default: inferred from the leptons' masses).")(f)
+    f = click.option("--data", "data_path", type=click.Path(path_type=Path), required=True,
+                     help="Dilepton pairs: .parquet, .csv or .csv.gz.")(f)
+    return f
+
+
+def _load(data_path: Path, lepton, n_collisions) -> DileptonDataset:
+    data = read_dileptons(data_path, lepton=lepton, n_collisions=n_collisions)
+    if data.n_collisions is None:
+        _note("note: no --n-collisions and no gammastar.n_collisions metadata: yields are per sample")
+    return data
+
+
+def _header(title: str, data: DileptonDataset) -> str:
+    norm = ("per collision (n_collisions = %.6g)" % data.n_collisions) if data.n_collisions else "per sample"
+    return f"# gammastar {title}: {data.source}, {len(data)} {data.lepton}{data.lepton} pairs, yields {norm}"
+
+
+def _emit(payload: dict, table_rows: list[str], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, indent=1))
+    else:
+        click.echo("\n".join(table_rows))
+
+
+@cli.group()
+def rates() -> None:
+    """Yields vs mass from dilepton data: photon, aprime, mcp."""
+
+
+_bandwidth_option = click.option(
+    "--bandwidth", type=float, default=None,
+    help="Fixed half-width (GeV) of the local spectrum estimate; adaptive by default.")
+
+
+@rates.command()
+@_data_options
+@click.option("--mass", "mass_spec", required=True, help="LO:HI:STEP or a comma list, GeV.")
+@_bandwidth_option
+def photon(data_path, lepton, n_collisions, as_json, mass_spec, bandwidth):
+    """Off-shell photon yield N_V(m) and dN_ll/dm: the model-independent product."""
+    masses = parse_mass_spec(mass_spec)
+    data = _load(data_path, lepton, n_collisions)
+    res = photon_yield(data, masses, bandwidth=bandwidth, progress=True)
+    rows = [_header("rates photon", data),
+            "# mass[GeV]      N_V      N_V_err   dN_ll/dm[1/GeV]  err   half-width[GeV]"]
+    rows += [f"{m:10.5f} {n:11.4e} {e:9.2e} {d:11.4e} {de:9.2e} {h:8.4f}"
+             for m, n, e, d, de, h in zip(res.mass, res.n_v, res.n_v_err, res.dn_ll_dm, res.dn_ll_dm_err, res.bandwidth)]
+    _emit({**res.to_dict(), "n_collisions": data.n_collisions, "data": data.source}, rows, as_json)
+
+
+@rates.command()
+@_data_options
+@click.option("--mass", "mass_spec", required=True, help="A' masses: LO:HI:STEP or a comma list, GeV.")
+@_bandwidth_option
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also draw a PNG.")
+def aprime(data_path, lepton, n_collisions, as_json, mass_spec, bandwidth, plot):
+    """Dark photons produced per collision for eps = 1 (multiply by eps^2)."""
+    masses = parse_mass_spec(mass_spec)
+    data = _load(data_path, lepton, n_collisions)
+    res = aprime_yield(data, masses, bandwidth=bandwidth, progress=True)
+    rows = [_header("rates aprime", data), "# mass[GeV]  N_A'/eps^2    error    rel.err  half-width[GeV]"]
+    rows += [f"{m:10.5f} {n:11.4e} {e:9.2e} {e / abs(n) if n else np.inf:8.1%} {h:8.4f}"
+             for m, n, e, h in zip(res.mass, res.n_per_eps2, res.n_err, res.bandwidth)]
+    _emit({**res.to_dict(), "n_collisions": data.n_collisions, "data": data.source}, rows, as_json)
+    if plot:
+        from .plots import plot_aprime
+
+        _note(f"plot: {plot_aprime(res, plot)}")
+
+
+@rates.command()
+@_data_options
+@click.option("--mchi", "mchi_spec", required=True, help="m_chi values: LO:HI:STEP or a comma list, GeV.")
+@click.option("--spin", type=click.Choice(["fermion", "scalar"]), default="fermion", show_default=True)
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also draw a PNG.")
+def mcp(data_path, lepton, n_collisions, as_json, mchi_spec, spin, plot):
+    """Millicharged chi-chibar pairs per collision for eps = 1 (multiply by eps^2)."""
+    m_chi = parse_mass_spec(mchi_spec)
+    data = _load(data_path, lepton, n_collisions)
+    res = mcp_yield(data, m_chi, spin=spin)
+    if res.incomplete:
+        _note(f"note: for m_chi < m_{data.lepton} = {data.m_lepton:.4g} GeV the data cannot see pair masses "
+              f"below 2 m_{data.lepton} = {res.m_min:.4g} GeV; those yields are the visible part only (incomplete)")
+    rows = [_header(f"rates mcp ({spin})", data),
+            f"# m_chi[GeV]  N_pairs/eps^2   error   (pair masses above {res.m_min:.4g} GeV only)"]
+    rows += [f"{m:10.5f} {n:11.4e} {e:9.2e}{'  incomplete' if inc else ''}"
+             for m, n, e, inc in zip(res.m_chi, res.n_pairs_per_eps2, res.n_err, res.incomplete_at)]
+    _emit({**res.to_dict(), "n_collisions": data.n_collisions, "data": data.source}, rows, as_json)
+    if plot:
+        from .plots import plot_mcp
+
+        _note(f"plot: {plot_mcp([res], plot)}")
+
+
+# ----------------------------------------------------------------------------- demo
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("gammastar-demo"), show_default=True)
+@click.option("--n-events", type=COUNT, default=500_000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+def demo(out, n_events, seed):
+    """Mock -> rates -> plots on the built-in dimuon cocktail, in one go."""
+    from .mock import DALITZ, SOURCES, MockConfig, generate_mock
+    from .plots import plot_aprime, plot_mass_spectrum, plot_mcp
+
+    t0 = time.time()
+    out.mkdir(parents=True, exist_ok=True)
+    _note(f"[1/4] generating {n_events} mock mu mu pairs (seed {seed})")
+    data, sid, truth = generate_mock(MockConfig(n_events=n_events, seed=seed))
+    pairs_path = write_dileptons(out / "dimuons.parquet", data, {"source_id": sid})
+    (out / "truth.json").write_text(json.dumps(truth, indent=1))
+
+    _note("[2/4] reading them back and estimating A' and mCP yields")
+    data = read_dileptons(pairs_path)
+    masses = parse_mass_spec("0.22:1.2:0.005")
+    ap = aprime_yield(data, masses, progress=True)
+    m_chi = parse_mass_spec("0.01:0.45:0.01")
+    mcps = [mcp_yield(data, m_chi, spin=s) for s in ("fermion", "scalar")]
+
+    _note("[3/4] plotting")
+    t_ap = truth["aprime"]
+    t_by = t_ap["by_source"]
+    dalitz = np.sum([t_by[s] for s in DALITZ], axis=0)
+    files = [
+        plot_aprime(ap, out / "aprime_yield.png", {
+            "truth (all sources)": (np.array(t_ap["mass"]), np.array(t_ap["n_per_eps2"])),
+            "truth, Dalitz decays only": (np.array(t_ap["mass"]), dalitz),
+        }),
+        plot_mcp(mcps, out / "mcp_yield.png", {
+            s: (np.array(truth["mcp"]["m_chi"]), np.array(truth["mcp"][s]["n_pairs_per_eps2_visible"]))
+            for s in ("fermion", "scalar")
+        }),
+        plot_mass_spectrum(data.mass, data.weight, out / "dimuon_mass.png", data.lepton, data.scale, data.normalization,
+                           groups={s: sid == SOURCES.index(s) for s in SOURCES}),
+    ]
+
+    _note("[4/4] writing tables")
+    results = {"aprime": {**ap.to_dict(), "truth_n_per_eps2": np.interp(ap.mass, t_ap["mass"], t_ap["n_per_eps2"]).tolist()},
+               "mcp": {r.spin: r.to_dict() for r in mcps}, "n_collisions": data.n_collisions, "data": str(pairs_path)}
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    np.savetxt(out / "aprime_yield.csv", np.column_stack([ap.mass, ap.n_per_eps2, ap.n_err, ap.bandwidth]),
+               delimiter=",", header="mass_gev,n_per_eps2,n_err,bandwidth_gev", comments="", fmt="%.6g")
+    np.savetxt(out / "mcp_yield.csv",
+               np.column_stack([m_chi] + [c for r in mcps for c in (r.n_pairs_per_eps2, r.n_err)]),
+               delimiter=",", header="m_chi_gev,fermion,fermion_err,scalar,scalar_err", comments="", fmt="%.6g")
+    files += [out / "results.json", out / "aprime_yield.csv", out / "mcp_yield.csv", pairs_path, out / "truth.json"]
+    click.echo(f"gammastar demo finished in {time.time() - t0:.0f} s; wrote:")
+    for f in files:
+        click.echo(f"  {f}")
+
+
+# ----------------------------------------------------------------------------- entry
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    click.echo(f"warning: {message}", err=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: runs the CLI and turns bad input into one-line errors."""
+    warnings.showwarning = _show_warning
+    try:
+        rv = cli.main(args=argv, prog_name="gammastar", standalone_mode=False)
+    except GammastarError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("interrupted", err=True)
+        return 130
+    except OSError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    return rv if isinstance(rv, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

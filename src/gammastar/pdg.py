@@ -1,0 +1,67 @@
+"""Particle data used by gammastar.
+
+Masses and widths come from the `particle` package (PDG tables); branching
+ratios, which `particle` does not carry, are the PDG values of
+``PHYSICS.md`` section 5.  Everything is in GeV.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from particle import Particle
+
+#: Fine-structure constant at q^2 = 0 (PDG).
+ALPHA = 1.0 / 137.035999
+
+#: hbar*c in GeV*m, for proper decay lengths.
+HBARC_GEV_M = 1.9732698e-16
+
+PDGID = {
+    "e": 11,
+    "mu": 13,
+    "pi0": 111,
+    "pi+": 211,
+    "eta": 221,
+    "etap": 331,
+    "rho": 113,
+    "omega": 223,
+    "phi": 333,
+    "p": 2212,
+}
+
+
+@cache
+def mass(name: str) -> float:
+    """PDG mass of ``name`` (a key of :data:`PDGID`) in GeV."""
+    return Particle.from_pdgid(PDGID[name]).mass / 1000.0
+
+
+@cache
+def width(name: str) -> float:
+    """PDG total width of ``name`` in GeV."""
+    return Particle.from_pdgid(PDGID[name]).width / 1000.0
+
+
+#: Lepton flavours gammastar knows, by the short name used on the CLI.
+LEPTONS = ("e", "mu")
+
+#: PDG branching ratios (PHYSICS.md section 5).  Keys read "parent->products".
+BR = {
+    "pi0->gg": 0.98823,
+    "pi0->gee": 0.01174,
+    "eta->gg": 0.3936,
+    "eta->gmumu": 3.1e-4,
+    "eta->mumu": 5.8e-6,
+    "etap->gg": 0.0231,
+    "etap->gmumu": 1.09e-4,
+    "omega->pi0g": 0.0835,
+    "omega->pi0mumu": 1.34e-4,
+    "omega->mumu": 7.4e-5,
+    "omega->ee": 7.38e-5,
+    "rho->mumu": 4.55e-5,
+    "rho->ee": 4.72e-5,
+    "phi->mumu": 2.86e-4,
+    "phi->ee": 2.974e-4,
+    "phi->etag": 0.01303,
+}

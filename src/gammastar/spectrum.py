@@ -1,0 +1,207 @@
+"""The dilepton mass spectrum and the estimator of N_V(m) at a point.
+
+Why this estimator
+------------------
+Everything gammastar predicts follows from N_V(m), the number of unit-coupling
+vectors of mass m per collision, which relates to the measured pair spectrum by
+
+    dN_ll/dm = N_V(m) * phi_l(m),     phi_l(m) = 2 alpha R_l(m) / (3 pi m).
+
+phi_l is known exactly and carries everything that is not smooth: the
+sqrt(m - 2 m_l) threshold of R_l and the 1/m rise of dielectrons.  N_V(m) itself
+is smooth except at narrow resonances.  So at each requested mass m0 we fit
+N_V locally as a quadratic in (m - m0) *times* phi_l, by the method of moments
+with an Epanechnikov kernel of half-width h (a local-polynomial density
+estimator with a known shape factor):
+
+    sum_i w_i K_h(m_i - m0) u_i = [ integral K_h(t - m0) u(t) u(t)^T phi_l(t) dt ] beta,
+    u(t) = (1, (t-m0)/h, ((t-m0)/h)^2),       N_V(m0) = beta_0.
+
+The estimate is linear in the weights, N_V(m0) = sum_i w_i l(m_i), so signed
+weights are fine and the variance is exactly sum_i w_i^2 l(m_i)^2 (Poisson
+statistics of weighted events).  It is unbiased whenever N_V is quadratic over
+the window; the leading bias is O(h^4 N_V'''' ) in the interior, and near the
+2 m_l threshold the integral runs only over t > 2 m_l, so there is no boundary
+bias either (no division by a vanishing R_l per pair, hence no divergent
+weights).
+
+The half-width h is chosen per mass by the intersection-of-confidence-
+intervals rule (Lepski/Katkovnik): h grows geometrically from ``h_min`` while
+each new estimate stays within kappa = 1 standard error of all narrower ones,
+and stops once the statistical error is below ``rel_err_target`` = 2% of the
+value.  kappa = 1 is deliberately strict: on the mock's Dalitz cocktail
+(steep omega -> pi0 endpoint, eta' form-factor peak) kappa = 2 left pulls of
+up to 1.5 sigma at such features, kappa = 1 keeps every mean pull below
+0.4 sigma (chi2/ndf 1.1 over 8 samples x 9 masses) at the price of a
+somewhat larger error where the rule stops early.
+Where N_V curves strongly (a narrow resonance, the steep end of a Dalitz
+form factor) the rule stops early and the window stays narrow; on smooth parts
+it widens until the statistics suffice.  The reported ``bandwidth`` is the
+resolution: the estimate is N_V smoothed over +-h with a kernel that reproduces
+quadratics exactly.  At a resonance narrower than ``h_min`` the value is the
+resonance's integral spread over ~h_min, not its peak: pass a smaller
+``h_min`` (or a fixed ``bandwidth``) to resolve it, at the price of statistics.
+
+Pairs are first accumulated in fine logarithmic mass bins (relative width
+``rel_bin`` = 1e-4, far below any bandwidth), so each estimate costs
+O(bins in window), independent of the number of pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import GammastarError
+from .pdg import ALPHA
+from .physics import r_lepton
+
+__all__ = ["MassSpectrum", "SpectrumPoint"]
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(4)
+
+
+@dataclass(frozen=True)
+class SpectrumPoint:
+    """N_V at one mass, in the units of the summed weights (per sample)."""
+
+    mass: float
+    n_v: float
+    n_v_err: float
+    bandwidth: float
+    n_pairs: int
+    net_weight: float
+
+
+class MassSpectrum:
+    """Weighted pair-mass spectrum in fine log bins, with the local N_V estimator.
+
+    Parameters
+    ----------
+    mass, weight : arrays
+        Pair invariant masses (GeV) and weights.
+    m_lepton : float
+        Lepton mass (GeV); the spectrum starts at 2 m_lepton.
+    rel_bin : float
+        Relative width of the fine bins.
+    """
+
+    def __init__(
+        self, mass: np.ndarray, weight: np.ndarray, m_lepton: float, rel_bin: float = 1e-4, lepton: str = "l"
+    ) -> None:
+        mass = np.asarray(mass, dtype=float)
+        weight = np.asarray(weight, dtype=float)
+        if mass.size == 0:
+            raise GammastarError("no pairs to build a mass spectrum from")
+        self.m_lepton = float(m_lepton)
+        self.lepton = lepton
+        self.threshold = 2.0 * self.m_lepton
+        self.m_max = float(mass.max())
+        self.rel_bin = rel_bin
+        log_step = np.log1p(rel_bin)
+        n_bins = int(np.ceil(np.log(self.m_max * (1 + 1e-12) / self.threshold) / log_step)) + 1
+        self.edges = self.threshold * np.exp(log_step * np.arange(n_bins + 1))
+        idx = np.clip((np.log(np.maximum(mass, self.threshold) / self.threshold) / log_step).astype(np.int64), 0, n_bins - 1)
+        self.w = np.bincount(idx, weights=weight, minlength=n_bins)
+        self.w2 = np.bincount(idx, weights=weight * weight, minlength=n_bins)
+        self.count = np.bincount(idx, minlength=n_bins)
+        self.centres = 0.5 * (self.edges[1:] + self.edges[:-1])
+        # Integral of phi_l over each bin (4-point Gauss-Legendre: the sqrt
+        # threshold of R_l sits inside the first bin).
+        half = 0.5 * np.diff(self.edges)
+        t = self.centres[:, None] + half[:, None] * _GL_X[None, :]
+        self.phi_int = (self.phi(t) * _GL_W[None, :]).sum(axis=1) * half
+        self._cum_count = np.concatenate([[0], np.cumsum(self.count)])
+
+    @classmethod
+    def from_dataset(cls, data) -> "MassSpectrum":
+        """Spectrum of a :class:`~gammastar.data.DileptonDataset`."""
+        return cls(data.mass, data.weight, data.m_lepton, lepton=data.lepton)
+
+    def phi(self, m: np.ndarray) -> np.ndarray:
+        """phi_l(m) = 2 alpha R_l(m) / (3 pi m): pairs per GeV per unit N_V."""
+        m = np.asarray(m, dtype=float)
+        return 2.0 * ALPHA * r_lepton(m, self.m_lepton) / (3.0 * np.pi * m)
+
+    def pairs_in(self, lo: float, hi: float) -> int:
+        """Number of pairs (unweighted) with mass in [lo, hi)."""
+        i, j = np.searchsorted(self.centres, [lo, hi])
+        return int(self._cum_count[j] - self._cum_count[i])
+
+    def local_estimate(self, m0: float, h: float) -> SpectrumPoint:
+        """N_V(m0) from the local-quadratic fit with fixed half-width ``h`` (GeV)."""
+        i, j = np.searchsorted(self.centres, [m0 - h, m0 + h])
+        u = (self.centres[i:j] - m0) / h
+        k = 0.75 * (1.0 - u * u)
+        x = np.vstack([np.ones_like(u), u, u * u])  # (3, n)
+        s = (x * (k * self.phi_int[i:j])) @ x.T
+        try:
+            row0 = np.linalg.solve(s, np.eye(3)[0])  # S is symmetric: e0^T S^-1
+        except np.linalg.LinAlgError:
+            raise GammastarError(f"cannot estimate the spectrum at m = {m0:.4g} GeV: too few mass bins within +-{h:.3g} GeV") from None
+        ell = k * (row0 @ x)
+        n_v = float(ell @ self.w[i:j])
+        err = float(np.sqrt(ell**2 @ self.w2[i:j]))
+        return SpectrumPoint(m0, n_v, err, h, int(self.count[i:j].sum()), float(self.w[i:j].sum()))
+
+    def estimate(
+        self,
+        m0: float,
+        bandwidth: float | None = None,
+        *,
+        h_min: float | None = None,
+        h_max: float | None = None,
+        rel_err_target: float = 0.02,
+        kappa: float = 1.0,
+        min_pairs: int = 50,
+    ) -> SpectrumPoint:
+        """N_V(m0) with an adaptive (or, with ``bandwidth``, a fixed) half-width.
+
+        Raises :class:`GammastarError` when m0 lies outside the data (at or below
+        2 m_l, above the highest pair mass), when fewer than ``min_pairs`` pairs
+        lie within +-h_max, or when the net weight in the window is not positive.
+        """
+        label = f"m = {m0:.4g} GeV"
+        if not np.isfinite(m0):
+            raise GammastarError(f"mass must be finite, not {m0}")
+        if m0 <= self.threshold:
+            raise GammastarError(f"{label} is at or below the pair threshold 2 m_{self.lepton} = {self.threshold:.4g} GeV")
+        if m0 > self.m_max:
+            raise GammastarError(f"{label} is above the data's reach (highest pair mass {self.m_max:.4g} GeV)")
+        h_min = max(0.003, 0.005 * m0) if h_min is None else h_min
+        h_max = max(0.15, 0.2 * m0) if h_max is None else h_max
+        if bandwidth is not None:
+            if not bandwidth > 0:
+                raise GammastarError(f"bandwidth must be positive, not {bandwidth}")
+            if self.pairs_in(m0 - bandwidth, m0 + bandwidth) < min_pairs:
+                raise GammastarError(f"too few pairs (< {min_pairs}) within +-{bandwidth:.3g} GeV of {label}")
+            return self._checked(self.local_estimate(m0, bandwidth), label)
+        if self.pairs_in(m0 - h_max, m0 + h_max) < min_pairs:
+            raise GammastarError(
+                f"too few pairs (< {min_pairs}) within +-{h_max:.3g} GeV of {label} to estimate anything"
+            )
+        n_steps = int(np.ceil(np.log(h_max / h_min) / np.log(1.15))) + 1
+        best = None
+        lo, hi = -np.inf, np.inf
+        for h in h_min * 1.15 ** np.arange(n_steps):
+            h = min(h, h_max)
+            if self.pairs_in(m0 - h, m0 + h) < min_pairs:
+                continue
+            pt = self.local_estimate(m0, h)
+            if best is not None and not (lo <= pt.n_v <= hi):
+                break
+            best = pt
+            lo, hi = max(lo, pt.n_v - kappa * pt.n_v_err), min(hi, pt.n_v + kappa * pt.n_v_err)
+            if pt.n_v_err <= rel_err_target * abs(pt.n_v) or h >= h_max:
+                break
+        return self._checked(best, label)
+
+    @staticmethod
+    def _checked(pt: SpectrumPoint, label: str) -> SpectrumPoint:
+        if pt.net_weight <= 0:
+            raise GammastarError(
+                f"negative net yield ({pt.net_weight:.4g}) within +-{pt.bandwidth:.3g} GeV of {label}: "
+                "nothing is left to scale there"
+            )
+        return pt

@@ -1,0 +1,31 @@
+"""Shared fixtures: the built-in mock at CI size, and the shared reference data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gammastar.data import write_dileptons
+from gammastar.mock import DALITZ, MockConfig, generate_mock
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not (SHARED / "PHYSICS.md").exists():
+        pytest.skip(f"reference data ../shared not found at {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def dalitz_mock():
+    """4e5 dimuon pairs from the four Dalitz sources: (dataset, source ids, truth)."""
+    return generate_mock(MockConfig(n_events=400_000, seed=2026, sources=DALITZ), progress=False)
+
+
+@pytest.fixture(scope="session")
+def dalitz_parquet(dalitz_mock, tmp_path_factory) -> Path:
+    data, sid, _ = dalitz_mock
+    return write_dileptons(tmp_path_factory.mktemp("mock") / "dalitz.parquet", data, {"source_id": sid})
