@@ -232,3 +232,10 @@ def test_console_script_exit_code(small_pairs, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "gammastar.cli", "rates", "aprime", "--data", str(path),
                            "--mass", "0.3"], capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.strip() == f"error: {path}: missing column(s) e_pos"
+
+
+def test_forced_lepton_against_the_data_warns(run, small_pairs, tmp_path):
+    path = _write_table(tmp_path / "p.parquet", small_pairs)
+    rc, out, err = run("rates", "aprime", "--data", path, "--mass", "0.3", "--lepton", "e", "--json")
+    assert rc == 0 and json.loads(out)["lepton"] == "e"
+    assert "warning:" in err and "do not all look like e" in err

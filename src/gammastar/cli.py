@@ -161,7 +161,7 @@ def mcp(data_path, lepton, n_collisions, as_json, mchi_spec, spin, plot):
     """Millicharged chi-chibar pairs per collision for eps = 1 (multiply by eps^2)."""
     m_chi = parse_mass_spec(mchi_spec)
     data = _load(data_path, lepton, n_collisions)
-    res = mcp_yield(data, m_chi, spin=spin)
+    res = mcp_yield(data, m_chi, spin=spin, progress=True)
     if res.incomplete:
         _note(f"note: for m_chi < m_{data.lepton} = {data.m_lepton:.4g} GeV the data cannot see pair masses "
               f"below 2 m_{data.lepton} = {res.m_min:.4g} GeV; those yields are the visible part only (incomplete)")

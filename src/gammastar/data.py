@@ -12,6 +12,7 @@ stands for as key-value metadata ``gammastar.n_collisions``.
 from __future__ import annotations
 
 import math
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +21,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+from tqdm import tqdm
 
 from .errors import GammastarError
 from .pdg import LEPTONS, mass
 
-__all__ = ["PAIR_COLUMNS", "DileptonDataset", "read_dileptons", "pair_mass", "N_COLLISIONS_KEY"]
+__all__ = [
+    "PAIR_COLUMNS",
+    "N_COLLISIONS_KEY",
+    "TRUTH_KEY",
+    "DileptonDataset",
+    "read_dileptons",
+    "write_dileptons",
+    "pair_mass",
+]
 
 PAIR_COLUMNS = ("px_pos", "py_pos", "pz_pos", "e_pos", "px_neg", "py_neg", "pz_neg", "e_neg")
 WEIGHT_COLUMN = "weight"
@@ -241,7 +251,8 @@ def read_dileptons(
     pos = np.empty((n, 4))
     neg = np.empty((n, 4))
     itemsize = 8
-    for j, name in enumerate(PAIR_COLUMNS):
+    names = tqdm(PAIR_COLUMNS, desc=f"reading {path.name}", unit="col", delay=1.0, leave=False)
+    for j, name in enumerate(names):
         col = columns[name]
         itemsize = min(itemsize, col.dtype.itemsize)
         (pos if j < 4 else neg)[:, j % 4] = col
@@ -270,13 +281,19 @@ def read_dileptons(
             raise GammastarError(
                 f"{path}: {bad.size} row(s) are unphysical, E < |p| (first at row {bad[0]})"
             )
-        if lepton is None:
-            ne, nmu, other = _lepton_counts(m2, tol)
-            n_e, n_mu = n_e + ne, n_mu + nmu
-            others.append(other)
+        ne, nmu, other = _lepton_counts(m2, tol)
+        n_e, n_mu = n_e + ne, n_mu + nmu
+        others.append(other)
         del m2, tol, unphysical
+    others = np.concatenate(others)
     if lepton is None:
-        lepton = _infer_lepton(n_e, n_mu, np.concatenate(others), path)
+        lepton = _infer_lepton(n_e, n_mu, others, path)
+    elif others.size or (n_e if lepton == "mu" else n_mu):
+        warnings.warn(
+            f"{path}: the leptons' masses do not all look like {lepton} "
+            f"({n_e} e-like, {n_mu} mu-like, {others.size} neither); using --lepton {lepton} as asked",
+            stacklevel=2,
+        )
 
     if n_collisions is None and N_COLLISIONS_KEY in meta:
         try:

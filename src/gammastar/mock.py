@@ -3,7 +3,8 @@
 Sources (per collision, p-p multiplicities at 400 GeV/c from NA27, LEBC-EHS,
 M. Aguilar-Benitez et al., Z. Phys. C 50 (1991) 405, used as a stand-in for
 p-A per-collision yields; eta' was not measured there and is set to
-eta'/omega = 0.12, the ratio customary in SPS dimuon cocktails):
+eta'/omega = 0.12, an assumption of this mock that only sets how many eta'
+Dalitz pairs it makes):
 
 ==========  =====================  ==============================================
 name        process                form factor |F|^2
@@ -19,8 +20,8 @@ continuum   smooth gamma* -> l l   N_V ~ exp(-m / 0.25 GeV), 1.5e-5 mu mu pairs
 ==========  =====================  ==============================================
 
 Every source is described by its N_V(m): the number of unit-coupling vectors
-V(m) per collision per unit mass, which *is* the direct dark-photon yield per
-eps^2 (PHYSICS.md section 3).  Its pairs follow dN_ll/dm = N_V(m) phi_l(m).
+V of mass m it makes per collision (dimensionless), which *is* the direct
+dark-photon yield per eps^2 (PHYSICS.md section 3).  Its pairs follow dN_ll/dm = N_V(m) phi_l(m).
 For the Dalitz decays N_V is the direct formula BR(P -> gamma A') etc.; the
 two-body vector decays are normalised to the PDG BR(V -> mu mu), so the
 electron cocktail follows from the same N_V.
@@ -407,7 +408,7 @@ def generate_mock(cfg: MockConfig, progress: bool = True):
 
     The same ``cfg`` (including the seed) gives the same events.
     """
-    from .data import DileptonDataset
+    from .data import TRUTH_KEY, DileptonDataset
 
     if cfg.lepton not in LEPTONS:
         raise GammastarError(f"lepton must be one of {', '.join(LEPTONS)}, not {cfg.lepton!r}")
@@ -445,5 +446,5 @@ def generate_mock(cfg: MockConfig, progress: bool = True):
     pos, neg, sid = pos[order], neg[order], sid[order]
     truth = truth_record(cfg, counts, n_collisions)
     data = DileptonDataset(pos, neg, np.ones(cfg.n_events), cfg.lepton, n_collisions, "gammastar mock",
-                           {"gammastar.truth": json.dumps(truth)})
+                           {TRUTH_KEY: json.dumps(truth)})
     return data, sid, truth

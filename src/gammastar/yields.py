@@ -191,7 +191,8 @@ def aprime_yield(
 
 
 def mcp_yield(
-    data: DileptonDataset, m_chi: ArrayLike | str, *, spin: str = "fermion", min_pairs: int = 10
+    data: DileptonDataset, m_chi: ArrayLike | str, *, spin: str = "fermion", min_pairs: int = 10,
+    progress: bool = False,
 ) -> McpYield:
     """Millicharged pairs per eps^2: sum over pairs of w_i R_chi(m_i)/R_l(m_i), m_i > 2 m_chi.
 
@@ -216,7 +217,7 @@ def mcp_yield(
     if start:
         warnings.warn(f"{start} pair(s) sit exactly at 2 m_l and are left out of mCP yields", stacklevel=2)
     vals, errs = [], []
-    for mc in m_chi:
+    for mc in _progress(m_chi, "mcp", progress):
         i = max(start, int(np.searchsorted(m, 2.0 * mc, side="right")))
         if m.size - i < min_pairs:
             raise GammastarError(
