@@ -36,12 +36,13 @@ def kallen(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> np.ndarray:
     return a * a + b * b + c * c - 2.0 * (a * b + a * c + b * c)
 
 
-def _threshold_x(m: ArrayLike, m_f: float) -> tuple[np.ndarray, np.ndarray]:
-    """x = m_f^2 / m^2 and the mask of masses above the pair threshold 2 m_f."""
+def _beta2(m: ArrayLike, m_f: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x = m_f^2/m^2 and beta^2 = 1 - 4x clipped at 0 (zero at and below threshold, m <= 0 included)."""
     m = np.asarray(m, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.where(m > 0, (m_f / np.where(m > 0, m, 1.0)) ** 2, np.inf)
-    return x, 4.0 * x < 1.0
+        x = np.square(m_f) / np.square(m)
+    x = np.where(m > 0, x, np.inf) if np.any(m <= 0) else x
+    return x, np.clip(1.0 - 4.0 * x, 0.0, None)
 
 
 def r_lepton(m: ArrayLike, m_l: float) -> np.ndarray:
@@ -50,12 +51,11 @@ def r_lepton(m: ArrayLike, m_l: float) -> np.ndarray:
     The ratio of Gamma(V(m) -> f fbar) to its massless limit; zero at and
     below the threshold m = 2 m_l.  It tends to 1 for m >> m_l.
     """
-    x, above = _threshold_x(m, m_l)
-    xs = np.where(above, x, 0.0)
-    return np.where(above, (1.0 + 2.0 * xs) * np.sqrt(1.0 - 4.0 * xs), 0.0)
+    x, b2 = _beta2(m, m_l)
+    return np.where(b2 > 0, (1.0 + 2.0 * x) * np.sqrt(b2), 0.0)
 
 
-def r_chi(m: ArrayLike, m_chi: float, spin: str = "fermion") -> np.ndarray:
+def r_chi(m: ArrayLike, m_chi: float | np.ndarray, spin: str = "fermion") -> np.ndarray:
     """Pair-production factor R_chi(m) of a millicharged particle of mass ``m_chi``.
 
     ``spin="fermion"``: (1 + 2x) sqrt(1 - 4x), the Dirac-fermion law (same as
@@ -66,9 +66,8 @@ def r_chi(m: ArrayLike, m_chi: float, spin: str = "fermion") -> np.ndarray:
     if spin == "fermion":
         return r_lepton(m, m_chi)
     if spin == "scalar":
-        x, above = _threshold_x(m, m_chi)
-        xs = np.where(above, x, 0.0)
-        return np.where(above, 0.25 * (1.0 - 4.0 * xs) ** 1.5, 0.0)
+        _, b2 = _beta2(m, m_chi)
+        return 0.25 * b2 * np.sqrt(b2)
     raise ValueError(f"spin must be 'fermion' or 'scalar', not {spin!r}")
 
 
