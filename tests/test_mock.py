@@ -9,12 +9,13 @@ from gammastar.mock import (
     DALITZ,
     SOURCES,
     MockConfig,
+    direct_aprime_events,
     direct_aprime_yield,
     direct_mcp_yield,
     generate_mock,
     parse_sources,
 )
-from gammastar.mock import _decay_to_leptons  # the decay step, tested in isolation
+from gammastar.mock import _decay_gamma_star  # the decay step, tested in isolation
 from gammastar.errors import GammastarError
 from gammastar.pdg import BR, mass
 
@@ -76,7 +77,7 @@ def test_kroll_wada_decay_angle():
     n, m = 200_000, 0.3
     axis = np.tile([0.0, 0.0, 1.0], (n, 1))
     vstar = np.tile([0.0, 0.0, 0.0, m], (n, 1))
-    lp, lm = _decay_to_leptons(vstar, np.full(n, m), M_MU, axis, rng)
+    lp, lm = _decay_gamma_star(vstar, np.full(n, m), M_MU, axis, rng)
     c = lp[:, 2] / np.linalg.norm(lp[:, :3], axis=1)
     a = 4 * M_MU**2 / m**2
     expected = (2 / 3 + 2 / 5 + a * (2 / 3 - 2 / 5)) / (2 + 2 / 3 + a * 4 / 3)
@@ -84,6 +85,10 @@ def test_kroll_wada_decay_angle():
     assert abs(np.mean(c**2) - expected) < 4 * sigma
     assert abs(np.mean(c**2) - 1 / 3) > 10 * sigma  # not isotropic
     np.testing.assert_allclose(lp + lm, vstar, atol=1e-12)
+    # complex scalars from a transverse gamma*: n.H.n ~ sin^2 theta, so <cos^2> = 1/5
+    sp, _ = _decay_gamma_star(vstar, np.full(n, m), 0.1, axis, rng, spin="scalar")
+    cs = sp[:, 2] / np.linalg.norm(sp[:, :3], axis=1)
+    assert abs(np.mean(cs**2) - 0.2) < 4 * np.std(cs**2) / np.sqrt(n)
 
 
 def test_vector_meson_kinematics_follow_mt_scaling():
@@ -139,3 +144,11 @@ def test_direct_mcp_yield_matches_adaptive_quadrature():
                                       lo, src.m_hi, points=pts, limit=400, epsrel=1e-10)[0]
             got = direct_mcp_yield([mc], spin, SOURCES, m_min=2 * M_MU)[0]
             assert got == pytest.approx(ref, rel=1e-5), (spin, mc)
+
+
+def test_direct_aprime_events_have_the_mass_and_the_yield():
+    cfg = MockConfig(sources=DALITZ)
+    p4, n_per_eps2 = direct_aprime_events(cfg, 0.4, 20_000, seed=1)
+    m = np.sqrt(p4[:, 3] ** 2 - np.sum(p4[:, :3] ** 2, axis=1))
+    np.testing.assert_allclose(m, 0.4, rtol=1e-6)
+    assert n_per_eps2 == pytest.approx(float(direct_aprime_yield(0.4, DALITZ)), rel=1e-12)

@@ -12,7 +12,7 @@ import click
 import numpy as np
 
 from . import __version__
-from .data import DileptonDataset, read_dileptons, write_dileptons
+from .data import BEAM_ENERGY_KEY, DileptonDataset, read_dileptons, write_dileptons
 from .errors import GammastarError
 from .yields import aprime_yield, mcp_yield, parse_mass_spec, photon_yield
 
@@ -174,6 +174,151 @@ def mcp(data_path, lepton, n_collisions, as_json, mchi_spec, spin, plot):
         from .plots import plot_mcp
 
         _note(f"plot: {plot_mcp([res], plot)}")
+
+
+# ------------------------------------------------------------------------ flow
+
+
+def _parse_window(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        lo, hi = (float(x) for x in text.split(":"))
+    except ValueError:
+        raise GammastarError(f"mass window {text!r}: use LO:HI in GeV") from None
+    if not lo < hi:
+        raise GammastarError(f"mass window {text!r}: need LO < HI")
+    return lo, hi
+
+
+@cli.command()
+@_data_options
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Model file to write.")
+@click.option("--epochs", type=int, default=30, show_default=True)
+@click.option("--batch-size", type=int, default=4096, show_default=True)
+@click.option("--learning-rate", type=float, default=2e-3, show_default=True)
+@click.option("--transforms", type=int, default=3, show_default=True, help="Spline coupling transforms per flow.")
+@click.option("--hidden", default="64,64", show_default=True, help="Hidden layer widths.")
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--beam-energy", type=float, default=None,
+              help="Beam energy (GeV) defining the Collins-Soper frame [file metadata, else 400].")
+@click.option("--holdout-mass", default=None, help="LO:HI: leave pairs in this mass window out of training.")
+def train(data_path, lepton, n_collisions, as_json, out_path, epochs, batch_size, learning_rate, transforms, hidden,
+          device, seed, beam_energy, holdout_mass):
+    """Train the conditional flow on dilepton pairs; write one self-describing model file."""
+    from .flow import FlowConfig
+    from .flow import train as train_flow
+
+    try:
+        hidden_t = tuple(int(x) for x in hidden.split(","))
+    except ValueError:
+        raise GammastarError(f"--hidden {hidden!r}: use comma-separated widths, e.g. 64,64") from None
+    window = _parse_window(holdout_mass)
+    data = _load(data_path, lepton, n_collisions)
+    if beam_energy is None:
+        beam_energy = float(data.metadata.get(BEAM_ENERGY_KEY, 400.0))
+    cfg = FlowConfig(transforms=transforms, hidden=hidden_t, epochs=epochs, batch_size=batch_size,
+                     learning_rate=learning_rate, seed=seed, device=device, beam_energy=beam_energy, holdout_mass=window)
+    model = train_flow(data, cfg)
+    model.save(out_path)
+    last = model.history[-1]
+    summary = {"model": str(out_path), "epochs_run": len(model.history), "best_val_loss": model.provenance["best_val_loss"],
+               "seconds": last["seconds"], "pair_features": model.flow.pair_features,
+               "phi_uniform_pvalue": model.phi_uniform_pvalue, "mass_range": list(model.mass_range)}
+    if as_json:
+        click.echo(json.dumps(summary, indent=1))
+    else:
+        click.echo(f"wrote {out_path}: {len(model.history)} epochs in {last['seconds']:.0f} s, best validation loss "
+                   f"{summary['best_val_loss']:.4f}; pair phi {'uniform' if 'phi' not in model.flow.pair_features else 'modelled'} "
+                   f"(p = {model.phi_uniform_pvalue:.3g}); masses {model.mass_range[0]:.4g}-{model.mass_range[1]:.4g} GeV")
+
+
+@cli.group()
+def generate() -> None:
+    """Events from a trained model: aprime or mcp, written as Parquet."""
+
+
+def _gen_options(f):
+    f = click.option("--device", default="cpu", show_default=True)(f)
+    f = click.option("--seed", type=int, default=0, show_default=True)(f)
+    f = click.option("--eps", type=float, default=1.0, show_default=True, help="Kinetic mixing / charge in units of e.")(f)
+    f = click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+                     help="Parquet file to write.")(f)
+    f = click.option("--n", "n_events", type=COUNT, required=True, help="Events to generate (1e6 notation ok).")(f)
+    f = click.option("--model", "model_path", type=click.Path(path_type=Path), required=True)(f)
+    return f
+
+
+@generate.command("aprime")
+@_gen_options
+@click.option("--mass", type=float, required=True, help="A' mass, GeV.")
+def generate_aprime(model_path, n_events, out_path, eps, seed, device, mass):
+    """A' four-momenta (px, py, pz, e, weight) at one mass; weights sum to A' per collision."""
+    from .generate import Generator, write_events
+
+    gen = Generator.load(model_path, device)
+    total, err = gen.aprime_yield(mass)
+    meta = {"kind": "aprime", "mass": mass, "eps": eps, "seed": seed, "n_events": n_events,
+            "expected_yield": total * eps**2, "expected_yield_err": err * eps**2,
+            "normalization": "per_collision" if gen.model.n_collisions else "per_sample",
+            "model": str(model_path)}
+    write_events(out_path, gen.iter_aprime(mass, n_events, eps, seed), n_events, meta)
+    _note(f"wrote {n_events} A' events at m = {mass:.4g} GeV to {out_path}; sum of weights = {total * eps**2:.4g} "
+          f"+- {err * eps**2:.2g} A' {'per collision' if gen.model.n_collisions else 'per sample'} (eps = {eps:g})")
+
+
+@generate.command("mcp")
+@_gen_options
+@click.option("--mchi", type=float, required=True, help="mCP mass, GeV.")
+@click.option("--spin", type=click.Choice(["fermion", "scalar"]), default="fermion", show_default=True)
+def generate_mcp(model_path, n_events, out_path, eps, seed, device, mchi, spin):
+    """chi (_pos) and chibar (_neg) four-momenta and weights; weights sum to pairs per collision."""
+    from .generate import Generator, write_events
+
+    gen = Generator.load(model_path, device)
+    total = gen.mcp_yield(mchi, spin)
+    if gen.mcp_incomplete(mchi):
+        _note(f"note: m_chi < m_{gen.model.lepton}: pair masses below 2 m_{gen.model.lepton} = {2 * gen.m_lepton:.4g} GeV "
+              "are not in the data and not generated (incomplete)")
+    meta = {"kind": "mcp", "m_chi": mchi, "spin": spin, "eps": eps, "seed": seed, "n_events": n_events,
+            "expected_yield": total * eps**2, "incomplete": gen.mcp_incomplete(mchi),
+            "normalization": "per_collision" if gen.model.n_collisions else "per_sample", "model": str(model_path)}
+    write_events(out_path, gen.iter_mcp(mchi, n_events, spin, eps, seed), n_events, meta)
+    _note(f"wrote {n_events} {spin} chi-chibar events at m_chi = {mchi:.4g} GeV to {out_path}; "
+          f"sum of weights = {total * eps**2:.4g} pairs {'per collision' if gen.model.n_collisions else 'per sample'}")
+
+
+@cli.command("validate")
+@click.option("--model", "model_path", type=click.Path(path_type=Path), required=True)
+@click.option("--data", "data_path", type=click.Path(path_type=Path), required=True,
+              help="Held-out dilepton pairs (not used in training).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("gammastar-validation"),
+              show_default=True)
+@click.option("--holdout-mass", default=None,
+              help="LO:HI window to report separately [default: the window the model was trained without].")
+@click.option("--lepton", type=click.Choice(["e", "mu"]), default=None)
+@click.option("--max-pairs", type=COUNT, default=500_000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default="cpu", show_default=True)
+def validate_cmd(model_path, data_path, out_dir, holdout_mass, lepton, max_pairs, seed, device):
+    """Classifier AUC, KL divergences and ratio plots of the flow vs held-out data."""
+    from .flow import load_model
+    from .validate import validate
+
+    model = load_model(model_path, device)
+    data = read_dileptons(data_path, lepton=lepton)
+    res = validate(model, data, out_dir, _parse_window(holdout_mass), seed=seed, max_pairs=max_pairs)
+    ov = res["classifier"]["overall"]
+    click.echo(f"classifier AUC {ov['auc']:.4f} +- {ov['auc_err']:.4f} on {res['n_pairs']} held-out pairs; "
+               f"max 1-D KL {res['max_kl_1d']:.2g}")
+    for win in res["classifier"]["windows"]:
+        if win["auc"] is not None:
+            click.echo(f"  m in [{win['lo']:.3f}, {win['hi']:.3f}) GeV: AUC {win['auc']:.4f} +- {win['auc_err']:.4f}")
+    if "holdout" in res:
+        h = res["holdout"]["classifier"]["overall"]
+        click.echo(f"held-out window {res['holdout_mass']}: AUC {h['auc']:.4f} +- {h['auc_err']:.4f}")
+    click.echo(f"wrote {out_dir / 'validation.json'} and ratio plots in {out_dir}")
 
 
 # ----------------------------------------------------------------------------- demo

@@ -30,6 +30,7 @@ __all__ = [
     "PAIR_COLUMNS",
     "N_COLLISIONS_KEY",
     "TRUTH_KEY",
+    "BEAM_ENERGY_KEY",
     "DileptonDataset",
     "read_dileptons",
     "write_dileptons",
@@ -40,6 +41,7 @@ PAIR_COLUMNS = ("px_pos", "py_pos", "pz_pos", "e_pos", "px_neg", "py_neg", "pz_n
 WEIGHT_COLUMN = "weight"
 N_COLLISIONS_KEY = "gammastar.n_collisions"
 TRUTH_KEY = "gammastar.truth"
+BEAM_ENERGY_KEY = "gammastar.beam_energy"
 
 # Rounding allowance on E^2 - p^2 relative to E^2: float32 inputs round E
 # and p at 6e-8, so their m^2 is only known to a few 1e-7 E^2; float64 to 1e-15.

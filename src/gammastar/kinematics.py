@@ -20,6 +20,8 @@ __all__ = [
     "isotropic_directions",
     "rotate_from_axis",
     "from_pt_y_phi",
+    "collins_soper_angles",
+    "decay_in_collins_soper",
 ]
 
 
@@ -98,3 +100,63 @@ def rotate_from_axis(axis: np.ndarray, cos_t: np.ndarray, phi: np.ndarray) -> np
     e2 = np.cross(axis, e1)
     sin_t = np.sqrt(np.clip(1.0 - cos_t**2, 0.0, None))
     return (sin_t * np.cos(phi))[:, None] * e1 + (sin_t * np.sin(phi))[:, None] * e2 + cos_t[:, None] * axis
+
+
+def _cs_axes(pair: np.ndarray, beam_energy: float, m_target: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Collins-Soper axes (x, y, z), each (N, 3), in the pair rest frame.
+
+    z bisects the beam direction and the direction opposite to the target;
+    y is normal to the beam-target plane (beam x target); x completes a right-handed set.
+    """
+    n = pair.shape[0]
+    p_beam = np.sqrt(beam_energy**2 - m_target**2)
+    beta = pair[:, :3] / pair[:, 3:4]
+    beam = boost(np.tile([0.0, 0.0, p_beam, beam_energy], (n, 1)), -beta)[:, :3]
+    target = boost(np.tile([0.0, 0.0, 0.0, m_target], (n, 1)), -beta)[:, :3]
+    beam /= np.linalg.norm(beam, axis=1)[:, None]
+    target /= np.linalg.norm(target, axis=1)[:, None]
+    z = beam - target
+    z /= np.linalg.norm(z, axis=1)[:, None]
+    y = np.cross(beam, -target)
+    norm = np.linalg.norm(y, axis=1)
+    # pT = 0: beam and target are collinear and phi is undefined; any transverse y will do
+    y = np.where(norm[:, None] > 1e-12, y / np.where(norm > 1e-12, norm, 1.0)[:, None], [[0.0, 1.0, 0.0]])
+    x = np.cross(y, z)
+    return x, y, z
+
+
+def collins_soper_angles(
+    pos: np.ndarray, neg: np.ndarray, beam_energy: float, m_target: float = 0.93827208943
+) -> tuple[np.ndarray, np.ndarray]:
+    """cos(theta) and phi of the positive particle in the Collins-Soper frame.
+
+    Beam of total energy ``beam_energy`` (GeV) along +z on a target of mass
+    ``m_target`` at rest (a proton by default).  Returns (cos_theta, phi)
+    with phi in (-pi, pi].
+    """
+    pair = pos + neg
+    x, y, z = _cs_axes(pair, beam_energy, m_target)
+    lp = boost(pos, -(pair[:, :3] / pair[:, 3:4]))[:, :3]
+    lp /= np.linalg.norm(lp, axis=1)[:, None]
+    return np.einsum("ij,ij->i", lp, z), np.arctan2(np.einsum("ij,ij->i", lp, y), np.einsum("ij,ij->i", lp, x))
+
+
+def decay_in_collins_soper(
+    pair: np.ndarray, cos_theta: np.ndarray, phi: np.ndarray, m_daughter: float,
+    beam_energy: float, m_target: float = 0.93827208943,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lab four-momenta of the two daughters of ``pair`` (N, 4) at the given Collins-Soper angles.
+
+    The inverse of :func:`collins_soper_angles`: the first daughter (the
+    positive one) goes along (cos_theta, phi) in the pair rest frame.
+    """
+    x, y, z = _cs_axes(pair, beam_energy, m_target)
+    m = np.sqrt(np.clip(pair[:, 3] ** 2 - np.einsum("ij,ij->i", pair[:, :3], pair[:, :3]), 0.0, None))
+    k = np.sqrt(np.clip(m**2 / 4.0 - m_daughter**2, 0.0, None))
+    sin_t = np.sqrt(np.clip(1.0 - cos_theta**2, 0.0, None))
+    d = (sin_t * np.cos(phi))[:, None] * x + (sin_t * np.sin(phi))[:, None] * y + cos_theta[:, None] * z
+    e = np.sqrt(k**2 + m_daughter**2)
+    beta = pair[:, :3] / pair[:, 3:4]
+    a = boost(np.column_stack([k[:, None] * d, e]), beta)
+    b = boost(np.column_stack([-k[:, None] * d, e]), beta)
+    return a, b

@@ -58,7 +58,18 @@ from .physics import (
     y_beam,
 )
 
-__all__ = ["SOURCES", "DALITZ", "Source", "MockConfig", "generate_mock", "direct_aprime_yield", "direct_mcp_yield", "truth_record"]
+__all__ = [
+    "SOURCES",
+    "DALITZ",
+    "Source",
+    "MockConfig",
+    "generate_mock",
+    "direct_aprime_yield",
+    "direct_mcp_yield",
+    "direct_aprime_events",
+    "direct_mcp_events",
+    "truth_record",
+]
 
 #: NA27 p-p multiplicities at 400 GeV/c (Z. Phys. C 50 (1991) 405); eta' see module docstring.
 MULTIPLICITY = {"eta": 0.30, "rho": 0.385, "omega": 0.39, "phi": 0.019, "etap": 0.12 * 0.39}
@@ -219,10 +230,6 @@ def parse_sources(spec: str | list[str] | tuple[str, ...] | None) -> tuple[str, 
     return tuple(out)
 
 
-def _mass_range(src: Source, m_l: float) -> tuple[float, float]:
-    return 2.0 * m_l, src.m_hi
-
-
 def direct_aprime_yield(masses, sources=SOURCES) -> np.ndarray:
     """Direct-formula A' yield per collision per eps^2, N_V(m), summed over ``sources``."""
     masses = np.asarray(masses, dtype=float)
@@ -284,14 +291,17 @@ class MockConfig:
     sigma_y: float = 1.0
 
 
-def _sample_mass(src: Source, m_l: float, n: int, rng: np.random.Generator) -> np.ndarray:
-    lo, hi = _mass_range(src, m_l)
-    grid = np.concatenate([lo + (hi - lo) * np.linspace(0, 1, 200_001) ** 2])  # dense near threshold
+def _sample_mass(
+    src: Source, n: int, rng: np.random.Generator, m_f: float, spin: str = "fermion", m_min: float = 0.0
+) -> np.ndarray:
+    """Pair masses from N_V(m) (2 alpha/(3 pi m)) R_f(m) above max(2 m_f, m_min): dileptons, or mCP pairs."""
+    lo, hi = max(2.0 * m_f, m_min), src.m_hi
+    if lo >= hi:
+        raise GammastarError(f"source {src.name} cannot make pairs of mass-{m_f:.4g} GeV particles")
+    grid = lo + (hi - lo) * np.linspace(0, 1, 200_001) ** 2  # dense near threshold
     if src.resonances:
-        m0 = src.resonances[0]
-        g = width(src.parent)
-        grid = np.union1d(grid, np.clip(m0 + g * np.linspace(-30, 30, 20_001), lo, hi))
-    dens = src.n_v(grid) * 2.0 * ALPHA * r_lepton(grid, m_l) / (3.0 * np.pi * grid)
+        grid = np.union1d(grid, np.clip(src.resonances[0] + width(src.parent) * np.linspace(-30, 30, 20_001), lo, hi))
+    dens = src.n_v(grid) * 2.0 * ALPHA * r_chi(grid, m_f, spin) / (3.0 * np.pi * grid)
     cdf = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(grid))])
     return np.interp(rng.uniform(0.0, cdf[-1], n), cdf, grid)
 
@@ -303,57 +313,82 @@ def _sample_mt(m: np.ndarray, temperature: float, rng: np.random.Generator) -> n
     return m + x
 
 
-def _transverse_cos_theta(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """cos(theta) from 1 + c^2 + a (1 - c^2), a = 4 m_l^2/m^2 <= 1 (accept-reject, max 2)."""
-    out = np.empty(a.size)
-    todo = np.arange(a.size)
+def _polar_cos_theta(m: np.ndarray, m_f: float, spin: str, rng: np.random.Generator) -> np.ndarray:
+    """cos(theta) about the axis of a transversely polarised gamma*(m) -> f fbar (PHYSICS.md section 2).
+
+    H = diag(1/2, 1/2, 0): Dirac fermions 1 - beta^2 n.H.n ~ 1 + c^2 + (4 m_f^2/m^2)(1 - c^2)
+    (Kroll-Wada; maximum 2), complex scalars n.H.n ~ 1 - c^2 (maximum 1).  Accept-reject.
+    """
+    a = 4.0 * m_f**2 / m**2
+    top = 2.0 if spin == "fermion" else 1.0
+    out = np.empty(m.size)
+    todo = np.arange(m.size)
     while todo.size:
         c = rng.uniform(-1.0, 1.0, todo.size)
-        ok = rng.uniform(0.0, 2.0, todo.size) < 1.0 + c * c + a[todo] * (1.0 - c * c)
+        f = 1.0 + c * c + a[todo] * (1.0 - c * c) if spin == "fermion" else 1.0 - c * c
+        ok = rng.uniform(0.0, top, todo.size) < f
         out[todo[ok]] = c[ok]
         todo = todo[~ok]
     return out
 
 
-def _decay_to_leptons(vstar: np.ndarray, m: np.ndarray, m_l: float, axis: np.ndarray | None, rng) -> tuple[np.ndarray, np.ndarray]:
-    """gamma*(m) with four-momentum ``vstar`` -> l+ l-.
+def _decay_gamma_star(
+    vstar: np.ndarray, m: np.ndarray, m_f: float, axis: np.ndarray | None, rng, spin: str = "fermion"
+) -> tuple[np.ndarray, np.ndarray]:
+    """gamma*(m) with four-momentum ``vstar`` -> f fbar (positive first).
 
     With ``axis`` (unit vectors, the gamma* flight direction in the frame that
-    defines its polarisation) the law is transverse about it; without, isotropic.
+    defines its polarisation) the law is the transverse one of ``spin``
+    about it; without (an unpolarised vector), isotropic for either spin.
     """
     n = m.size
-    k = np.sqrt(np.clip(m**2 / 4.0 - m_l**2, 0.0, None))
+    k = np.sqrt(np.clip(m**2 / 4.0 - m_f**2, 0.0, None))
     if axis is None:
         d = isotropic_directions(n, rng)
     else:
-        d = rotate_from_axis(axis, _transverse_cos_theta(4.0 * m_l**2 / m**2, rng), rng.uniform(0.0, 2.0 * np.pi, n))
-    e = np.sqrt(k**2 + m_l**2)
-    lp = np.column_stack([k[:, None] * d, e])
-    lm = np.column_stack([-k[:, None] * d, e])
+        d = rotate_from_axis(axis, _polar_cos_theta(m, m_f, spin, rng), rng.uniform(0.0, 2.0 * np.pi, n))
+    e = np.sqrt(k**2 + m_f**2)
     beta = vstar[:, :3] / vstar[:, 3:4]
-    return boost(lp, beta), boost(lm, beta)
+    return boost(np.column_stack([k[:, None] * d, e]), beta), boost(np.column_stack([-k[:, None] * d, e]), beta)
 
 
-def _generate_source(src: Source, n: int, cfg: MockConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """n pairs of one source in the centre-of-mass frame."""
-    m_l = mass(cfg.lepton)
-    m = _sample_mass(src, m_l, n, rng)
+def _gamma_stars(src: Source, m: np.ndarray, cfg: MockConfig, rng: np.random.Generator):
+    """gamma*(m) of one source, centre-of-mass frame.
+
+    Returns ``(vstar, axis, parent)``: the gamma* four-momenta in the frame
+    where its decay law is defined (the parent rest frame for Dalitz decays,
+    else the centre-of-mass frame), its polarisation axis there (None:
+    unpolarised), and the parent four-momenta that boost that frame to the
+    centre of mass (None: already there).
+    """
+    n = m.size
     m_parent = m if src.kind in ("vector_ll", "continuum") else np.full(n, mass(src.parent))
     mt = _sample_mt(m_parent, cfg.temperature, rng)
     pt = np.sqrt(mt**2 - m_parent**2)
     parent = from_pt_y_phi(pt, rng.normal(0.0, cfg.sigma_y, n), rng.uniform(0, 2 * np.pi, n), m_parent)
     if src.kind == "vector_ll":
-        return _decay_to_leptons(parent, m, m_l, None, rng)
+        return parent, None, None
     if src.kind == "continuum":
-        axis = parent[:, :3] / np.linalg.norm(parent[:, :3], axis=1)[:, None]
-        return _decay_to_leptons(parent, m, m_l, axis, rng)
+        return parent, parent[:, :3] / np.linalg.norm(parent[:, :3], axis=1)[:, None], None
     # Dalitz: parent -> gamma*(m) + recoil, isotropic in the parent frame.
     q = two_body_momentum(m_parent, m, src.recoil_mass)
     axis = isotropic_directions(n, rng)
-    vstar_rest = np.column_stack([q[:, None] * axis, np.sqrt(q**2 + m**2)])
-    lp, lm = _decay_to_leptons(vstar_rest, m, m_l, axis, rng)
-    beta = parent[:, :3] / parent[:, 3:4]
-    return boost(lp, beta), boost(lm, beta)
+    return np.column_stack([q[:, None] * axis, np.sqrt(q**2 + m**2)]), axis, parent
+
+
+def _to_cm(p4: np.ndarray, parent: np.ndarray | None) -> np.ndarray:
+    return p4 if parent is None else boost(p4, parent[:, :3] / parent[:, 3:4])
+
+
+def _generate_source(
+    src: Source, n: int, cfg: MockConfig, rng: np.random.Generator, m_f: float | None = None, spin: str = "fermion"
+) -> tuple[np.ndarray, np.ndarray]:
+    """n pairs of one source in the centre-of-mass frame: leptons, or mCPs of mass ``m_f``."""
+    m_f = mass(cfg.lepton) if m_f is None else m_f
+    m = _sample_mass(src, n, rng, m_f, spin)
+    vstar, axis, parent = _gamma_stars(src, m, cfg, rng)
+    a, b = _decay_gamma_star(vstar, m, m_f, axis, rng, spin)
+    return _to_cm(a, parent), _to_cm(b, parent)
 
 
 def truth_record(cfg: MockConfig, counts: dict[str, int], n_collisions: float) -> dict:
@@ -408,16 +443,10 @@ def generate_mock(cfg: MockConfig, progress: bool = True):
 
     The same ``cfg`` (including the seed) gives the same events.
     """
-    from .data import TRUTH_KEY, DileptonDataset
+    from .data import BEAM_ENERGY_KEY, TRUTH_KEY, DileptonDataset
 
-    if cfg.lepton not in LEPTONS:
-        raise GammastarError(f"lepton must be one of {', '.join(LEPTONS)}, not {cfg.lepton!r}")
-    if cfg.n_events < 1:
-        raise GammastarError(f"n_events must be at least 1, not {cfg.n_events}")
-    if not cfg.beam_energy > mass("p"):
-        raise GammastarError(f"beam energy must exceed the proton mass, not {cfg.beam_energy}")
-    sources = parse_sources(cfg.sources)
-    cfg = MockConfig(**{**cfg.__dict__, "sources": sources})
+    cfg = _check_cfg(cfg)
+    sources = cfg.sources
     pairs = dilepton_yield(cfg.lepton, sources)
     total = sum(pairs.values())
     rng = np.random.default_rng(cfg.seed)
@@ -446,5 +475,70 @@ def generate_mock(cfg: MockConfig, progress: bool = True):
     pos, neg, sid = pos[order], neg[order], sid[order]
     truth = truth_record(cfg, counts, n_collisions)
     data = DileptonDataset(pos, neg, np.ones(cfg.n_events), cfg.lepton, n_collisions, "gammastar mock",
-                           {TRUTH_KEY: json.dumps(truth)})
+                           {TRUTH_KEY: json.dumps(truth), BEAM_ENERGY_KEY: repr(cfg.beam_energy)})
     return data, sid, truth
+
+
+# ----------------------------------------------------------------- truth events
+
+
+def _check_cfg(cfg: MockConfig) -> MockConfig:
+    if cfg.lepton not in LEPTONS:
+        raise GammastarError(f"lepton must be one of {', '.join(LEPTONS)}, not {cfg.lepton!r}")
+    if cfg.n_events < 1:
+        raise GammastarError(f"n_events must be at least 1, not {cfg.n_events}")
+    if not cfg.beam_energy > mass("p"):
+        raise GammastarError(f"beam energy must exceed the proton mass, not {cfg.beam_energy}")
+    return MockConfig(**{**cfg.__dict__, "sources": parse_sources(cfg.sources)})
+
+
+def _split(n: int, yields: dict[str, float], rng: np.random.Generator) -> dict[str, int]:
+    names = [s for s in yields if yields[s] > 0]
+    if not names:
+        raise GammastarError("no selected source produces anything at this mass")
+    total = sum(yields[s] for s in names)
+    return dict(zip(names, (int(c) for c in rng.multinomial(n, [yields[s] / total for s in names]))))
+
+
+def direct_aprime_events(cfg: MockConfig, m_aprime: float, n: int, seed: int = 0) -> tuple[np.ndarray, float]:
+    """A' four-momenta (lab) of mass ``m_aprime`` straight from the cocktail's meson decays.
+
+    The truth the flow generator is checked against: parents as in the mock,
+    P -> gamma A' and V -> P A' two-body decays (isotropic), vector mesons
+    mixing into A' for the two-body sources.  Returns ``(p4, n_per_eps2)``,
+    the direct A' yield per collision per eps^2 (:func:`direct_aprime_yield`).
+    """
+    cfg = _check_cfg(cfg)
+    rng = np.random.default_rng([seed, 7])
+    yields = {s: float(_sources()[s].n_v(m_aprime)) for s in cfg.sources}
+    out = []
+    for name, k in _split(n, yields, rng).items():
+        vstar, _, parent = _gamma_stars(_sources()[name], np.full(k, float(m_aprime)), cfg, rng)
+        out.append(_to_cm(vstar, parent))
+    p4 = boost_z(np.concatenate(out), float(y_beam(cfg.beam_energy) / 2.0))
+    return p4[rng.permutation(n)], sum(yields.values())
+
+
+def direct_mcp_events(
+    cfg: MockConfig, m_chi: float, spin: str, n: int, seed: int = 0, m_min: float | None = None
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """chi and chibar four-momenta (lab) from the cocktail's gamma*, with the exact angular law of ``spin``.
+
+    Pair masses above max(2 m_chi, ``m_min``) (default 2 m_l: the part a
+    dilepton sample can see).  Returns ``(chi, chibar, n_pairs_per_eps2)``.
+    """
+    cfg = _check_cfg(cfg)
+    m_min = 2.0 * mass(cfg.lepton) if m_min is None else m_min
+    rng = np.random.default_rng([seed, 11])
+    yields = {s: float(direct_mcp_yield([m_chi], spin, (s,), m_min)[0]) for s in cfg.sources}
+    a_all, b_all = [], []
+    for name, k in _split(n, yields, rng).items():
+        src = _sources()[name]
+        m = _sample_mass(src, k, rng, m_chi, spin, m_min)
+        vstar, axis, parent = _gamma_stars(src, m, cfg, rng)
+        a, b = _decay_gamma_star(vstar, m, m_chi, axis, rng, spin)
+        a_all.append(_to_cm(a, parent))
+        b_all.append(_to_cm(b, parent))
+    y_cm = float(y_beam(cfg.beam_energy) / 2.0)
+    order = rng.permutation(n)
+    return boost_z(np.concatenate(a_all), y_cm)[order], boost_z(np.concatenate(b_all), y_cm)[order], sum(yields.values())

@@ -77,35 +77,35 @@ class SpectrumPoint:
 class MassSpectrum:
     """Weighted pair-mass spectrum in fine log bins, with the local N_V estimator.
 
-    Parameters
+    Build it with :meth:`from_pairs` or :meth:`from_dataset`; :meth:`to_arrays`
+    and :meth:`from_arrays` store and restore it (e.g. inside a model file).
+
+    Attributes
     ----------
-    mass, weight : arrays
-        Pair invariant masses (GeV) and weights.
-    m_lepton : float
-        Lepton mass (GeV); the spectrum starts at 2 m_lepton.
-    rel_bin : float
-        Relative width of the fine bins.
+    edges : (K+1,) array
+        Bin edges (GeV), logarithmic from 2 m_l with relative width ``rel_bin``.
+    w, w2, count, wm : (K,) arrays
+        Per bin: sum of weights, of squared weights, number of pairs, and
+        sum of weight x mass (for the weighted mean mass of a bin).
     """
 
     def __init__(
-        self, mass: np.ndarray, weight: np.ndarray, m_lepton: float, rel_bin: float = 1e-4, lepton: str = "l"
+        self, edges: np.ndarray, w: np.ndarray, w2: np.ndarray, count: np.ndarray, wm: np.ndarray,
+        m_lepton: float, rel_bin: float, lepton: str = "l", m_max: float | None = None,
     ) -> None:
-        mass = np.asarray(mass, dtype=float)
-        weight = np.asarray(weight, dtype=float)
-        if mass.size == 0:
-            raise GammastarError("no pairs to build a mass spectrum from")
         self.m_lepton = float(m_lepton)
         self.lepton = lepton
         self.threshold = 2.0 * self.m_lepton
-        self.m_max = float(mass.max())
-        self.rel_bin = rel_bin
-        log_step = np.log1p(rel_bin)
-        n_bins = int(np.ceil(np.log(self.m_max * (1 + 1e-12) / self.threshold) / log_step)) + 1
-        self.edges = self.threshold * np.exp(log_step * np.arange(n_bins + 1))
-        idx = np.clip((np.log(np.maximum(mass, self.threshold) / self.threshold) / log_step).astype(np.int64), 0, n_bins - 1)
-        self.w = np.bincount(idx, weights=weight, minlength=n_bins)
-        self.w2 = np.bincount(idx, weights=weight * weight, minlength=n_bins)
-        self.count = np.bincount(idx, minlength=n_bins)
+        self.rel_bin = float(rel_bin)
+        self.edges = np.asarray(edges, dtype=float)
+        self.w = np.asarray(w, dtype=float)
+        self.w2 = np.asarray(w2, dtype=float)
+        self.count = np.asarray(count, dtype=np.int64)
+        self.wm = np.asarray(wm, dtype=float)
+        occupied = np.flatnonzero(self.count)
+        if occupied.size == 0:
+            raise GammastarError("no pairs to build a mass spectrum from")
+        self.m_max = float(self.edges[occupied[-1] + 1]) if m_max is None else float(m_max)
         self.centres = 0.5 * (self.edges[1:] + self.edges[:-1])
         # Integral of phi_l over each bin (4-point Gauss-Legendre: the sqrt
         # threshold of R_l sits inside the first bin).
@@ -115,9 +115,44 @@ class MassSpectrum:
         self._cum_count = np.concatenate([[0], np.cumsum(self.count)])
 
     @classmethod
+    def from_pairs(
+        cls, mass: np.ndarray, weight: np.ndarray, m_lepton: float, rel_bin: float = 1e-4, lepton: str = "l"
+    ) -> "MassSpectrum":
+        """Bin pair masses (GeV) and weights above 2 ``m_lepton``."""
+        mass = np.asarray(mass, dtype=float)
+        weight = np.asarray(weight, dtype=float)
+        if mass.size == 0:
+            raise GammastarError("no pairs to build a mass spectrum from")
+        threshold = 2.0 * m_lepton
+        m_max = float(mass.max())
+        log_step = np.log1p(rel_bin)
+        n_bins = int(np.ceil(np.log(m_max * (1 + 1e-12) / threshold) / log_step)) + 1
+        edges = threshold * np.exp(log_step * np.arange(n_bins + 1))
+        idx = np.clip((np.log(np.maximum(mass, threshold) / threshold) / log_step).astype(np.int64), 0, n_bins - 1)
+        return cls(
+            edges,
+            np.bincount(idx, weights=weight, minlength=n_bins),
+            np.bincount(idx, weights=weight * weight, minlength=n_bins),
+            np.bincount(idx, minlength=n_bins),
+            np.bincount(idx, weights=weight * mass, minlength=n_bins),
+            m_lepton, rel_bin, lepton, m_max,
+        )
+
+    @classmethod
     def from_dataset(cls, data) -> "MassSpectrum":
         """Spectrum of a :class:`~gammastar.data.DileptonDataset`."""
-        return cls(data.mass, data.weight, data.m_lepton, lepton=data.lepton)
+        return cls.from_pairs(data.mass, data.weight, data.m_lepton, lepton=data.lepton)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays that define the spectrum (see :meth:`from_arrays`)."""
+        return {"edges": self.edges, "w": self.w, "w2": self.w2, "count": self.count, "wm": self.wm,
+                "m_max": np.array([self.m_max])}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], m_lepton: float, rel_bin: float, lepton: str) -> "MassSpectrum":
+        """Restore a spectrum saved with :meth:`to_arrays`."""
+        return cls(arrays["edges"], arrays["w"], arrays["w2"], arrays["count"], arrays["wm"], m_lepton, rel_bin,
+                   lepton, float(np.asarray(arrays["m_max"]).ravel()[0]))
 
     def phi(self, m: np.ndarray) -> np.ndarray:
         """phi_l(m) = 2 alpha R_l(m) / (3 pi m): pairs per GeV per unit N_V."""

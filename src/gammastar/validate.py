@@ -1,0 +1,224 @@
+"""Validation of a trained flow against held-out dilepton data.
+
+For every held-out pair the flow generates one pair at the *same* mass
+(pair kinematics from the pair flow, decay angles from the learned
+lepton law 1 - beta_l^2 n.H.n), so
+data and flow share the mass spectrum and any difference is the flow's.  Then:
+
+* a classifier two-sample test: a gradient-boosted classifier
+  (scikit-learn ``HistGradientBoostingClassifier``) is trained on half of
+  data-vs-flow and its ROC AUC measured on the other half (0.5 = the flow is
+  indistinguishable), overall and per mass window, with the Hanley-McNeil
+  standard error;
+* binned KL divergences KL(data || flow) of every variable (1-D) and of every
+  pair of variables (2-D);
+* ratio plots data/flow with statistical bands (PNG);
+* a JSON summary of all numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+
+from .data import DileptonDataset
+from .errors import GammastarError
+from .flow import TrainedModel, pair_variables, sample_law
+from .pdg import mass as pdg_mass
+
+__all__ = ["VARIABLES", "flow_twins", "classifier_auc", "binned_kl", "validate"]
+
+VARIABLES = ("m", "log_pt", "y", "phi", "cos_cs", "phi_cs")
+_LABELS = {"m": r"$m$ [GeV]", "log_pt": r"$\log(p_T/\mathrm{GeV})$", "y": "$y$", "phi": r"$\phi$",
+           "cos_cs": r"$\cos\theta_{CS}$", "phi_cs": r"$\phi_{CS}$"}
+
+
+def flow_twins(model: TrainedModel, m: np.ndarray, seed: int = 0, chunk: int = 200_000) -> dict[str, np.ndarray]:
+    """One flow-generated pair per mass in ``m``: the variables of :data:`VARIABLES`."""
+    rng = np.random.default_rng([seed, 99])
+    out = {k: [] for k in VARIABLES}
+    flow = model.flow
+    for j, start in enumerate(range(0, m.size, chunk)):
+        mm = m[start : start + chunk]
+        ctx = flow.mass_context(mm)
+        z = flow.sample_pair(ctx, seed * 1000 + 2 * j)
+        v = flow.features_to_pair(z)
+        h = flow.h_tensor(flow.angle_context(ctx, z))
+        b2 = 1.0 - 4.0 * pdg_mass(model.lepton) ** 2 / mm**2
+        cos_t, phi_cs = sample_law(h, lambda nhn, i: 1.0 - b2[i] * nhn, rng)
+        out["m"].append(mm)
+        out["log_pt"].append(np.log(v["pt"]))
+        out["y"].append(v["y"])
+        out["phi"].append(v["phi"] if "phi" in v else rng.uniform(-np.pi, np.pi, mm.size))
+        out["cos_cs"].append(cos_t)
+        out["phi_cs"].append(phi_cs)
+    return {k: np.concatenate(x) for k, x in out.items()}
+
+
+def hanley_mcneil_error(auc: float, n_pos: float, n_neg: float) -> float:
+    """Standard error of a ROC AUC (Hanley & McNeil, Radiology 143 (1982) 29)."""
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (n_pos * n_neg)
+    return float(math.sqrt(max(var, 0.0)))
+
+
+def _features(v: dict[str, np.ndarray], names) -> np.ndarray:
+    return np.column_stack([v[k] for k in names])
+
+
+def classifier_auc(
+    data: dict[str, np.ndarray], flow: dict[str, np.ndarray], weight: np.ndarray | None = None,
+    names=VARIABLES, seed: int = 0, windows: list[tuple[float, float]] | None = None,
+) -> dict:
+    """Classifier two-sample test: ROC AUC (and its error) of data vs flow, overall and per mass window."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+
+    x = np.vstack([_features(data, names), _features(flow, names)])
+    n_d, n_f = len(data["m"]), len(flow["m"])
+    y = np.r_[np.ones(n_d), np.zeros(n_f)]
+    w = np.r_[np.ones(n_d) if weight is None else weight, np.ones(n_f)]
+    m = np.r_[data["m"], flow["m"]]
+    rng = np.random.default_rng(seed)
+    test = rng.random(y.size) < 0.5
+    clf = HistGradientBoostingClassifier(max_iter=200, early_stopping=True, random_state=seed)
+    clf.fit(x[~test], y[~test], sample_weight=w[~test])
+    score = clf.predict_proba(x[test])[:, 1]
+
+    def auc_in(sel: np.ndarray) -> dict:
+        yy, ss, ww = y[test][sel], score[sel], w[test][sel]
+        if yy.min() == yy.max():
+            return {"auc": None, "auc_err": None, "n": int(sel.sum())}
+        auc = float(roc_auc_score(yy, ss, sample_weight=ww))
+        return {"auc": auc, "auc_err": hanley_mcneil_error(auc, (yy == 1).sum(), (yy == 0).sum()), "n": int(sel.sum())}
+
+    res = {"overall": auc_in(np.ones(test.sum(), dtype=bool)), "windows": []}
+    for lo, hi in windows or []:
+        sel = (m[test] >= lo) & (m[test] < hi)
+        res["windows"].append({"lo": lo, "hi": hi, **auc_in(sel)})
+    return res
+
+
+def _edges(a: np.ndarray, b: np.ndarray, bins: int) -> np.ndarray:
+    lo, hi = np.quantile(a, [0.001, 0.999])
+    return np.linspace(lo, hi, bins + 1)
+
+
+def binned_kl(p_counts: np.ndarray, q_counts: np.ndarray) -> float:
+    """KL(p || q) of two binned samples (normalised; empty q bins get half a count)."""
+    p = np.clip(p_counts, 0, None).astype(float).ravel()
+    q = np.clip(q_counts, 0, None).astype(float).ravel()
+    q = np.where(q > 0, q, 0.5)
+    p, q = p / p.sum(), q / q.sum()
+    nz = p > 0
+    return float(np.sum(p[nz] * np.log(p[nz] / q[nz])))
+
+
+def kl_divergences(data, flow, weight, names=VARIABLES, bins_1d: int = 50, bins_2d: int = 20) -> dict:
+    """1-D and 2-D binned KL(data || flow) for every variable and pair of variables."""
+    out_1d, out_2d = {}, {}
+    edges = {k: _edges(data[k], flow[k], bins_1d) for k in names}
+    for k in names:
+        h_d, _ = np.histogram(data[k], edges[k], weights=weight)
+        h_f, _ = np.histogram(flow[k], edges[k])
+        out_1d[k] = binned_kl(h_d, h_f)
+    for a, b in combinations(names, 2):
+        ea = np.linspace(edges[a][0], edges[a][-1], bins_2d + 1)
+        eb = np.linspace(edges[b][0], edges[b][-1], bins_2d + 1)
+        h_d, _, _ = np.histogram2d(data[a], data[b], [ea, eb], weights=weight)
+        h_f, _, _ = np.histogram2d(flow[a], flow[b], [ea, eb])
+        out_2d[f"{a}:{b}"] = binned_kl(h_d, h_f)
+    return {"kl_1d": out_1d, "kl_2d": out_2d}
+
+
+def ratio_plots(data, flow, weight, path: Path, names=VARIABLES, bins: int = 50) -> Path:
+    """Data and flow distributions with the data/flow ratio and its statistical band, one panel per variable."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, len(names), figsize=(3.2 * len(names), 5), sharex="col",
+                             gridspec_kw={"height_ratios": [3, 1]})
+    w_d = weight if weight is not None else np.ones(len(data["m"]))
+    norm = w_d.sum() / len(flow["m"])
+    for i, k in enumerate(names):
+        e = _edges(data[k], flow[k], bins)
+        h_d, _ = np.histogram(data[k], e, weights=w_d)
+        v_d, _ = np.histogram(data[k], e, weights=w_d**2)
+        h_f, _ = np.histogram(flow[k], e)
+        c = 0.5 * (e[1:] + e[:-1])
+        ax, rx = axes[0, i], axes[1, i]
+        ax.stairs(h_f * norm, e, color="C1", label="flow")
+        ax.errorbar(c, h_d, np.sqrt(v_d), fmt=".", color="k", ms=3, label="data")
+        ax.set_yticks([])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = h_d / (h_f * norm)
+            r_err = r * np.sqrt(v_d / h_d**2 + 1.0 / h_f)
+        rx.fill_between(c, r - r_err, r + r_err, color="0.7", step="mid", lw=0)
+        rx.plot(c, r, drawstyle="steps-mid", color="k", lw=1)
+        rx.axhline(1.0, color="C1", lw=1)
+        rx.set_ylim(0.8, 1.2)
+        rx.set_xlabel(_LABELS[k])
+    axes[0, 0].legend(frameon=False)
+    axes[1, 0].set_ylabel("data / flow")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def default_windows(m: np.ndarray, n: int = 6) -> list[tuple[float, float]]:
+    """Mass windows with equal numbers of pairs."""
+    q = np.quantile(m, np.linspace(0, 1, n + 1))
+    q[-1] = np.nextafter(q[-1], np.inf)
+    return [(float(a), float(b)) for a, b in zip(q[:-1], q[1:])]
+
+
+def validate(
+    model: TrainedModel, data: DileptonDataset, out_dir: str | Path, holdout: tuple[float, float] | None = None,
+    seed: int = 0, max_pairs: int = 500_000,
+) -> dict:
+    """Compare the flow with held-out ``data``; write plots and ``validation.json`` to ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if data.lepton != model.lepton:
+        raise GammastarError(f"held-out data are {data.lepton}{data.lepton} pairs, the model was trained on "
+                             f"{model.lepton}{model.lepton}")
+    v = pair_variables(data, model.config.beam_energy)
+    lo, hi = model.mass_range
+    inside = (v["m"] >= lo) & (v["m"] <= hi)
+    if inside.sum() < 200:
+        raise GammastarError(f"only {int(inside.sum())} held-out pairs inside the model's mass range {lo:.4g}-{hi:.4g} GeV")
+    idx = np.flatnonzero(inside)
+    if idx.size > max_pairs:
+        idx = np.sort(np.random.default_rng(seed).choice(idx, max_pairs, replace=False))
+    d = {k: v[k][idx] for k in VARIABLES}
+    w = data.weight[idx]
+    f = flow_twins(model, d["m"], seed=seed)
+    holdout = holdout or (tuple(model.config.holdout_mass) if model.config.holdout_mass else None)
+    windows = default_windows(d["m"]) + ([holdout] if holdout else [])
+    auc = classifier_auc(d, f, w, seed=seed, windows=windows)
+    kl = kl_divergences(d, f, w)
+    result = {
+        "n_pairs": int(idx.size),
+        "classifier": auc,
+        **kl,
+        "max_kl_1d": max(kl["kl_1d"].values()),
+        "holdout_mass": list(holdout) if holdout else None,
+    }
+    if holdout:
+        sel = (d["m"] >= holdout[0]) & (d["m"] < holdout[1])
+        if sel.sum() >= 200:
+            dh = {k: x[sel] for k, x in d.items()}
+            fh = {k: x[sel] for k, x in f.items()}
+            result["holdout"] = {"classifier": classifier_auc(dh, fh, w[sel], seed=seed),
+                                 **kl_divergences(dh, fh, w[sel]), "n_pairs": int(sel.sum())}
+            ratio_plots(dh, fh, w[sel], out_dir / "ratios_holdout.png")
+    ratio_plots(d, f, w, out_dir / "ratios.png")
+    (out_dir / "validation.json").write_text(json.dumps(result, indent=1))
+    return result
