@@ -100,7 +100,7 @@ def test_aprime_events_match_direct_meson_decays(gen, train_data, mass):
     direct, _ = direct_aprime_events(MockConfig(sources=DALITZ), mass, 40_000, seed=2)
     names = ("log_pt", "y", "phi")
     auc = classifier_auc(_pair_features(direct), _pair_features(p4), names=names)["overall"]
-    assert auc["auc"] < 0.56, auc  # full-size model: <= 0.55 (bench/flow_acceptance.py)
+    assert auc["auc"] <= 0.55, auc  # the issue's bound; this small model gives 0.500-0.524
 
 
 @pytest.mark.parametrize("spin", ["fermion", "scalar"])
@@ -123,7 +123,7 @@ def test_mcp_events_match_direct_decays_including_angles(gen, train_data, spin):
 
     fg, ft = feats(chi, bar), feats(ta, tb)
     auc = classifier_auc(ft, fg)["overall"]
-    assert auc["auc"] < 0.58, auc  # full-size model: <= 0.55
+    assert auc["auc"] <= 0.55, auc  # the issue's bound; this small model gives 0.500-0.509
     # the decay-angle law: <cos^2 theta_CS> agrees with the direct decays within 4 sigma
     sigma = np.hypot(np.std(fg["cos_cs"] ** 2) / np.sqrt(40_000), np.std(ft["cos_cs"] ** 2) / np.sqrt(40_000))
     assert abs(np.mean(fg["cos_cs"] ** 2) - np.mean(ft["cos_cs"] ** 2)) < 4 * sigma + 0.005
@@ -181,9 +181,53 @@ def test_cli_train_generate_validate(tmp_path, train_data, model_file):
                                                                    progress=False)[0])
     assert main(["validate", "--model", str(model_file), "--data", str(held), "--out", str(tmp_path / "val")]) == 0
     res = json.loads((tmp_path / "val" / "validation.json").read_text())
-    assert res["classifier"]["overall"]["auc"] < 0.58 and set(res["kl_1d"]) == {"m", "log_pt", "y", "phi", "cos_cs", "phi_cs"}
+    assert set(res["kl_1d"]) == {"m", "log_pt", "y", "phi", "cos_cs", "phi_cs"}
+    # full size (bench): AUC <= 0.53, KL <= 0.005.  Here 2e4 held-out pairs: AUC error 0.004, and the binned
+    # KL estimator alone is biased by ~(bins - 1)/(2 N) = 0.001, so KL <= 0.01 (measured 0.003)
+    assert res["classifier"]["overall"]["auc"] <= 0.53 and res["max_kl_1d"] <= 0.01
     assert (tmp_path / "val" / "ratios.png").stat().st_size > 10_000
     # a bad model path is one clear line
     assert main(["generate", "aprime", "--model", str(held), "--mass", "0.4", "--n", "10", "--out",
                  str(tmp_path / "x.parquet")]) == 2
     assert not (tmp_path / "x.parquet").exists()
+
+
+def _random_h(rng, n):
+    a = rng.normal(size=(3, 3))
+    h = a @ a.T
+    return np.broadcast_to(h / np.trace(h), (n, 3, 3))
+
+
+def test_angular_laws_against_analytic_moments():
+    """Lepton law 1 - b^2 n.H.n: E[n n^T] = [1/3 - b^2 (1 + 2H)/15] / (1 - b^2/3); scalar law n.H.n: (1 + 2H)/5."""
+    from gammastar.flow import direction, sample_law
+
+    rng = np.random.default_rng(4)
+    n = 400_000
+    h = _random_h(rng, n)
+    for b2 in (1.0, 0.5):
+        c, f = sample_law(h, lambda nhn, i: 1.0 - b2 * nhn, rng)
+        d = direction(c, f)
+        got = d.T @ d / n
+        expected = (np.eye(3) / 3 - b2 * (np.eye(3) + 2 * h[0]) / 15) / (1 - b2 / 3)
+        np.testing.assert_allclose(got, expected, atol=4 * 0.3 / np.sqrt(n))
+    c, f = sample_law(h, lambda nhn, i: nhn, rng)
+    d = direction(c, f)
+    np.testing.assert_allclose(d.T @ d / n, (np.eye(3) + 2 * h[0]) / 5, atol=4 * 0.3 / np.sqrt(n))
+
+
+def test_fermion_mcp_law_is_the_physics_md_mixture():
+    """PHYSICS.md 2: for beta_chi < beta_l the law is isotropic with probability (1-b)/(1-b+b(1-beta_l^2/3))."""
+    from gammastar.flow import direction, sample_law
+
+    rng = np.random.default_rng(8)
+    n = 400_000
+    h = _random_h(rng, n)
+    b2_l, b2_x = 0.8, 0.3
+    c, f = sample_law(h, lambda nhn, i: 1.0 - b2_x * nhn, rng)
+    direct = direction(c, f)
+    b = b2_x / b2_l
+    iso = rng.random(n) < (1 - b) / (1 - b + b * (1 - b2_l / 3))
+    cl, fl = sample_law(h, lambda nhn, i: 1.0 - b2_l * nhn, rng)
+    mix = np.where(iso[:, None], direction(rng.uniform(-1, 1, n), rng.uniform(-np.pi, np.pi, n)), direction(cl, fl))
+    np.testing.assert_allclose(direct.T @ direct / n, mix.T @ mix / n, atol=4 * 0.3 * np.sqrt(2 / n))

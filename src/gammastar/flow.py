@@ -439,8 +439,8 @@ def train(data: DileptonDataset, config: FlowConfig | None = None, progress: boo
     opt = torch.optim.Adam(params, lr=config.learning_rate)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
     gen = torch.Generator().manual_seed(config.seed)
-    train_t = torch.as_tensor(train_idx)
-    val_t = torch.as_tensor(val_idx)
+    train_t = torch.as_tensor(train_idx, device=flow.device)
+    val_t = torch.as_tensor(val_idx, device=flow.device)
 
     def batch_nll(idx):
         lp = flow.pair(t["m"][idx]).log_prob(t["z"][idx]) + angular_log_prob(
@@ -457,7 +457,7 @@ def train(data: DileptonDataset, config: FlowConfig | None = None, progress: boo
     t0 = time.time()
     bar = tqdm(total=config.epochs * n_batches, desc="train", unit="batch", disable=not progress, delay=1.0)
     for epoch in range(config.epochs):
-        order = train_t[torch.randperm(len(train_t), generator=gen)]
+        order = train_t[torch.randperm(len(train_t), generator=gen).to(flow.device)]
         running = 0.0
         for b in range(n_batches):
             idx = order[b * config.batch_size : (b + 1) * config.batch_size]
