@@ -26,7 +26,7 @@ from gammastar.kinematics import collins_soper_angles, pair_kinematics
 from gammastar.mock import MockConfig, direct_aprime_events, direct_mcp_events, generate_mock
 from gammastar.validate import classifier_auc, validate
 
-HERE = Path(__file__).resolve().parent
+from benchutil import HERE
 N_EVENTS = 200_000
 
 

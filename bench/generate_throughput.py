@@ -19,15 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-
-
-def peak_rss_gb() -> float:
-    """This process's peak resident memory (VmHWM, which, unlike ru_maxrss, starts afresh at exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024**2
-    raise RuntimeError("no VmHWM in /proc/self/status")
+from benchutil import HERE, peak_rss_gb
 
 
 def _memory_job(model: str, n: int, out: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from gammastar.data import write_dileptons
 from gammastar.flow import FlowConfig, train
 from gammastar.mock import MockConfig, generate_mock
 
-HERE = Path(__file__).resolve().parent
+from benchutil import HERE, peak_rss_gb
 
 
 def main() -> None:
@@ -51,7 +50,7 @@ def main() -> None:
         "epochs_run": len(model.history),
         "best_val_loss": model.provenance["best_val_loss"],
         "pairs_per_second": model.provenance["n_train"] * len(model.history) / seconds,
-        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+        "peak_rss_gb": peak_rss_gb(),
         "holdout_mass": holdout,
         "model": str(args.out),
         "history": model.history,
