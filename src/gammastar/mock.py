@@ -291,6 +291,16 @@ class MockConfig:
     sigma_y: float = 1.0
 
 
+def _check_cfg(cfg: MockConfig) -> MockConfig:
+    if cfg.lepton not in LEPTONS:
+        raise GammastarError(f"lepton must be one of {', '.join(LEPTONS)}, not {cfg.lepton!r}")
+    if cfg.n_events < 1:
+        raise GammastarError(f"n_events must be at least 1, not {cfg.n_events}")
+    if not cfg.beam_energy > mass("p"):
+        raise GammastarError(f"beam energy must exceed the proton mass, not {cfg.beam_energy}")
+    return MockConfig(**{**cfg.__dict__, "sources": parse_sources(cfg.sources)})
+
+
 def _sample_mass(
     src: Source, n: int, rng: np.random.Generator, m_f: float, spin: str = "fermion", m_min: float = 0.0
 ) -> np.ndarray:
@@ -461,7 +471,7 @@ def generate_mock(cfg: MockConfig, progress: bool = True):
     chunk = 500_000
     start = 0
     with tqdm(total=cfg.n_events, desc="mock", unit="pair", delay=1.0, disable=not progress) as bar:
-        for i, s in enumerate(sources):
+        for s in sources:
             for j, c0 in enumerate(range(0, counts[s], chunk)):
                 n = min(chunk, counts[s] - c0)
                 sub = np.random.default_rng([cfg.seed, SOURCES.index(s), j])
@@ -480,16 +490,6 @@ def generate_mock(cfg: MockConfig, progress: bool = True):
 
 
 # ----------------------------------------------------------------- truth events
-
-
-def _check_cfg(cfg: MockConfig) -> MockConfig:
-    if cfg.lepton not in LEPTONS:
-        raise GammastarError(f"lepton must be one of {', '.join(LEPTONS)}, not {cfg.lepton!r}")
-    if cfg.n_events < 1:
-        raise GammastarError(f"n_events must be at least 1, not {cfg.n_events}")
-    if not cfg.beam_energy > mass("p"):
-        raise GammastarError(f"beam energy must exceed the proton mass, not {cfg.beam_energy}")
-    return MockConfig(**{**cfg.__dict__, "sources": parse_sources(cfg.sources)})
 
 
 def _split(n: int, yields: dict[str, float], rng: np.random.Generator) -> dict[str, int]:

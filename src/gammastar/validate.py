@@ -103,7 +103,8 @@ def classifier_auc(
     return res
 
 
-def _edges(a: np.ndarray, b: np.ndarray, bins: int) -> np.ndarray:
+def _edges(a: np.ndarray, bins: int) -> np.ndarray:
+    """Equal-width bins over the central 99.8% of ``a``."""
     lo, hi = np.quantile(a, [0.001, 0.999])
     return np.linspace(lo, hi, bins + 1)
 
@@ -121,7 +122,7 @@ def binned_kl(p_counts: np.ndarray, q_counts: np.ndarray) -> float:
 def kl_divergences(data, flow, weight, names=VARIABLES, bins_1d: int = 50, bins_2d: int = 20) -> dict:
     """1-D and 2-D binned KL(data || flow) for every variable and pair of variables."""
     out_1d, out_2d = {}, {}
-    edges = {k: _edges(data[k], flow[k], bins_1d) for k in names}
+    edges = {k: _edges(data[k], bins_1d) for k in names}
     for k in names:
         h_d, _ = np.histogram(data[k], edges[k], weights=weight)
         h_f, _ = np.histogram(flow[k], edges[k])
@@ -147,7 +148,7 @@ def ratio_plots(data, flow, weight, path: Path, names=VARIABLES, bins: int = 50)
     w_d = weight if weight is not None else np.ones(len(data["m"]))
     norm = w_d.sum() / len(flow["m"])
     for i, k in enumerate(names):
-        e = _edges(data[k], flow[k], bins)
+        e = _edges(data[k], bins)
         h_d, _ = np.histogram(data[k], e, weights=w_d)
         v_d, _ = np.histogram(data[k], e, weights=w_d**2)
         h_f, _ = np.histogram(flow[k], e)
