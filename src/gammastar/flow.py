@@ -160,7 +160,7 @@ def _h_from_raw(raw):
     torch = _torch()
     n = raw.shape[0]
     ell = torch.zeros(n, 3, 3, dtype=raw.dtype, device=raw.device)
-    rows, cols = torch.tril_indices(3, 3)
+    rows, cols = torch.tril_indices(3, 3, device=raw.device)
     ell[:, rows, cols] = raw
     h = ell @ ell.transpose(1, 2)
     return h / (torch.diagonal(h, dim1=1, dim2=2).sum(-1)[:, None, None] + 1e-12)
