@@ -23,11 +23,12 @@ from benchutil import HERE, peak_rss_gb
 
 
 def _memory_job(model: str, n: int, out: str) -> None:
-    from gammastar.generate import Generator, write_events
+    from gammastar.generate import Generator
+    from gammastar.writers import EventInfo, write_events
 
     gen = Generator.load(model)
     t0 = time.perf_counter()
-    write_events(out, gen.iter_aprime(0.5, n, seed=1), n, progress=False)
+    write_events(out, gen.iter_aprime(0.5, n, seed=1), n, EventInfo("aprime", 0.5), progress=False)
     dt = time.perf_counter() - t0
     Path(out).unlink()
     print(json.dumps({"n": n, "seconds": dt, "peak_rss_gb": peak_rss_gb()}))

@@ -29,3 +29,28 @@ def dalitz_mock():
 def dalitz_parquet(dalitz_mock, tmp_path_factory) -> Path:
     data, sid, _ = dalitz_mock
     return write_dileptons(tmp_path_factory.mktemp("mock") / "dalitz.parquet", data, {"source_id": sid})
+
+
+# A CI-sized flow: 1e5 Dalitz pairs, a few epochs (the full-size one is trained in bench/).
+SMALL = dict(epochs=8, hidden=(48, 48), batch_size=2048)
+
+
+@pytest.fixture(scope="session")
+def train_data():
+    return generate_mock(MockConfig(n_events=100_000, seed=21, sources=DALITZ), progress=False)[0]
+
+
+@pytest.fixture(scope="session")
+def model_file(train_data, tmp_path_factory) -> Path:
+    pytest.importorskip("zuko")
+    from gammastar.flow import FlowConfig, train
+
+    model = train(train_data, FlowConfig(seed=3, **SMALL), progress=False)
+    return model.save(tmp_path_factory.mktemp("model") / "small.pt")
+
+
+@pytest.fixture(scope="session")
+def gen(model_file):
+    from gammastar.generate import Generator
+
+    return Generator.load(model_file)

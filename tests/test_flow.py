@@ -20,28 +20,11 @@ pytest.importorskip("sklearn")
 import gammastar  # noqa: E402
 from gammastar.errors import GammastarError  # noqa: E402
 from gammastar.flow import FlowConfig, load_model, train  # noqa: E402
-from gammastar.generate import Generator  # noqa: E402
 from gammastar.kinematics import collins_soper_angles, pair_kinematics  # noqa: E402
 from gammastar.mock import DALITZ, MockConfig, direct_aprime_events, direct_aprime_yield, direct_mcp_events, generate_mock  # noqa: E402
 from gammastar.validate import classifier_auc  # noqa: E402
 
-SMALL = dict(epochs=8, hidden=(48, 48), batch_size=2048)
-
-
-@pytest.fixture(scope="module")
-def train_data():
-    return generate_mock(MockConfig(n_events=100_000, seed=21, sources=DALITZ), progress=False)[0]
-
-
-@pytest.fixture(scope="module")
-def model_file(train_data, tmp_path_factory):
-    model = train(train_data, FlowConfig(seed=3, **SMALL), progress=False)
-    return model.save(tmp_path_factory.mktemp("model") / "small.pt")
-
-
-@pytest.fixture(scope="module")
-def gen(model_file):
-    return Generator.load(model_file)
+from conftest import SMALL  # noqa: E402
 
 
 def _pair_features(p4):

@@ -243,8 +243,10 @@ def _gen_options(f):
     f = click.option("--device", default="cpu", show_default=True)(f)
     f = click.option("--seed", type=int, default=0, show_default=True)(f)
     f = click.option("--eps", type=float, default=1.0, show_default=True, help="Kinetic mixing / charge in units of e.")(f)
+    f = click.option("--format", "fmt", type=click.Choice(["parquet", "csv", "root", "hepmc3", "lhe"]), default=None,
+                     help="Output format [default: from the extension .parquet .csv .root .hepmc .lhe].")(f)
     f = click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
-                     help="Parquet file to write.")(f)
+                     help="File to write.")(f)
     f = click.option("--n", "n_events", type=COUNT, required=True, help="Events to generate (1e6 notation ok).")(f)
     f = click.option("--model", "model_path", type=click.Path(path_type=Path), required=True)(f)
     return f
@@ -253,29 +255,36 @@ def _gen_options(f):
 @generate.command("aprime")
 @_gen_options
 @click.option("--mass", type=float, required=True, help="A' mass, GeV.")
-def generate_aprime(model_path, n_events, out_path, eps, seed, device, mass):
+@click.option("--decay", is_flag=True, help="Also write the A' -> l+ l- daughters (the data's lepton flavour).")
+def generate_aprime(model_path, n_events, out_path, fmt, eps, seed, device, mass, decay):
     """A' four-momenta (px, py, pz, e, weight) at one mass; weights sum to A' per collision."""
-    from .generate import Generator, write_events
+    from .generate import Generator
+    from .writers import EventInfo, format_from_path, write_events
 
+    fmt = format_from_path(out_path, fmt)
     gen = Generator.load(model_path, device)
     total, err = gen.aprime_yield(mass)
-    meta = {"kind": "aprime", "mass": mass, "eps": eps, "seed": seed, "n_events": n_events,
+    meta = {"kind": "aprime", "mass": mass, "eps": eps, "seed": seed, "n_events": n_events, "decay": decay,
             "expected_yield": total * eps**2, "expected_yield_err": err * eps**2,
             "normalization": "per_collision" if gen.model.n_collisions else "per_sample",
-            "model": str(model_path)}
-    write_events(out_path, gen.iter_aprime(mass, n_events, eps, seed), n_events, meta)
-    _note(f"wrote {n_events} A' events at m = {mass:.4g} GeV to {out_path}; sum of weights = {total * eps**2:.4g} "
-          f"+- {err * eps**2:.2g} A' {'per collision' if gen.model.n_collisions else 'per sample'} (eps = {eps:g})")
+            "model": str(model_path), "version": __version__}
+    info = EventInfo("aprime", mass, gen.model.lepton, gen.beam_energy)
+    write_events(out_path, gen.iter_aprime(mass, n_events, eps, seed, decay=decay), n_events, info, meta, fmt)
+    _note(f"wrote {n_events} A' events at m = {mass:.4g} GeV to {out_path} ({fmt}); sum of weights = "
+          f"{total * eps**2:.4g} +- {err * eps**2:.2g} A' {'per collision' if gen.model.n_collisions else 'per sample'} "
+          f"(eps = {eps:g})")
 
 
 @generate.command("mcp")
 @_gen_options
 @click.option("--mchi", type=float, required=True, help="mCP mass, GeV.")
 @click.option("--spin", type=click.Choice(["fermion", "scalar"]), default="fermion", show_default=True)
-def generate_mcp(model_path, n_events, out_path, eps, seed, device, mchi, spin):
+def generate_mcp(model_path, n_events, out_path, fmt, eps, seed, device, mchi, spin):
     """chi (_pos) and chibar (_neg) four-momenta and weights; weights sum to pairs per collision."""
-    from .generate import Generator, write_events
+    from .generate import Generator
+    from .writers import EventInfo, format_from_path, write_events
 
+    fmt = format_from_path(out_path, fmt)
     gen = Generator.load(model_path, device)
     total = gen.mcp_yield(mchi, spin)
     if gen.mcp_incomplete(mchi):
@@ -283,9 +292,11 @@ def generate_mcp(model_path, n_events, out_path, eps, seed, device, mchi, spin):
               "are not in the data and not generated (incomplete)")
     meta = {"kind": "mcp", "m_chi": mchi, "spin": spin, "eps": eps, "seed": seed, "n_events": n_events,
             "expected_yield": total * eps**2, "incomplete": gen.mcp_incomplete(mchi),
-            "normalization": "per_collision" if gen.model.n_collisions else "per_sample", "model": str(model_path)}
-    write_events(out_path, gen.iter_mcp(mchi, n_events, spin, eps, seed), n_events, meta)
-    _note(f"wrote {n_events} {spin} chi-chibar events at m_chi = {mchi:.4g} GeV to {out_path}; "
+            "normalization": "per_collision" if gen.model.n_collisions else "per_sample", "model": str(model_path),
+            "version": __version__}
+    info = EventInfo("mcp", mchi, gen.model.lepton, gen.beam_energy)
+    write_events(out_path, gen.iter_mcp(mchi, n_events, spin, eps, seed), n_events, info, meta, fmt)
+    _note(f"wrote {n_events} {spin} chi-chibar events at m_chi = {mchi:.4g} GeV to {out_path} ({fmt}); "
           f"sum of weights = {total * eps**2:.4g} pairs {'per collision' if gen.model.n_collisions else 'per sample'}")
 
 

@@ -23,7 +23,6 @@ flat in the number of events, and the same seed gives the same file.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from functools import lru_cache
@@ -37,7 +36,7 @@ from .kinematics import decay_in_collins_soper, from_pt_y_phi
 from .pdg import mass as pdg_mass
 from .physics import r_chi, r_lepton
 
-__all__ = ["Generator", "write_events", "APRIME_COLUMNS", "MCP_COLUMNS"]
+__all__ = ["Generator", "APRIME_COLUMNS", "MCP_COLUMNS"]
 
 APRIME_COLUMNS = ("px", "py", "pz", "e", "weight")
 MCP_COLUMNS = ("px_pos", "py_pos", "pz_pos", "e_pos", "px_neg", "py_neg", "pz_neg", "e_neg", "weight")
@@ -102,26 +101,39 @@ class Generator:
         """Probability the flow puts inside the sampling grid at ``m_aprime`` (should be ~1)."""
         return self._table(float(m_aprime))[3]
 
-    def _pair_at_mass(self, m_aprime: float, n: int, rng: np.random.Generator, seed: int) -> np.ndarray:
-        """n pair four-momenta of mass ``m_aprime`` from the flow."""
+    def _pair_at_mass(self, m_aprime: float, n: int, rng: np.random.Generator, seed: int):
+        """n pair four-momenta of mass ``m_aprime`` from the flow, and their standardised flow features."""
         if "phi" in self.flow.pair_features:  # azimuth not uniform in the data: sample the flow itself
             z = self.flow.sample_pair(self.flow.mass_context(np.full(n, m_aprime)), seed)
             v = self.flow.features_to_pair(z)
-            return from_pt_y_phi(v["pt"], v["y"], v["phi"], np.full(n, m_aprime))
+            return from_pt_y_phi(v["pt"], v["y"], v["phi"], np.full(n, m_aprime)), z
         cdf, ex, ey, _ = self._table(m_aprime)
         idx = np.searchsorted(cdf, rng.random(n), side="right").clip(0, cdf.size - 1)
         ix, iy = np.divmod(idx, GRID)
         z = np.column_stack([ex[ix] + (ex[1] - ex[0]) * rng.random(n), ey[iy] + (ey[1] - ey[0]) * rng.random(n)])
         v = self.flow.features_to_pair(z)
-        return from_pt_y_phi(v["pt"], v["y"], rng.uniform(-np.pi, np.pi, n), np.full(n, m_aprime))
+        return from_pt_y_phi(v["pt"], v["y"], rng.uniform(-np.pi, np.pi, n), np.full(n, m_aprime)), z
+
+    def _decay(self, p4: np.ndarray, m: np.ndarray, m_f: float, z: np.ndarray, law, rng) -> tuple[np.ndarray, np.ndarray]:
+        """Daughters of mass ``m_f`` of the pairs ``p4`` (masses ``m``) with the angular law ``law(nhn, i, b2)``.
+
+        H(m, pT, y) comes from the angular network; b2 is the daughters' beta^2.
+        """
+        h = self.flow.h_tensor(self.flow.angle_context(self.flow.mass_context(m), z))
+        b2 = np.clip(1.0 - 4.0 * m_f**2 / m**2, 0.0, 1.0)
+        cos_t, phi = sample_law(h, lambda nhn, i: law(nhn, b2[i]), rng)
+        return decay_in_collins_soper(p4, cos_t, phi, m_f, self.beam_energy)
 
     def iter_aprime(
-        self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, chunk: int = 1_000_000
+        self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, chunk: int = 1_000_000, decay: bool = False
     ) -> Iterator[dict[str, np.ndarray]]:
         """A' events in chunks of at most ``chunk``: dicts of ``px, py, pz, e, weight``.
 
         Every event has weight N_A'(m) eps^2 / n, so the weights of all ``n``
-        events add up to the expected number of A' per collision.
+        events add up to the expected number of A' per collision.  With
+        ``decay``, the A' -> l+ l- daughters (the data's lepton flavour) are
+        added as ``px_pos ... e_neg``, with the dileptons' own angular law
+        1 - beta_l^2 n.H.n at the A' kinematics.
         """
         m_aprime = float(m_aprime)
         _check_request(n, eps, chunk)
@@ -130,12 +142,18 @@ class Generator:
         for j, start in enumerate(range(0, n, chunk)):
             k = min(chunk, n - start)
             rng = np.random.default_rng([seed, j])
-            p4 = self._pair_at_mass(m_aprime, k, rng, _torch_seed(seed, j))
-            yield {"px": p4[:, 0], "py": p4[:, 1], "pz": p4[:, 2], "e": p4[:, 3], "weight": np.full(k, w)}
+            p4, z = self._pair_at_mass(m_aprime, k, rng, _torch_seed(seed, j))
+            out = {"px": p4[:, 0], "py": p4[:, 1], "pz": p4[:, 2], "e": p4[:, 3]}
+            if decay:
+                lp, lm = self._decay(p4, np.full(k, m_aprime), self.m_lepton, z, lambda nhn, b2: 1.0 - b2 * nhn, rng)
+                out.update(_columns(lp, "_pos"))
+                out.update(_columns(lm, "_neg"))
+            out["weight"] = np.full(k, w)
+            yield out
 
-    def aprime(self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0) -> dict[str, np.ndarray]:
+    def aprime(self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, decay: bool = False) -> dict[str, np.ndarray]:
         """``n`` A' events at once (see :meth:`iter_aprime`)."""
-        return _concat(self.iter_aprime(m_aprime, n, eps, seed))
+        return _concat(self.iter_aprime(m_aprime, n, eps, seed, decay=decay))
 
     # ------------------------------------------------------------------ mCP
 
@@ -172,18 +190,6 @@ class Generator:
         """True when 2 m_chi < 2 m_l: pair masses below 2 m_l are not in the data, so not generated."""
         return m_chi < self.m_lepton
 
-    def _chi_angles(self, m: np.ndarray, m_chi: float, spin: str, ctx: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
-        """(cos theta, phi) of chi in the Collins-Soper frame with the exact law for ``spin``.
-
-        With H(m, pT, y) from the angular network: Dirac fermions
-        1 - beta_chi^2 n.H.n, complex scalars n.H.n (PHYSICS.md section 2).
-        """
-        h = self.flow.h_tensor(ctx)
-        if spin == "scalar":
-            return sample_law(h, lambda nhn, i: nhn, rng)
-        b2 = np.clip(1.0 - 4.0 * m_chi**2 / m**2, 0.0, 1.0)
-        return sample_law(h, lambda nhn, i: 1.0 - b2[i] * nhn, rng)
-
     def iter_mcp(
         self, m_chi: float, n: int, spin: str = "fermion", eps: float = 1.0, seed: int = 0, chunk: int = 200_000
     ) -> Iterator[dict[str, np.ndarray]]:
@@ -205,20 +211,16 @@ class Generator:
         for j, start in enumerate(range(0, n, chunk)):
             k = min(chunk, n - start)
             rng = np.random.default_rng([seed, j])
-            tseed = _torch_seed(seed, j)
             b = np.searchsorted(cum, rng.random(k) * cum[-1], side="right").clip(0, cum.size - 1)
             m = lower[b] + (s.edges[b + 1] - lower[b]) * rng.random(k)
-            mctx = self.flow.mass_context(m)
-            z = self.flow.sample_pair(mctx, tseed)
+            z = self.flow.sample_pair(self.flow.mass_context(m), _torch_seed(seed, j))
             v = self.flow.features_to_pair(z)
             phi_pair = v["phi"] if "phi" in v else rng.uniform(-np.pi, np.pi, k)
             pair = from_pt_y_phi(v["pt"], v["y"], phi_pair, m)
-            cos_t, phi = self._chi_angles(m, m_chi, spin, self.flow.angle_context(mctx, z), rng)
-            a, bb = decay_in_collins_soper(pair, cos_t, phi, m_chi, self.beam_energy)
-            out = {f"{c}_pos": a[:, i] for i, c in enumerate(("px", "py", "pz", "e"))}
-            out.update({f"{c}_neg": bb[:, i] for i, c in enumerate(("px", "py", "pz", "e"))})
-            out["weight"] = w_abs * np.sign(contrib[b])
-            yield out
+            # exact laws given H (PHYSICS.md 2): Dirac fermion 1 - beta_chi^2 n.H.n, complex scalar n.H.n
+            law = (lambda nhn, b2: nhn) if spin == "scalar" else (lambda nhn, b2: 1.0 - b2 * nhn)
+            a, bb = self._decay(pair, m, m_chi, z, law, rng)
+            yield {**_columns(a, "_pos"), **_columns(bb, "_neg"), "weight": w_abs * np.sign(contrib[b])}
 
     def mcp(self, m_chi: float, n: int, spin: str = "fermion", eps: float = 1.0, seed: int = 0) -> dict[str, np.ndarray]:
         """``n`` chi-chibar events at once (see :meth:`iter_mcp`)."""
@@ -234,6 +236,10 @@ def _check_request(n: int, eps: float, chunk: int) -> None:
         raise GammastarError(f"chunk must be at least 1, not {chunk}")
 
 
+def _columns(p4: np.ndarray, suffix: str) -> dict[str, np.ndarray]:
+    return {f"{c}{suffix}": p4[:, i] for i, c in enumerate(("px", "py", "pz", "e"))}
+
+
 def _torch_seed(seed: int, chunk: int) -> int:
     return (int(seed) * 1_000_003 + chunk * 7919) % (2**63 - 1)
 
@@ -241,40 +247,3 @@ def _torch_seed(seed: int, chunk: int) -> int:
 def _concat(chunks: Iterator[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     parts = list(chunks)
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-
-
-def write_events(
-    path: str | Path, chunks: Iterator[dict[str, np.ndarray]], n_total: int, metadata: dict | None = None,
-    progress: bool = True,
-) -> Path:
-    """Stream event chunks to a Parquet file, atomically (temporary name, renamed on success).
-
-    ``metadata`` (JSON-able values) is stored as ``gammastar.*`` key-value metadata.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    from tqdm import tqdm
-
-    path = Path(path)
-    if not path.name.lower().endswith((".parquet", ".pq")):
-        raise GammastarError(f"{path}: events are written as Parquet; use a .parquet file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    meta = {f"gammastar.{k}": (v if isinstance(v, str) else json.dumps(v)) for k, v in (metadata or {}).items()}
-    writer = None
-    try:
-        with tqdm(total=n_total, desc=f"writing {path.name}", unit="ev", delay=1.0, disable=not progress) as bar:
-            for ch in chunks:
-                table = pa.table(ch)
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema.with_metadata(meta))
-                writer.write_table(table)
-                bar.update(table.num_rows)
-        writer.close()
-        writer = None
-        tmp.replace(path)
-    finally:
-        if writer is not None:
-            writer.close()
-        tmp.unlink(missing_ok=True)
-    return path
