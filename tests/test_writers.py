@@ -63,6 +63,7 @@ def test_aprime_with_decay_in_every_format(model_file, tmp_path):
     np.testing.assert_allclose(np.column_stack([csv[c] for c in P4]), a_ref, rtol=1e-12)
 
     _generate(model_file, tmp_path / "a.root", "aprime", "--mass", "0.4", "--decay")
+    assert uproot.open(tmp_path / "a.root").classnames()["events;1"] == "TTree"
     root = uproot.open(tmp_path / "a.root")["events"].arrays(library="np")
     np.testing.assert_array_equal(np.column_stack([root[c] for c in P4]), a_ref)
     np.testing.assert_array_equal(root["weight"], w_ref)

@@ -77,6 +77,17 @@ def mock(n_events, seed, out, lepton, beam_energy, sources):
 
 
 def _data_options(f):
+    f = click.option("--like-sign-bin", type=float, default=0.01, show_default=True,
+                     help="Mass bin width (GeV) of the like-sign subtraction.")(f)
+    f = click.option("--like-sign-r", type=float, default=1.0, show_default=True,
+                     help="R in N_sig = N+- - 2 R sqrt(N++ N--).")(f)
+    f = click.option("--max-abs-eta", type=float, default=None, help="Lepton |eta| cut before pairing (--leptons).")(f)
+    f = click.option("--min-pt", type=float, default=None, help="Lepton pT cut (GeV) before pairing (--leptons).")(f)
+    f = click.option("--background", type=click.Choice(["like-sign"]), default=None,
+                     help="Subtract the combinatorial background (needs --leptons).")(f)
+    f = click.option("--leptons", default=None,
+                     help="Build pairs from this event-level collection of a ROOT file: Muon or Electron.")(f)
+    f = click.option("--tree", default=None, help="ROOT tree [events for pair trees, Events with --leptons].")(f)
     f = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout instead of a table.")(f)
     f = click.option("--n-collisions", type=float, default=None,
                      help="Collisions (or protons on target) the sample stands for; yields become per collision.")(f)
@@ -87,8 +98,8 @@ def _data_options(f):
     return f
 
 
-def _load(data_path: Path, lepton, n_collisions) -> DileptonDataset:
-    data = read_dileptons(data_path, lepton=lepton, n_collisions=n_collisions)
+def _load(data_path: Path, lepton, n_collisions, opts: dict) -> DileptonDataset:
+    data = read_dileptons(data_path, lepton=lepton, n_collisions=n_collisions, **opts)
     if data.n_collisions is None:
         _note("note: no --n-collisions and no gammastar.n_collisions metadata: yields are per sample")
     return data
@@ -120,10 +131,10 @@ _bandwidth_option = click.option(
 @_data_options
 @click.option("--mass", "mass_spec", required=True, help="LO:HI:STEP or a comma list, GeV.")
 @_bandwidth_option
-def photon(data_path, lepton, n_collisions, as_json, mass_spec, bandwidth):
+def photon(data_path, lepton, n_collisions, as_json, mass_spec, bandwidth, **opts):
     """Off-shell photon yield N_V(m) and dN_ll/dm: the model-independent product."""
     masses = parse_mass_spec(mass_spec)
-    data = _load(data_path, lepton, n_collisions)
+    data = _load(data_path, lepton, n_collisions, opts)
     res = photon_yield(data, masses, bandwidth=bandwidth, progress=True)
     rows = [_header("rates photon", data),
             "# mass[GeV]      N_V      N_V_err   dN_ll/dm[1/GeV]  err   half-width[GeV]"]
@@ -137,10 +148,10 @@ def photon(data_path, lepton, n_collisions, as_json, mass_spec, bandwidth):
 @click.option("--mass", "mass_spec", required=True, help="A' masses: LO:HI:STEP or a comma list, GeV.")
 @_bandwidth_option
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also draw a PNG.")
-def aprime(data_path, lepton, n_collisions, as_json, mass_spec, bandwidth, plot):
+def aprime(data_path, lepton, n_collisions, as_json, mass_spec, bandwidth, plot, **opts):
     """Dark photons produced per collision for eps = 1 (multiply by eps^2)."""
     masses = parse_mass_spec(mass_spec)
-    data = _load(data_path, lepton, n_collisions)
+    data = _load(data_path, lepton, n_collisions, opts)
     res = aprime_yield(data, masses, bandwidth=bandwidth, progress=True)
     rows = [_header("rates aprime", data), "# mass[GeV]  N_A'/eps^2    error    rel.err  half-width[GeV]"]
     rows += [f"{m:10.5f} {n:11.4e} {e:9.2e} {e / abs(n) if n else np.inf:8.1%} {h:8.4f}"
@@ -157,10 +168,10 @@ def aprime(data_path, lepton, n_collisions, as_json, mass_spec, bandwidth, plot)
 @click.option("--mchi", "mchi_spec", required=True, help="m_chi values: LO:HI:STEP or a comma list, GeV.")
 @click.option("--spin", type=click.Choice(["fermion", "scalar"]), default="fermion", show_default=True)
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also draw a PNG.")
-def mcp(data_path, lepton, n_collisions, as_json, mchi_spec, spin, plot):
+def mcp(data_path, lepton, n_collisions, as_json, mchi_spec, spin, plot, **opts):
     """Millicharged chi-chibar pairs per collision for eps = 1 (multiply by eps^2)."""
     m_chi = parse_mass_spec(mchi_spec)
-    data = _load(data_path, lepton, n_collisions)
+    data = _load(data_path, lepton, n_collisions, opts)
     res = mcp_yield(data, m_chi, spin=spin, progress=True)
     if res.incomplete:
         _note(f"note: for m_chi < m_{data.lepton} = {data.m_lepton:.4g} GeV the data cannot see pair masses "
@@ -205,7 +216,7 @@ def _parse_window(text: str | None) -> tuple[float, float] | None:
               help="Beam energy (GeV) defining the Collins-Soper frame [file metadata, else 400].")
 @click.option("--holdout-mass", default=None, help="LO:HI: leave pairs in this mass window out of training.")
 def train(data_path, lepton, n_collisions, as_json, out_path, epochs, batch_size, learning_rate, transforms, hidden,
-          device, seed, beam_energy, holdout_mass):
+          device, seed, beam_energy, holdout_mass, **opts):
     """Train the conditional flow on dilepton pairs; write one self-describing model file."""
     from .flow import FlowConfig
     from .flow import train as train_flow
@@ -215,7 +226,7 @@ def train(data_path, lepton, n_collisions, as_json, out_path, epochs, batch_size
     except ValueError:
         raise GammastarError(f"--hidden {hidden!r}: use comma-separated widths, e.g. 64,64") from None
     window = _parse_window(holdout_mass)
-    data = _load(data_path, lepton, n_collisions)
+    data = _load(data_path, lepton, n_collisions, opts)
     if beam_energy is None:
         beam_energy = float(data.metadata.get(BEAM_ENERGY_KEY, 400.0))
     cfg = FlowConfig(transforms=transforms, hidden=hidden_t, epochs=epochs, batch_size=batch_size,

@@ -138,20 +138,22 @@ def _file_kind(path: Path) -> str:
         return "parquet"
     if name.endswith((".csv", ".csv.gz")):
         return "csv"
+    if name.endswith(".root"):
+        return "root"
     raise GammastarError(
         f"{path}: unknown file type {''.join(path.suffixes) or '(no extension)'!r}; "
-        "expected .parquet, .csv or .csv.gz"
+        "expected .parquet, .csv, .csv.gz or .root"
     )
 
 
 class _Columns:
-    """Column access to a Parquet or CSV file.
+    """Column access to a Parquet, CSV or flat-ROOT-TTree file.
 
-    Parquet columns are read one at a time, so reading never holds the whole
-    Arrow table beside the numpy arrays it fills (peak memory ~ the arrays).
+    Parquet and ROOT columns are read one at a time, so reading never holds
+    the whole table beside the numpy arrays it fills (peak memory ~ the arrays).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, tree: str | None = None) -> None:
         self.path = path
         self.kind = _file_kind(path)
         if not path.exists():
@@ -161,7 +163,14 @@ class _Columns:
         if path.stat().st_size == 0:
             raise GammastarError(f"{path}: file is empty")
         with self._arrow_errors():
-            if self.kind == "parquet":
+            if self.kind == "root":
+                from .pairing import _open_tree
+
+                self._tree = _open_tree(path, tree or "events")
+                self.meta = {}
+                self.names = list(self._tree.keys())
+                self.num_rows = self._tree.num_entries
+            elif self.kind == "parquet":
                 self._pf = pq.ParquetFile(path)
                 schema = self._pf.schema_arrow
                 self.meta = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items()}
@@ -186,6 +195,11 @@ class _Columns:
             raise GammastarError(f"{self.path}: cannot read as {self.kind}: {msg}") from None
 
     def __getitem__(self, name: str) -> np.ndarray:
+        if self.kind == "root":
+            arr = np.asarray(self._tree[name].array(library="np"))
+            if arr.dtype == object or arr.dtype.kind not in "fiu":
+                raise GammastarError(f"{self.path}: branch {name} is not a flat numeric branch")
+            return arr
         with self._arrow_errors():
             col = self._pf.read(columns=[name]).column(0) if self.kind == "parquet" else self._table.column(name)
         if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
@@ -221,20 +235,35 @@ def _infer_lepton(n_e: int, n_mu: int, others: np.ndarray, path: Path) -> str:
 
 
 def read_dileptons(
-    path: str | Path, *, lepton: str | None = None, n_collisions: float | None = None
+    path: str | Path, *, lepton: str | None = None, n_collisions: float | None = None, tree: str | None = None,
+    leptons: str | None = None, background: str | None = None, min_pt: float | None = None,
+    max_abs_eta: float | None = None, like_sign_r: float = 1.0, like_sign_bin: float = 0.01,
 ) -> DileptonDataset:
-    """Read and validate a dilepton file.
+    """Read and validate dilepton pairs.
 
     Parameters
     ----------
     path : str or Path
-        A ``.parquet``/``.pq`` or ``.csv``/``.csv.gz`` file with the pair columns.
+        A ``.parquet``/``.pq``, ``.csv``/``.csv.gz`` or ``.root`` file.  Pair
+        files carry the pair columns; a ROOT file is a flat TTree of them
+        (``tree``, default ``events``) or, with ``leptons``, events with
+        lepton collections.
     lepton : {"e", "mu"}, optional
         Force the lepton flavour; by default it is inferred from the leptons'
         invariant masses (a mixed or non-lepton sample is an error).
     n_collisions : float, optional
         Collisions the sample stands for; overrides the file's
         ``gammastar.n_collisions`` metadata.
+    tree : str, optional
+        ROOT tree name (``events`` for pair trees, ``Events`` for NanoAOD).
+    leptons : {"Muon", "Electron"}, optional
+        Build pairs from the event-level collection ``{leptons}_pt, _eta,
+        _phi, _charge`` (see :mod:`gammastar.pairing`), with the cuts
+        ``min_pt`` (GeV) and ``max_abs_eta``.
+    background : {"like-sign"}, optional
+        Subtract the combinatorial background with like-sign pairs
+        (``like_sign_r`` = R, ``like_sign_bin`` = mass bin width in GeV):
+        like-sign pairs join the sample with negative weights.
 
     Raises
     ------
@@ -245,7 +274,24 @@ def read_dileptons(
     path = Path(path)
     if lepton is not None and lepton not in LEPTONS:
         raise GammastarError(f"--lepton must be one of {', '.join(LEPTONS)}, not {lepton!r}")
-    columns = _Columns(path)
+    if leptons is not None:
+        from .pairing import pairs_from_events
+
+        if _file_kind(path) != "root":
+            raise GammastarError(f"{path}: --leptons needs a ROOT file with event-level lepton collections")
+        from .pairing import COLLECTIONS
+
+        if lepton is not None and COLLECTIONS.get(leptons) not in (None, lepton):
+            raise GammastarError(f"--lepton {lepton} contradicts --leptons {leptons}")
+        lp = pairs_from_events(path, leptons, tree or "Events", min_pt=min_pt, max_abs_eta=max_abs_eta,
+                               background=background, r=like_sign_r, bin_width=like_sign_bin)
+        meta = {"gammastar.pairs": f"{lp.n_opposite} opposite-sign, {lp.n_plus_plus} ++, {lp.n_minus_minus} --"}
+        return _validated(path, lp.pos, lp.neg, lp.weight, lp.lepton, n_collisions, meta, _M2_REL_TOL[8])
+    if background is not None:
+        raise GammastarError(f"--background {background} needs event-level leptons: a ROOT file and --leptons")
+    if min_pt is not None or max_abs_eta is not None:
+        raise GammastarError("--min-pt and --max-abs-eta select leptons when pairs are built (--leptons)")
+    columns = _Columns(path, tree)
     n = columns.num_rows
     if n == 0:
         raise GammastarError(f"{path}: file contains no pairs")
@@ -262,7 +308,14 @@ def read_dileptons(
     rel_tol = _M2_REL_TOL[4] if itemsize < 8 else _M2_REL_TOL[8]
     meta = columns.meta
     del columns
+    return _validated(path, pos, neg, weight, lepton, n_collisions, meta, rel_tol)
 
+
+def _validated(
+    path: Path, pos: np.ndarray, neg: np.ndarray, weight: np.ndarray, lepton: str | None,
+    n_collisions: float | None, meta: dict[str, str], rel_tol: float,
+) -> DileptonDataset:
+    """Check finiteness, E >= |p| and the lepton flavour; attach the normalisation."""
     finite = np.isfinite(pos).all(axis=1) & np.isfinite(neg).all(axis=1) & np.isfinite(weight)
     if not finite.all():
         bad = np.flatnonzero(~finite)
@@ -294,7 +347,7 @@ def read_dileptons(
         warnings.warn(
             f"{path}: the leptons' masses do not all look like {lepton} "
             f"({n_e} e-like, {n_mu} mu-like, {others.size} neither); using --lepton {lepton} as asked",
-            stacklevel=2,
+            stacklevel=3,
         )
 
     if n_collisions is None and N_COLLISIONS_KEY in meta:
@@ -329,6 +382,12 @@ def write_dileptons(
     try:
         if kind == "parquet":
             pq.write_table(table, tmp)
+        elif kind == "root":
+            import uproot
+
+            with uproot.recreate(tmp) as f:  # mktree: a TTree (plain assignment would make an RNTuple)
+                branches = {k: np.asarray(v) for k, v in cols.items()}
+                f.mktree("events", {k: v.dtype for k, v in branches.items()}).extend(branches)
         else:
             stream = pa.CompressedOutputStream(str(tmp), "gzip") if path.name.lower().endswith(".gz") else str(tmp)
             pacsv.write_csv(table, stream)

@@ -135,11 +135,10 @@ class _RootSink:
         self.started = False
 
     def write(self, chunk):
-        if not self.started:
-            self.file["events"] = chunk
+        if not self.started:  # mktree: a TTree (plain assignment would make an RNTuple)
+            self.file.mktree("events", {k: v.dtype for k, v in chunk.items()})
             self.started = True
-        else:
-            self.file["events"].extend(chunk)
+        self.file["events"].extend(chunk)
 
     def close(self):
         self.file.close()
