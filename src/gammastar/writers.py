@@ -87,35 +87,21 @@ def _particles(chunk: dict[str, np.ndarray], info: EventInfo):
             (-info.chi_id, 1, -1, _p4(chunk, "_neg"), np.full(n, info.mass))]
 
 
-class _ParquetSink:
-    def __init__(self, path: Path, info: EventInfo, meta: dict[str, str]) -> None:
-        self.path, self.meta, self.writer = path, meta, None
+class _ArrowSink:
+    """Parquet (with the metadata) or CSV through pyarrow's streaming writers."""
 
-    def write(self, chunk):
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table = pa.table(chunk)
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, table.schema.with_metadata(self.meta))
-        self.writer.write_table(table)
-
-    def close(self):
-        if self.writer is not None:
-            self.writer.close()
-
-
-class _CsvSink:
-    def __init__(self, path: Path, info: EventInfo, meta: dict[str, str]) -> None:
-        self.path, self.writer = path, None
+    def __init__(self, path: Path, info: EventInfo, meta: dict[str, str], csv: bool = False) -> None:
+        self.path, self.meta, self.csv, self.writer = path, meta, csv, None
 
     def write(self, chunk):
         import pyarrow as pa
         import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
 
         table = pa.table(chunk)
         if self.writer is None:
-            self.writer = pacsv.CSVWriter(str(self.path), table.schema)
+            self.writer = (pacsv.CSVWriter(str(self.path), table.schema) if self.csv
+                           else pq.ParquetWriter(self.path, table.schema.with_metadata(self.meta)))
         self.writer.write_table(table)
 
     def close(self):
@@ -230,7 +216,13 @@ class _LheSink:
         self.f.close()
 
 
-_SINKS = {"parquet": _ParquetSink, "csv": _CsvSink, "root": _RootSink, "hepmc3": _HepMC3Sink, "lhe": _LheSink}
+_SINKS = {
+    "parquet": _ArrowSink,
+    "csv": lambda path, info, meta: _ArrowSink(path, info, meta, csv=True),
+    "root": _RootSink,
+    "hepmc3": _HepMC3Sink,
+    "lhe": _LheSink,
+}
 
 
 def write_events(
