@@ -94,20 +94,52 @@ def _data_options(f):
     f = click.option("--lepton", type=click.Choice(["e", "mu"]), default=None,
                      help="Force the lepton flavour (default: inferred from the leptons' masses).")(f)
     f = click.option("--data", "data_path", type=click.Path(path_type=Path), required=True,
-                     help="Dilepton pairs: .parquet, .csv or .csv.gz.")(f)
+                     help="Dilepton pairs: .parquet, .csv, .csv.gz or .root.")(f)
     return f
 
 
-def _load(data_path: Path, lepton, n_collisions, opts: dict) -> DileptonDataset:
+def _rates_options(f):
+    """The data options, with --data or a published --spectrum table."""
+    f = _data_options(f)
+    for p in f.__click_params__:
+        if p.name == "data_path":
+            p.required = False
+            p.help = "Dilepton pairs: .parquet, .csv, .csv.gz or .root (or use --spectrum)."
+    return click.option("--spectrum", "spectrum_path", type=click.Path(path_type=Path), default=None,
+                        help="A published dN/dm table instead of events: HEPData YAML/CSV or m_lo,m_hi,value,err CSV.")(f)
+
+
+def _load(data_path: Path | None, lepton, n_collisions, opts: dict):
+    spectrum_path = opts.pop("spectrum_path", None)
+    if spectrum_path is not None:
+        from .published import read_spectrum
+
+        if data_path is not None:
+            raise GammastarError("give either --data (events) or --spectrum (a published table), not both")
+        if any(opts[k] is not None for k in ("tree", "leptons", "background", "min_pt", "max_abs_eta")):
+            raise GammastarError("--tree, --leptons, --background and the lepton cuts apply to events, not to --spectrum")
+        table = read_spectrum(spectrum_path, lepton=lepton, n_collisions=n_collisions)
+        if table.n_collisions is None:
+            _note("note: no --n-collisions: yields are in the table's own normalisation (per collision if it is)")
+        return table
+    if data_path is None:
+        raise GammastarError("give the dilepton data with --data FILE (or a published table with --spectrum FILE)")
+    from .published import looks_like_table
+
+    if looks_like_table(data_path):
+        raise GammastarError(f"{data_path} is a binned spectrum table, and this needs events: "
+                             "tables go to `gammastar rates ... --spectrum`")
     data = read_dileptons(data_path, lepton=lepton, n_collisions=n_collisions, **opts)
     if data.n_collisions is None:
         _note("note: no --n-collisions and no gammastar.n_collisions metadata: yields are per sample")
     return data
 
 
-def _header(title: str, data: DileptonDataset) -> str:
+def _header(title: str, data) -> str:
     norm = ("per collision (n_collisions = %.6g)" % data.n_collisions) if data.n_collisions else "per sample"
-    return f"# gammastar {title}: {data.source}, {len(data)} {data.lepton}{data.lepton} pairs, yields {norm}"
+    what = f"{len(data)} {data.lepton}{data.lepton} pairs" if isinstance(data, DileptonDataset) else \
+        f"published {data.lepton}{data.lepton} spectrum, {len(data.lo)} bins"
+    return f"# gammastar {title}: {data.source}, {what}, yields {norm}"
 
 
 def _emit(payload: dict, table_rows: list[str], as_json: bool) -> None:
@@ -128,7 +160,7 @@ _bandwidth_option = click.option(
 
 
 @rates.command()
-@_data_options
+@_rates_options
 @click.option("--mass", "mass_spec", required=True, help="LO:HI:STEP or a comma list, GeV.")
 @_bandwidth_option
 def photon(data_path, lepton, n_collisions, as_json, mass_spec, bandwidth, **opts):
@@ -144,7 +176,7 @@ def photon(data_path, lepton, n_collisions, as_json, mass_spec, bandwidth, **opt
 
 
 @rates.command()
-@_data_options
+@_rates_options
 @click.option("--mass", "mass_spec", required=True, help="A' masses: LO:HI:STEP or a comma list, GeV.")
 @_bandwidth_option
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also draw a PNG.")
@@ -164,7 +196,7 @@ def aprime(data_path, lepton, n_collisions, as_json, mass_spec, bandwidth, plot,
 
 
 @rates.command()
-@_data_options
+@_rates_options
 @click.option("--mchi", "mchi_spec", required=True, help="m_chi values: LO:HI:STEP or a comma list, GeV.")
 @click.option("--spin", type=click.Choice(["fermion", "scalar"]), default="fermion", show_default=True)
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also draw a PNG.")

@@ -111,6 +111,12 @@ class DileptonDataset:
             self._mass = pair_mass(self.pos, self.neg, self.m_lepton)
         return self._mass
 
+    def mass_spectrum(self):
+        """The fine-binned :class:`~gammastar.spectrum.MassSpectrum` of the pairs."""
+        from .spectrum import MassSpectrum
+
+        return MassSpectrum.from_dataset(self)
+
     @property
     def normalization(self) -> str:
         """``"per_collision"`` when n_collisions is known, else ``"per_sample"``."""
@@ -140,6 +146,9 @@ def _file_kind(path: Path) -> str:
         return "csv"
     if name.endswith(".root"):
         return "root"
+    if name.endswith((".yaml", ".yml")):
+        raise GammastarError(f"{path} looks like a binned spectrum table; this needs events "
+                             "(tables go to `gammastar rates ... --spectrum`)")
     raise GammastarError(
         f"{path}: unknown file type {''.join(path.suffixes) or '(no extension)'!r}; "
         "expected .parquet, .csv, .csv.gz or .root"

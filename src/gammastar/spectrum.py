@@ -72,6 +72,7 @@ class SpectrumPoint:
     bandwidth: float
     n_pairs: int
     net_weight: float
+    n_v_err_sys: float = 0.0
 
 
 class MassSpectrum:
@@ -92,6 +93,7 @@ class MassSpectrum:
     def __init__(
         self, edges: np.ndarray, w: np.ndarray, w2: np.ndarray, count: np.ndarray, wm: np.ndarray,
         m_lepton: float, rel_bin: float, lepton: str = "l", m_max: float | None = None,
+        w_sys: np.ndarray | None = None,
     ) -> None:
         self.m_lepton = float(m_lepton)
         self.lepton = lepton
@@ -106,12 +108,17 @@ class MassSpectrum:
         if occupied.size == 0:
             raise GammastarError("no pairs to build a mass spectrum from")
         self.m_max = float(self.edges[occupied[-1] + 1]) if m_max is None else float(m_max)
+        self.m_min = float(self.edges[occupied[0]])
+        #: per-bin systematic uncertainty of w, fully correlated between bins (published tables)
+        self.w_sys = None if w_sys is None else np.asarray(w_sys, dtype=float)
         self.centres = 0.5 * (self.edges[1:] + self.edges[:-1])
-        # Integral of phi_l over each bin (4-point Gauss-Legendre: the sqrt
-        # threshold of R_l sits inside the first bin).
+        # Gauss-Legendre nodes and phi_l-weights in every bin, for the exact
+        # bin integrals of the model, int_bin (t - m0)^j phi_l(t) dt: exact for
+        # coarse (published) bins too; 4 nodes also handle the sqrt threshold
+        # of R_l inside the first bin.
         half = 0.5 * np.diff(self.edges)
-        t = self.centres[:, None] + half[:, None] * _GL_X[None, :]
-        self.phi_int = (self.phi(t) * _GL_W[None, :]).sum(axis=1) * half
+        self._gl_t = self.centres[:, None] + half[:, None] * _GL_X[None, :]
+        self._gl_pw = self.phi(self._gl_t) * _GL_W[None, :] * half[:, None]
         self._cum_count = np.concatenate([[0], np.cumsum(self.count)])
 
     @classmethod
@@ -169,16 +176,20 @@ class MassSpectrum:
         i, j = np.searchsorted(self.centres, [m0 - h, m0 + h])
         u = (self.centres[i:j] - m0) / h
         k = 0.75 * (1.0 - u * u)
-        x = np.vstack([np.ones_like(u), u, u * u])  # (3, n)
-        s = (x * (k * self.phi_int[i:j])) @ x.T
+        x = np.vstack([np.ones_like(u), u, u * u])  # test functions at the bin centres, (3, n)
+        ug = (self._gl_t[i:j] - m0) / h
+        pw = self._gl_pw[i:j]
+        model = np.vstack([pw.sum(axis=1), (pw * ug).sum(axis=1), (pw * ug * ug).sum(axis=1)])  # int_bin u^b phi_l
+        s = (x * k) @ model.T
         try:
-            row0 = np.linalg.solve(s, np.eye(3)[0])  # S is symmetric: e0^T S^-1
+            row0 = np.linalg.solve(s.T, np.eye(3)[0])  # e0^T S^-1
         except np.linalg.LinAlgError:
             raise GammastarError(f"cannot estimate the spectrum at m = {m0:.4g} GeV: too few mass bins within +-{h:.3g} GeV") from None
         ell = k * (row0 @ x)
         n_v = float(ell @ self.w[i:j])
         err = float(np.sqrt(ell**2 @ self.w2[i:j]))
-        return SpectrumPoint(m0, n_v, err, h, int(self.count[i:j].sum()), float(self.w[i:j].sum()))
+        sys = 0.0 if self.w_sys is None else abs(float(ell @ self.w_sys[i:j]))
+        return SpectrumPoint(m0, n_v, err, h, int(self.count[i:j].sum()), float(self.w[i:j].sum()), sys)
 
     def estimate(
         self,
@@ -204,8 +215,12 @@ class MassSpectrum:
             raise GammastarError(f"{label} is at or below the pair threshold 2 m_{self.lepton} = {self.threshold:.4g} GeV")
         if m0 > self.m_max:
             raise GammastarError(f"{label} is above the data's reach (highest pair mass {self.m_max:.4g} GeV)")
-        h_min = max(0.003, 0.005 * m0) if h_min is None else h_min
-        h_max = max(0.15, 0.2 * m0) if h_max is None else h_max
+        if m0 < self.m_min - 0.0015:  # (events start at threshold; tables and cut data may not)
+            raise GammastarError(f"{label} is below the data's lowest mass bin ({self.m_min:.4g} GeV)")
+        if h_min is None:  # at least ~3 bins in the window, for the 3-parameter local fit
+            b = int(np.clip(np.searchsorted(self.edges, m0) - 1, 0, len(self.w) - 1))
+            h_min = max(0.003, 0.005 * m0, 1.6 * (self.edges[b + 1] - self.edges[b]))
+        h_max = max(0.15, 0.2 * m0, h_min) if h_max is None else max(h_max, h_min)
         if bandwidth is not None:
             if not bandwidth > 0:
                 raise GammastarError(f"bandwidth must be positive, not {bandwidth}")

@@ -79,6 +79,7 @@ class PhotonYield:
     n_pairs: np.ndarray
     normalization: str
     lepton: str
+    n_v_err_sys: np.ndarray | None = None
 
     def to_dict(self) -> dict:
         return _jsonable(asdict(self))
@@ -98,6 +99,7 @@ class AprimeYield:
     bandwidth: np.ndarray
     normalization: str
     lepton: str
+    n_err_sys: np.ndarray | None = None
 
     def to_dict(self) -> dict:
         return _jsonable(asdict(self))
@@ -120,6 +122,7 @@ class McpYield:
     spin: str
     normalization: str
     lepton: str
+    n_err_sys: np.ndarray | None = None
 
     @property
     def incomplete(self) -> bool:
@@ -156,7 +159,7 @@ def photon_yield(
         A spectrum already built from ``data`` (saves re-binning).
     """
     masses = parse_mass_spec(masses)
-    spec = spectrum if spectrum is not None else MassSpectrum.from_dataset(data)
+    spec = spectrum if spectrum is not None else data.mass_spectrum()
     points = [spec.estimate(float(m), bandwidth) for m in _progress(masses, "rates", progress)]
     s = data.scale
     n_v = np.array([p.n_v for p in points]) * s
@@ -169,10 +172,11 @@ def photon_yield(
             stacklevel=2,
         )
     phi = spec.phi(masses)
+    sys = np.array([p.n_v_err_sys for p in points]) * s if spec.w_sys is not None else None
     return PhotonYield(
         masses, n_v, n_v_err, n_v * phi, n_v_err * phi,
         np.array([p.bandwidth for p in points]), np.array([p.n_pairs for p in points]),
-        data.normalization, data.lepton,
+        data.normalization, data.lepton, sys,
     )
 
 
@@ -190,7 +194,7 @@ def aprime_yield(
     for masses the data do not cover.
     """
     ph = photon_yield(data, masses, bandwidth=bandwidth, spectrum=spectrum, progress=progress)
-    return AprimeYield(ph.mass, ph.n_v, ph.n_v_err, ph.bandwidth, ph.normalization, ph.lepton)
+    return AprimeYield(ph.mass, ph.n_v, ph.n_v_err, ph.bandwidth, ph.normalization, ph.lepton, ph.n_v_err_sys)
 
 
 def mcp_yield(
@@ -209,6 +213,8 @@ def mcp_yield(
     if spin not in ("fermion", "scalar"):
         raise GammastarError(f"spin must be 'fermion' or 'scalar', not {spin!r}")
     m_chi = parse_mass_spec(m_chi)
+    if not isinstance(data, DileptonDataset):  # a published table: bin-wise integrals
+        return _mcp_from_table(data, m_chi, spin)
     order = np.argsort(data.mass)
     m = data.mass[order]
     w = data.weight[order]
@@ -245,3 +251,20 @@ def mcp_yield(
     return McpYield(
         m_chi, np.array(vals) * s, np.array(errs) * s, m_chi < m_l, 2.0 * m_l, spin, data.normalization, data.lepton
     )
+
+
+def _mcp_from_table(table, m_chi: np.ndarray, spin: str) -> McpYield:
+    """mCP yields from a :class:`~gammastar.published.PublishedSpectrum`."""
+    vals, stat, sys = [], [], []
+    for mc in m_chi:
+        if 2.0 * mc >= table.hi.max():
+            raise GammastarError(f"m_chi = {mc:.4g} GeV: 2 m_chi is above the table's last bin ({table.hi.max():.4g} GeV)")
+        v, e, sy = table.mcp(float(mc), spin)
+        if v <= 0:
+            raise GammastarError(f"m_chi = {mc:.4g} GeV: negative net dilepton yield above 2 m_chi")
+        vals.append(v)
+        stat.append(e)
+        sys.append(sy)
+    s, m_l = table.scale, table.m_lepton
+    return McpYield(m_chi, np.array(vals) * s, np.array(stat) * s, m_chi < m_l, 2.0 * m_l, spin,
+                    table.normalization, table.lepton, np.array(sys) * s)
