@@ -77,6 +77,10 @@ def mock(n_events, seed, out, lepton, beam_energy, sources):
 
 
 def _data_options(f):
+    f = click.option("--acceptance-floor", type=float, default=0.01, show_default=True,
+                     help="Smallest acceptance used in 1/A.")(f)
+    f = click.option("--acceptance", default=None,
+                     help="Acceptance map A(m, pT, y): .npz or .root[:TH3 name]; pairs get weight / A.")(f)
     f = click.option("--like-sign-bin", type=float, default=0.01, show_default=True,
                      help="Mass bin width (GeV) of the like-sign subtraction.")(f)
     f = click.option("--like-sign-r", type=float, default=1.0, show_default=True,
@@ -116,8 +120,9 @@ def _load(data_path: Path | None, lepton, n_collisions, opts: dict):
 
         if data_path is not None:
             raise GammastarError("give either --data (events) or --spectrum (a published table), not both")
-        if any(opts[k] is not None for k in ("tree", "leptons", "background", "min_pt", "max_abs_eta")):
-            raise GammastarError("--tree, --leptons, --background and the lepton cuts apply to events, not to --spectrum")
+        if any(opts[k] is not None for k in ("tree", "leptons", "background", "min_pt", "max_abs_eta", "acceptance")):
+            raise GammastarError("--tree, --leptons, --background, --acceptance and the lepton cuts apply to events, "
+                                 "not to --spectrum")
         table = read_spectrum(spectrum_path, lepton=lepton, n_collisions=n_collisions)
         if table.n_collisions is None:
             _note("note: no --n-collisions: yields are in the table's own normalisation (per collision if it is)")

@@ -247,6 +247,7 @@ def read_dileptons(
     path: str | Path, *, lepton: str | None = None, n_collisions: float | None = None, tree: str | None = None,
     leptons: str | None = None, background: str | None = None, min_pt: float | None = None,
     max_abs_eta: float | None = None, like_sign_r: float = 1.0, like_sign_bin: float = 0.01,
+    acceptance=None, acceptance_floor: float = 0.01,
 ) -> DileptonDataset:
     """Read and validate dilepton pairs.
 
@@ -273,6 +274,9 @@ def read_dileptons(
         Subtract the combinatorial background with like-sign pairs
         (``like_sign_r`` = R, ``like_sign_bin`` = mass bin width in GeV):
         like-sign pairs join the sample with negative weights.
+    acceptance : path or AcceptanceMap, optional
+        Divide every pair's weight by its acceptance A(m, pT, y), floored at
+        ``acceptance_floor`` (see :mod:`gammastar.acceptance`).
 
     Raises
     ------
@@ -295,7 +299,8 @@ def read_dileptons(
         lp = pairs_from_events(path, leptons, tree or "Events", min_pt=min_pt, max_abs_eta=max_abs_eta,
                                background=background, r=like_sign_r, bin_width=like_sign_bin)
         meta = {"gammastar.pairs": f"{lp.n_opposite} opposite-sign, {lp.n_plus_plus} ++, {lp.n_minus_minus} --"}
-        return _validated(path, lp.pos, lp.neg, lp.weight, lp.lepton, n_collisions, meta, _M2_REL_TOL[8])
+        ds = _validated(path, lp.pos, lp.neg, lp.weight, lp.lepton, n_collisions, meta, _M2_REL_TOL[8])
+        return _with_acceptance(ds, acceptance, acceptance_floor)
     if background is not None:
         raise GammastarError(f"--background {background} needs event-level leptons: a ROOT file and --leptons")
     if min_pt is not None or max_abs_eta is not None:
@@ -317,7 +322,21 @@ def read_dileptons(
     rel_tol = _M2_REL_TOL[4] if itemsize < 8 else _M2_REL_TOL[8]
     meta = columns.meta
     del columns
-    return _validated(path, pos, neg, weight, lepton, n_collisions, meta, rel_tol)
+    ds = _validated(path, pos, neg, weight, lepton, n_collisions, meta, rel_tol)
+    return _with_acceptance(ds, acceptance, acceptance_floor)
+
+
+def _with_acceptance(ds: DileptonDataset, acceptance, floor: float) -> DileptonDataset:
+    if acceptance is None:
+        return ds
+    from .acceptance import AcceptanceMap, read_acceptance
+    from .kinematics import pair_kinematics
+
+    amap = acceptance if isinstance(acceptance, AcceptanceMap) else read_acceptance(acceptance)
+    k = pair_kinematics(ds.pos, ds.neg)
+    ds.weight = amap.correct(ds.weight, ds.mass, k.pt, k.y, floor)
+    ds.metadata["gammastar.acceptance"] = amap.source
+    return ds
 
 
 def _validated(
