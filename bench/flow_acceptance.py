@@ -22,7 +22,7 @@ import numpy as np
 from gammastar.data import read_dileptons, write_dileptons
 from gammastar.flow import load_model
 from gammastar.generate import Generator
-from gammastar.kinematics import collins_soper_angles, pair_kinematics
+from gammastar.kinematics import collins_soper_angles
 from gammastar.mock import MockConfig, direct_aprime_events, direct_mcp_events, generate_mock
 from gammastar.validate import classifier_auc, validate
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from gammastar.cli import main
-from gammastar.data import PAIR_COLUMNS, DileptonDataset, write_dileptons
+from gammastar.data import PAIR_COLUMNS
 
 M_MU = 0.1056583755
 

@@ -12,7 +12,7 @@ import click
 import numpy as np
 
 from . import __version__
-from .data import BEAM_ENERGY_KEY, DileptonDataset, read_dileptons, write_dileptons
+from .data import BEAM_ENERGY_KEY, read_dileptons, write_dileptons
 from .errors import GammastarError
 from .yields import aprime_yield, mcp_yield, parse_mass_spec, photon_yield
 
@@ -113,7 +113,7 @@ def _rates_options(f):
                         help="A published dN/dm table instead of events: HEPData YAML/CSV or m_lo,m_hi,value,err CSV.")(f)
 
 
-def _load(data_path: Path | None, lepton, n_collisions, opts: dict):
+def _load(data_path: Path | None, lepton, n_collisions, opts: dict, stream: bool = False):
     spectrum_path = opts.pop("spectrum_path", None)
     if spectrum_path is not None:
         from .published import read_spectrum
@@ -130,6 +130,20 @@ def _load(data_path: Path | None, lepton, n_collisions, opts: dict):
     if data_path is None:
         raise GammastarError("give the dilepton data with --data FILE (or a published table with --spectrum FILE)")
     from .published import looks_like_table
+    from .stream import scan_dileptons, should_stream
+
+    if should_stream(data_path):
+        if not stream:
+            raise GammastarError(f"{data_path}: this command needs the pairs in memory; give it a single file "
+                                 f"(directories and files over 2e7 pairs are for the rates)")
+        if any(opts[k] is not None for k in ("leptons", "background", "min_pt", "max_abs_eta")):
+            raise GammastarError("pair building (--leptons) reads a whole file; it cannot be streamed")
+        _note(f"note: {data_path} is large or a directory: reading it in chunks; mCP yields from 1e-4-relative mass bins")
+        data = scan_dileptons(data_path, lepton=lepton, n_collisions=n_collisions, tree=opts["tree"],
+                              acceptance=opts["acceptance"], acceptance_floor=opts["acceptance_floor"])
+        if data.n_collisions is None:
+            _note("note: no --n-collisions and no gammastar.n_collisions metadata: yields are per sample")
+        return data
 
     if looks_like_table(data_path):
         raise GammastarError(f"{data_path} is a binned spectrum table, and this needs events: "
@@ -142,8 +156,8 @@ def _load(data_path: Path | None, lepton, n_collisions, opts: dict):
 
 def _header(title: str, data) -> str:
     norm = ("per collision (n_collisions = %.6g)" % data.n_collisions) if data.n_collisions else "per sample"
-    what = f"{len(data)} {data.lepton}{data.lepton} pairs" if isinstance(data, DileptonDataset) else \
-        f"published {data.lepton}{data.lepton} spectrum, {len(data.lo)} bins"
+    what = (f"published {data.lepton}{data.lepton} spectrum, {len(data.lo)} bins" if hasattr(data, "lo")
+            else f"{len(data)} {data.lepton}{data.lepton} pairs")
     return f"# gammastar {title}: {data.source}, {what}, yields {norm}"
 
 
@@ -171,7 +185,7 @@ _bandwidth_option = click.option(
 def photon(data_path, lepton, n_collisions, as_json, mass_spec, bandwidth, **opts):
     """Off-shell photon yield N_V(m) and dN_ll/dm: the model-independent product."""
     masses = parse_mass_spec(mass_spec)
-    data = _load(data_path, lepton, n_collisions, opts)
+    data = _load(data_path, lepton, n_collisions, opts, stream=True)
     res = photon_yield(data, masses, bandwidth=bandwidth, progress=True)
     rows = [_header("rates photon", data),
             "# mass[GeV]      N_V      N_V_err   dN_ll/dm[1/GeV]  err   half-width[GeV]"]
@@ -188,7 +202,7 @@ def photon(data_path, lepton, n_collisions, as_json, mass_spec, bandwidth, **opt
 def aprime(data_path, lepton, n_collisions, as_json, mass_spec, bandwidth, plot, **opts):
     """Dark photons produced per collision for eps = 1 (multiply by eps^2)."""
     masses = parse_mass_spec(mass_spec)
-    data = _load(data_path, lepton, n_collisions, opts)
+    data = _load(data_path, lepton, n_collisions, opts, stream=True)
     res = aprime_yield(data, masses, bandwidth=bandwidth, progress=True)
     rows = [_header("rates aprime", data), "# mass[GeV]  N_A'/eps^2    error    rel.err  half-width[GeV]"]
     rows += [f"{m:10.5f} {n:11.4e} {e:9.2e} {e / abs(n) if n else np.inf:8.1%} {h:8.4f}"
@@ -208,7 +222,7 @@ def aprime(data_path, lepton, n_collisions, as_json, mass_spec, bandwidth, plot,
 def mcp(data_path, lepton, n_collisions, as_json, mchi_spec, spin, plot, **opts):
     """Millicharged chi-chibar pairs per collision for eps = 1 (multiply by eps^2)."""
     m_chi = parse_mass_spec(mchi_spec)
-    data = _load(data_path, lepton, n_collisions, opts)
+    data = _load(data_path, lepton, n_collisions, opts, stream=True)
     res = mcp_yield(data, m_chi, spin=spin, progress=True)
     if res.incomplete:
         _note(f"note: for m_chi < m_{data.lepton} = {data.m_lepton:.4g} GeV the data cannot see pair masses "

@@ -34,7 +34,6 @@ from .errors import GammastarError
 from .flow import TrainedModel, load_model, sample_law
 from .kinematics import decay_in_collins_soper, from_pt_y_phi
 from .pdg import mass as pdg_mass
-from .physics import r_chi, r_lepton
 
 __all__ = ["Generator", "APRIME_COLUMNS", "MCP_COLUMNS"]
 
@@ -161,14 +160,8 @@ class Generator:
     def _mcp_bins(self, m_chi: float, spin: str):
         """Per fine mass bin: signed contribution w R_chi/R_l and the lower edge for sampling."""
         s = self.model.spectrum
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mbar = np.where(s.count > 0, s.wm / np.where(s.w != 0, s.w, 1.0), s.centres)
-        mbar = np.where((mbar > s.edges[:-1]) & (mbar < s.edges[1:]), mbar, s.centres)
-        r_l = r_lepton(mbar, self.m_lepton)
-        ratio = np.where(r_l > 0, r_chi(mbar, m_chi, spin) / np.where(r_l > 0, r_l, 1.0), 0.0)
-        contrib = s.w * ratio
-        lower = np.maximum(s.edges[:-1], 2.0 * m_chi)
-        return contrib, lower
+        contrib, _ = s.mcp_contributions(m_chi, spin)
+        return contrib, np.maximum(s.edges[:-1], 2.0 * m_chi)
 
     def mcp_yield(self, m_chi: float, spin: str = "fermion") -> float:
         """chi-chibar pairs per collision per eps^2 over the data's pair masses (the ``rates mcp`` number)."""

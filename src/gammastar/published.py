@@ -62,6 +62,10 @@ class PublishedSpectrum:
         return mass(self.lepton)
 
     @property
+    def m_max(self) -> float:
+        return float(self.hi.max())
+
+    @property
     def scale(self) -> float:
         return 1.0 if self.n_collisions is None else 1.0 / self.n_collisions
 

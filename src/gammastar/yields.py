@@ -17,7 +17,6 @@ from tqdm import tqdm
 
 from .data import DileptonDataset
 from .errors import GammastarError
-from .pdg import mass as pdg_mass
 from .physics import r_chi, r_lepton
 from .spectrum import MassSpectrum
 
@@ -213,8 +212,8 @@ def mcp_yield(
     if spin not in ("fermion", "scalar"):
         raise GammastarError(f"spin must be 'fermion' or 'scalar', not {spin!r}")
     m_chi = parse_mass_spec(m_chi)
-    if not isinstance(data, DileptonDataset):  # a published table: bin-wise integrals
-        return _mcp_from_table(data, m_chi, spin)
+    if not isinstance(data, DileptonDataset):  # a published table or a streamed sample: bin-wise sums
+        return _mcp_from_bins(data, m_chi, spin)
     order = np.argsort(data.mass)
     m = data.mass[order]
     w = data.weight[order]
@@ -253,12 +252,12 @@ def mcp_yield(
     )
 
 
-def _mcp_from_table(table, m_chi: np.ndarray, spin: str) -> McpYield:
-    """mCP yields from a :class:`~gammastar.published.PublishedSpectrum`."""
+def _mcp_from_bins(table, m_chi: np.ndarray, spin: str) -> McpYield:
+    """mCP yields from a binned sample (published table or streamed events) via its ``mcp`` method."""
     vals, stat, sys = [], [], []
     for mc in m_chi:
-        if 2.0 * mc >= table.hi.max():
-            raise GammastarError(f"m_chi = {mc:.4g} GeV: 2 m_chi is above the table's last bin ({table.hi.max():.4g} GeV)")
+        if 2.0 * mc >= table.m_max:
+            raise GammastarError(f"m_chi = {mc:.4g} GeV: 2 m_chi is above the data's highest mass ({table.m_max:.4g} GeV)")
         v, e, sy = table.mcp(float(mc), spin)
         if v <= 0:
             raise GammastarError(f"m_chi = {mc:.4g} GeV: negative net dilepton yield above 2 m_chi")
