@@ -62,8 +62,30 @@ def pair_mass(pos: np.ndarray, neg: np.ndarray, m_l: float) -> np.ndarray:
     return np.sqrt(np.clip(m2, 4.0 * m_l**2, None))
 
 
+class Normalised:
+    """Mixin for samples with ``lepton`` and ``n_collisions``: lepton mass and normalisation."""
+
+    lepton: str
+    n_collisions: float | None
+
+    @property
+    def m_lepton(self) -> float:
+        """Lepton mass in GeV."""
+        return mass(self.lepton)
+
+    @property
+    def normalization(self) -> str:
+        """``"per_collision"`` when n_collisions is known, else ``"per_sample"``."""
+        return "per_sample" if self.n_collisions is None else "per_collision"
+
+    @property
+    def scale(self) -> float:
+        """Factor turning summed weights into yields: 1/n_collisions, or 1 per sample."""
+        return 1.0 if self.n_collisions is None else 1.0 / self.n_collisions
+
+
 @dataclass
-class DileptonDataset:
+class DileptonDataset(Normalised):
     """Opposite-sign lepton pairs with weights and their normalisation.
 
     Attributes
@@ -100,11 +122,6 @@ class DileptonDataset:
         return len(self.weight)
 
     @property
-    def m_lepton(self) -> float:
-        """Lepton mass in GeV."""
-        return mass(self.lepton)
-
-    @property
     def mass(self) -> np.ndarray:
         """Pair invariant mass (GeV), computed once."""
         if self._mass is None:
@@ -117,15 +134,6 @@ class DileptonDataset:
 
         return MassSpectrum.from_dataset(self)
 
-    @property
-    def normalization(self) -> str:
-        """``"per_collision"`` when n_collisions is known, else ``"per_sample"``."""
-        return "per_sample" if self.n_collisions is None else "per_collision"
-
-    @property
-    def scale(self) -> float:
-        """Factor turning summed weights into yields: 1/n_collisions, or 1 per sample."""
-        return 1.0 if self.n_collisions is None else 1.0 / self.n_collisions
 
 
 def _check_n_collisions(value: float) -> float:

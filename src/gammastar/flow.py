@@ -51,7 +51,7 @@ import numpy as np
 from scipy import stats
 
 from . import __version__
-from .data import DileptonDataset
+from .data import DileptonDataset, Normalised
 from .errors import GammastarError
 from .kinematics import collins_soper_angles, pair_kinematics
 from .spectrum import MassSpectrum
@@ -264,7 +264,7 @@ def angular_log_prob(h, n, beta2):
 
 
 @dataclass
-class TrainedModel:
+class TrainedModel(Normalised):
     """A trained flow with everything needed to generate and normalise."""
 
     flow: KinematicsFlow
@@ -280,10 +280,6 @@ class TrainedModel:
     @property
     def config(self) -> FlowConfig:
         return self.flow.config
-
-    @property
-    def scale(self) -> float:
-        return 1.0 if self.n_collisions is None else 1.0 / self.n_collisions
 
     def save(self, path: str | Path) -> Path:
         """Write the one self-describing model file (atomically)."""

@@ -33,7 +33,6 @@ import numpy as np
 from .errors import GammastarError
 from .flow import TrainedModel, load_model, sample_law
 from .kinematics import decay_in_collins_soper, from_pt_y_phi
-from .pdg import mass as pdg_mass
 
 __all__ = ["Generator", "APRIME_COLUMNS", "MCP_COLUMNS"]
 
@@ -53,7 +52,7 @@ class Generator:
     def __init__(self, model: TrainedModel) -> None:
         self.model = model
         self.flow = model.flow
-        self.m_lepton = pdg_mass(model.lepton)
+        self.m_lepton = model.m_lepton
         self.beam_energy = model.config.beam_energy
         self._tables: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .data import Normalised
 from .errors import GammastarError
 from .pdg import LEPTONS, mass
 from .physics import r_chi, r_lepton
@@ -45,7 +46,7 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 
 
 @dataclass
-class PublishedSpectrum:
+class PublishedSpectrum(Normalised):
     """A binned dN_ll/dm table ready for the rates."""
 
     lo: np.ndarray
@@ -58,20 +59,8 @@ class PublishedSpectrum:
     source: str
 
     @property
-    def m_lepton(self) -> float:
-        return mass(self.lepton)
-
-    @property
     def m_max(self) -> float:
         return float(self.hi.max())
-
-    @property
-    def scale(self) -> float:
-        return 1.0 if self.n_collisions is None else 1.0 / self.n_collisions
-
-    @property
-    def normalization(self) -> str:
-        return "per_sample" if self.n_collisions is None else "per_collision"
 
     def mass_spectrum(self) -> MassSpectrum:
         """The table as a :class:`MassSpectrum` (gaps become empty bins)."""

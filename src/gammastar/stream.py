@@ -22,6 +22,7 @@ from .data import (
     PAIR_COLUMNS,
     WEIGHT_COLUMN,
     DileptonDataset,
+    Normalised,
     _Columns,
     _file_kind,
     _M2_REL_TOL,
@@ -142,7 +143,7 @@ def _n_collisions(files: list[Path], flag: float | None) -> float | None:
 
 
 @dataclass
-class SpectrumSample:
+class SpectrumSample(Normalised):
     """A pair sample known through its fine-binned spectrum (what the rates need)."""
 
     spectrum: MassSpectrum
@@ -158,20 +159,8 @@ class SpectrumSample:
         return self.spectrum
 
     @property
-    def m_lepton(self) -> float:
-        return mass(self.lepton)
-
-    @property
     def m_max(self) -> float:
         return self.spectrum.m_max
-
-    @property
-    def scale(self) -> float:
-        return 1.0 if self.n_collisions is None else 1.0 / self.n_collisions
-
-    @property
-    def normalization(self) -> str:
-        return "per_sample" if self.n_collisions is None else "per_collision"
 
     def mcp(self, m_chi: float, spin: str) -> tuple[float, float, float]:
         """(pairs, error, 0) per eps^2 before ``scale``, from the fine bins."""
