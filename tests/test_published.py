@@ -111,7 +111,7 @@ def test_bad_tables(tables, tmp_path):
     lo, hi = [0.25, 0.26, 0.27], [0.26, 0.27, 0.28]
     bad = tmp_path / "x.yaml"
     bad.write_text("independent_variables: []\n")
-    with pytest.raises(GammastarError, match="not a HEPData table|no bins|0 mass bins"):
+    with pytest.raises(GammastarError, match="not a HEPData table"):
         read_spectrum(bad, lepton="mu")
     bad.write_text("a: [1, 2\n")
     with pytest.raises(GammastarError, match="not valid YAML"):
@@ -135,6 +135,6 @@ def test_bad_tables(tables, tmp_path):
     plain.write_text("a,b,c\n1,2,3\n")
     with pytest.raises(GammastarError, match="not a spectrum table"):
         read_spectrum(plain, lepton="mu")
+    _write_yaml(bad, [0.2, 0.26], [0.26, 0.27], [1, 1], [0.1] * 2, [0] * 2)
     with pytest.raises(GammastarError, match="below 2 m_mu"):
-        _write_yaml(bad, [0.2, 0.26], [0.26, 0.27], [1, 1], [0.1] * 2, [0] * 2)
         read_spectrum(bad, lepton="mu")
