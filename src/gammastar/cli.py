@@ -298,7 +298,7 @@ def train(data_path, lepton, n_collisions, as_json, out_path, epochs, batch_size
 
 @cli.group()
 def generate() -> None:
-    """Events from a trained model: aprime or mcp, written as Parquet."""
+    """Events from a trained model: aprime or mcp (Parquet, CSV, ROOT, HepMC3 or LHE)."""
 
 
 def _gen_options(f):
