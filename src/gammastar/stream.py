@@ -65,6 +65,13 @@ def should_stream(path: str | Path) -> bool:
     return _Columns(path).num_rows > STREAM_ROWS if kind == "parquet" else False
 
 
+def _slices(table, names: list[str], chunk: int) -> Iterator[dict[str, np.ndarray]]:
+    """Columns of ``table`` as numpy arrays, in pieces of at most ``chunk`` rows."""
+    for start in range(0, table.num_rows, chunk):
+        part = table.slice(start, chunk)
+        yield {n: part.column(n).to_numpy() for n in names}
+
+
 def _batches(path: Path, chunk: int, tree: str | None) -> Iterator[dict[str, np.ndarray]]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -83,16 +90,11 @@ def _batches(path: Path, chunk: int, tree: str | None) -> Iterator[dict[str, np.
                     parts = (pa.Table.from_batches([b]) for b in pf.iter_batches(batch_size=chunk, row_groups=[i],
                                                                                    columns=names))
                 for t in parts:
-                    for start in range(0, t.num_rows, chunk):
-                        part = t.slice(start, chunk)
-                        yield {n: part.column(n).to_numpy() for n in names}
+                    yield from _slices(t, names, chunk)
         elif cols.kind == "csv":
             reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=16 << 20))
             for b in reader:  # blocks are by bytes: cut them to at most ``chunk`` rows
-                t = pa.Table.from_batches([b])
-                for start in range(0, t.num_rows, chunk):
-                    part = t.slice(start, chunk)
-                    yield {n: part.column(n).to_numpy() for n in names}
+                yield from _slices(pa.Table.from_batches([b]), names, chunk)
         else:
             for b in cols._tree.iterate(names, step_size=chunk, library="np"):
                 yield b
