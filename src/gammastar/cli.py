@@ -55,21 +55,36 @@ def cli() -> None:
 @click.option("--lepton", type=click.Choice(["mu", "e"]), default="mu", show_default=True)
 @click.option("--beam-energy", type=float, default=400.0, show_default=True, help="Proton beam energy, GeV.")
 @click.option("--sources", default="all", show_default=True,
-              help="Comma list of eta,etap,omega,phi,rho_ll,omega_ll,phi_ll,continuum, or 'dalitz'/'all'.")
-def mock(n_events, seed, out, lepton, beam_energy, sources):
-    """Generate the built-in NA60-like p-A dilepton cocktail with its truth record.
+              help="Comma list of eta,etap,omega,phi,rho_ll,omega_ll,phi_ll,continuum, or 'dalitz'/'all' "
+                   "(pythia8: pi0 (electrons),eta,omega,phi).")
+@click.option("--generator", type=click.Choice(["cocktail", "pythia8"]), default="cocktail", show_default=True,
+              help="The built-in cocktail, or Pythia8 soft-QCD p-p collisions with forced Dalitz decays "
+                   "(needs pip install 'gammastar[pythia]').")
+def mock(n_events, seed, out, lepton, beam_energy, sources, generator):
+    """Generate a dilepton sample with its truth record.
 
+    The built-in NA60-like p-A cocktail, or (--generator pythia8) an independent
+    cross-check from Pythia8 whose truth is Pythia's own meson multiplicities.
     Writes the input schema plus a source_id column, the number of collisions
     as metadata (Parquet), and the truth as OUT.truth.json.
     """
-    from .mock import MockConfig, generate_mock, parse_sources
+    if generator == "pythia8":
+        from .pythia import PythiaConfig, generate_pythia
 
-    cfg = MockConfig(n_events=n_events, seed=seed, lepton=lepton, beam_energy=beam_energy, sources=parse_sources(sources))
-    data, sid, truth = generate_mock(cfg)
+        cfg = PythiaConfig(n_events=n_events, seed=seed, lepton=lepton, beam_energy=beam_energy, sources=sources)
+        data, sid, truth = generate_pythia(cfg)
+        names = list(truth["sources"])
+    else:
+        from .mock import MockConfig, generate_mock, parse_sources
+
+        cfg = MockConfig(n_events=n_events, seed=seed, lepton=lepton, beam_energy=beam_energy,
+                         sources=parse_sources(sources))
+        data, sid, truth = generate_mock(cfg)
+        names = list(cfg.sources)
     write_dileptons(out, data, {"source_id": sid})
     truth_path = out.with_name(out.name + ".truth.json")
     truth_path.write_text(json.dumps(truth, indent=1))
-    _note(f"wrote {n_events} {lepton}{lepton} pairs ({', '.join(cfg.sources)}) standing for "
+    _note(f"wrote {len(data)} {lepton}{lepton} pairs ({', '.join(names)}) standing for "
           f"{data.n_collisions:.4g} collisions to {out}; truth in {truth_path}")
 
 
