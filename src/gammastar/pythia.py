@@ -94,7 +94,7 @@ def _pythia8():
     except ImportError:
         raise GammastarError(
             "the pythia8 generator needs the Pythia8 Python bindings: pip install 'gammastar[pythia]' "
-            "(package pythia8mc; where PyPI has no wheel for this platform it compiles Pythia, ~40 min on 2 cores)"
+            "(package pythia8mc; where PyPI has no wheel for this platform pip compiles Pythia, which can take an hour)"
         ) from None
     return pythia8mc
 
