@@ -76,6 +76,7 @@ PYTHIA_SOURCES = {
 #: Mesons whose multiplicities the truth record reports (for comparison with other generators).
 COUNTED = {"pi0": 111, "eta": 221, "etap": 331, "rho0": 113, "omega": 223, "phi": 333}
 LEPTON_ID = {"e": 11, "mu": 13}
+RECOIL_NAME = {22: "gamma", 111: "pi0", 221: "eta"}
 MAX_DECAY_TRIES = 10
 
 
@@ -338,8 +339,7 @@ def generate_pythia(cfg: PythiaConfig, progress: bool = True):
 def _truth(cfg, names, channels, br, counts, n_coll, n_failed, sqrt_s, y_cm, main) -> dict:
     mult = {name: counts[name] / n_coll for name in COUNTED}
     sources = {
-        name: Source(name, ch.kind, name, "gamma" if ch.recoil == 22 else "pi0",
-                     partial(_scaled, ch.n_v_per_meson, mult[name]), ch.m_hi)
+        name: Source(name, ch.kind, name, RECOIL_NAME[ch.recoil], partial(_scaled, ch.n_v_per_meson, mult[name]), ch.m_hi)
         for name, ch in channels.items()
     }
     pd = main.particleData
