@@ -324,11 +324,16 @@ class MockConfig:
     sigma_y: float = 1.0
 
 
+def check_lepton_and_count(lepton: str, n_events: int) -> None:
+    """The checks every sample generator makes of its lepton flavour and pair count."""
+    if lepton not in LEPTONS:
+        raise GammastarError(f"lepton must be one of {', '.join(LEPTONS)}, not {lepton!r}")
+    if n_events < 1:
+        raise GammastarError(f"n_events must be at least 1, not {n_events}")
+
+
 def _check_cfg(cfg: MockConfig) -> MockConfig:
-    if cfg.lepton not in LEPTONS:
-        raise GammastarError(f"lepton must be one of {', '.join(LEPTONS)}, not {cfg.lepton!r}")
-    if cfg.n_events < 1:
-        raise GammastarError(f"n_events must be at least 1, not {cfg.n_events}")
+    check_lepton_and_count(cfg.lepton, cfg.n_events)
     if not cfg.beam_energy > mass("p"):
         raise GammastarError(f"beam energy must exceed the proton mass, not {cfg.beam_energy}")
     return MockConfig(**{**cfg.__dict__, "sources": parse_sources(cfg.sources)})

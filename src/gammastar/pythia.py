@@ -54,9 +54,10 @@ from scipy import integrate
 from tqdm import tqdm
 
 from .errors import GammastarError
+from .formfactors import regularised_pole_ff2
 from .kinematics import boost_z
-from .mock import Source, yield_truth
-from .pdg import LEPTONS, mass
+from .mock import Source, check_lepton_and_count, yield_truth
+from .pdg import mass
 from .physics import (
     br_pseudoscalar_to_gamma_aprime,
     photon_to_dilepton_factor,
@@ -178,16 +179,15 @@ class _Dalitz:
         return self.m_parent - self.m_recoil
 
     def ff2(self, m):
-        l2, g2 = self.m_rho**2, self.g_rho**2
-        return l2 * (l2 + g2) / ((l2 - np.asarray(m, dtype=float) ** 2) ** 2 + l2 * g2)
+        return regularised_pole_ff2(m, 1.0 / self.m_rho**2, self.g_rho)
 
     def n_v_per_meson(self, m) -> np.ndarray:
         """A' per meson per eps^2 at mass m (dimensionless density in m, GeV^-1 times GeV)."""
         m = np.asarray(m, dtype=float)
         if self.kind == "dalitz_p":
             return br_pseudoscalar_to_gamma_aprime(m, self.m_parent, self.br_radiative, self.ff2(m))
-        x = np.clip(1.0 - m**2 / self.m_hi**2, 0.0, None)
-        return np.where(m < self.m_hi, self.br_radiative * x**3 * self.ff2(m), 0.0)
+        x = np.clip(1.0 - m**2 / self.m_hi**2, 0.0, None)  # zero above the end point
+        return self.br_radiative * x**3 * self.ff2(m)
 
     def br_ll(self, m_l: float) -> float:
         """BR(-> X l+l-) implied by :meth:`n_v_per_meson`: int N_V phi_l dm over 2 m_l < m < m_hi."""
@@ -222,7 +222,7 @@ def _channels(py, names: tuple[str, ...], lepton: str) -> dict[str, _Dalitz]:
 
 def _mesons(event, counted: dict[int, str], wanted: set[int]) -> tuple[list[str], list[tuple]]:
     """One pass over a Pythia event record: the names of all counted mesons, and
-    (name, pid, px, py, pz, e, m) of the wanted ones."""
+    (name, pid, px, py, pz) of the wanted ones."""
     names, found = [], []
     for i in range(event.size()):
         p = event[i]
@@ -230,7 +230,7 @@ def _mesons(event, counted: dict[int, str], wanted: set[int]) -> tuple[list[str]
         if pid in counted:
             names.append(counted[pid])
             if pid in wanted:
-                found.append((counted[pid], pid, p.px(), p.py(), p.pz(), p.e(), p.m()))
+                found.append((counted[pid], pid, p.px(), p.py(), p.pz()))
     return names, found
 
 
@@ -245,7 +245,7 @@ def _decay(decayer, mesons: list[tuple], lid: int, m0: dict[int, float]) -> list
         ev = decayer.event
         ev.reset()
         idx = [ev.append(pid, 1, 0, 0, px, py, pz, math.sqrt(px * px + py * py + pz * pz + m0[pid] ** 2), m0[pid])
-               for (_, pid, px, py, pz, _e, _m) in mesons]
+               for (_, pid, px, py, pz) in mesons]
         if not decayer.next():
             continue
         pairs = []
@@ -279,10 +279,7 @@ def generate_pythia(cfg: PythiaConfig, progress: bool = True):
     """
     from .data import BEAM_ENERGY_KEY, TRUTH_KEY, DileptonDataset
 
-    if cfg.lepton not in LEPTONS:
-        raise GammastarError(f"lepton must be one of {', '.join(LEPTONS)}, not {cfg.lepton!r}")
-    if cfg.n_events < 1:
-        raise GammastarError(f"n_events must be at least 1, not {cfg.n_events}")
+    check_lepton_and_count(cfg.lepton, cfg.n_events)
     if not cfg.beam_energy > 10.0:
         raise GammastarError(f"the pythia8 generator needs a beam energy above 10 GeV (soft QCD), not {cfg.beam_energy}")
     names = parse_pythia_sources(cfg.sources, cfg.lepton)
