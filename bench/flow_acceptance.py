@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from gammastar.data import read_dileptons, write_dileptons
-from gammastar.flow import load_model
-from gammastar.generate import Generator
-from gammastar.kinematics import collins_soper_angles
-from gammastar.mock import MockConfig, direct_aprime_events, direct_mcp_events, generate_mock
-from gammastar.validate import classifier_auc, validate
+from gammastar import Generator, load_model, read_dileptons, validate, write_dileptons
+from gammastar.flow.validate import classifier_auc
+from gammastar.physics.kinematics import collins_soper_angles
+from gammastar.truth.cocktail import MockConfig
+from gammastar.truth.direct import direct_aprime_events, direct_mcp_events
+from gammastar.truth.mock import generate_mock
 
 from benchutil import HERE
 N_EVENTS = 200_000
@@ -54,14 +54,16 @@ def main() -> None:
     res: dict = {}
 
     v = validate(load_model(args.model), held, HERE / "out" / "validation")
-    res["validation"] = {"auc": v["classifier"]["overall"], "kl_1d": v["kl_1d"], "max_kl_1d": v["max_kl_1d"],
-                         "windows": v["classifier"]["windows"]}
-    print(f"held-out data: AUC {v['classifier']['overall']['auc']:.4f} +- {v['classifier']['overall']['auc_err']:.4f}"
-          f" (goal <= 0.53), max 1-D KL {v['max_kl_1d']:.2g} (goal <= 0.005): "
-          + ", ".join(f"{k} {x:.1e}" for k, x in v["kl_1d"].items()))
+    vd = v.to_dict()
+    res["validation"] = {"auc": vd["classifier"]["overall"], "kl_1d": v.kl_1d, "max_kl_1d": v.max_kl_1d,
+                         "windows": vd["classifier"]["windows"]}
+    print(f"held-out data: AUC {v.classifier.overall.auc:.4f} +- {v.classifier.overall.auc_err:.4f}"
+          f" (goal <= 0.53), max 1-D KL {v.max_kl_1d:.2g} (goal <= 0.005): "
+          + ", ".join(f"{k} {x:.1e}" for k, x in v.kl_1d.items()))
     if args.holdout_model.exists():
         vh = validate(load_model(args.holdout_model), held, HERE / "out" / "validation_holdout", holdout=(0.40, 0.45))
-        res["holdout_window"] = vh["holdout"]["classifier"]["overall"]
+        assert vh.holdout is not None
+        res["holdout_window"] = vh.holdout.classifier.overall.to_dict()
         print(f"window 0.40-0.45 GeV held out of training: AUC {res['holdout_window']['auc']:.4f} +- "
               f"{res['holdout_window']['auc_err']:.4f} (goal <= 0.55)")
 
@@ -72,7 +74,7 @@ def main() -> None:
         ev = gen.aprime(mass, N_EVENTS, seed=5)
         p4 = np.column_stack([ev["px"], ev["py"], ev["pz"], ev["e"]])
         direct, truth = direct_aprime_events(cfg, mass, N_EVENTS, seed=6)
-        auc = classifier_auc(lab_vars(direct), lab_vars(p4), names=("log_pt", "y", "phi"))["overall"]
+        auc = classifier_auc(lab_vars(direct), lab_vars(p4), names=("log_pt", "y", "phi")).overall.to_dict()
         ratio = ev["weight"].sum() / truth
         res["aprime"].append({"mass": mass, "auc": auc, "sum_weight": ev["weight"].sum(), "truth": truth, "ratio": ratio})
         print(f"A' {mass} GeV: AUC {auc['auc']:.4f} +- {auc['auc_err']:.4f} (goal <= 0.55); "
@@ -83,7 +85,7 @@ def main() -> None:
         a = np.column_stack([ev[f"{c}_pos"] for c in ("px", "py", "pz", "e")])
         b = np.column_stack([ev[f"{c}_neg"] for c in ("px", "py", "pz", "e")])
         ta, tb, truth = direct_mcp_events(cfg, 0.15, spin, N_EVENTS, seed=6)
-        auc = classifier_auc(lab_vars(ta, tb), lab_vars(a, b))["overall"]
+        auc = classifier_auc(lab_vars(ta, tb), lab_vars(a, b)).overall.to_dict()
         ratio = ev["weight"].sum() / truth
         res["mcp"].append({"spin": spin, "m_chi": 0.15, "auc": auc, "sum_weight": ev["weight"].sum(), "truth": truth,
                            "ratio": ratio})

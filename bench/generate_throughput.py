@@ -23,12 +23,11 @@ from benchutil import HERE, peak_rss_gb
 
 
 def _memory_job(model: str, n: int, out: str) -> None:
-    from gammastar.generate import Generator
-    from gammastar.writers import EventInfo, write_events
+    from gammastar import Generator, write_events
 
     gen = Generator.load(model)
     t0 = time.perf_counter()
-    write_events(out, gen.iter_aprime(0.5, n, seed=1), n, EventInfo("aprime", 0.5), progress=False)
+    write_events(out, gen.aprime_events(0.5, n, seed=1), progress=False)
     dt = time.perf_counter() - t0
     Path(out).unlink()
     print(json.dumps({"n": n, "seconds": dt, "peak_rss_gb": peak_rss_gb()}))
@@ -46,8 +45,9 @@ def main() -> None:
 
     import torch
 
-    from gammastar.generate import Generator
-    from gammastar.mock import MockConfig, direct_aprime_events
+    from gammastar import Generator
+    from gammastar.truth.cocktail import MockConfig
+    from gammastar.truth.direct import direct_aprime_events
 
     gen = Generator.load(args.model)
     res = {"threads": torch.get_num_threads()}

@@ -32,8 +32,8 @@ def main() -> None:
     args = ap.parse_args()
 
     import gammastar
-    from gammastar.mock import DALITZ, MULTIPLICITY, direct_aprime_yield
-    from gammastar.pythia import PythiaConfig, generate_pythia
+    from gammastar.truth.cocktail import DALITZ, MULTIPLICITY, direct_aprime_yield
+    from gammastar.truth.pythia import PythiaConfig, generate_pythia
 
     t0 = time.perf_counter()
     data, _, truth = generate_pythia(PythiaConfig(n_events=int(args.n_events), seed=args.seed, lepton=args.lepton))

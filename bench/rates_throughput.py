@@ -25,8 +25,9 @@ from benchutil import HERE, peak_rss_gb
 def make_input(n_pairs: int, path: Path) -> None:
     if path.exists():
         return
-    from gammastar.data import write_dileptons
-    from gammastar.mock import MockConfig, generate_mock
+    from gammastar import write_dileptons
+    from gammastar.truth.cocktail import MockConfig
+    from gammastar.truth.mock import generate_mock
 
     t0 = time.perf_counter()
     data, sid, _ = generate_mock(MockConfig(n_events=n_pairs, seed=1))
@@ -36,13 +37,12 @@ def make_input(n_pairs: int, path: Path) -> None:
 
 def timed_job(path: str, masses: str) -> dict:
     import gammastar
-    from gammastar.spectrum import MassSpectrum
-    from gammastar.yields import mcp_yield, parse_mass_spec
+    from gammastar import mcp_yield, parse_mass_spec
 
     t0 = time.perf_counter()
     data = gammastar.read_dileptons(path)
     t_read = time.perf_counter() - t0
-    spec = MassSpectrum.from_dataset(data)
+    spec = data.mass_spectrum()
     t_spec = time.perf_counter() - t0 - t_read
     grid = parse_mass_spec(masses)
     t1 = time.perf_counter()

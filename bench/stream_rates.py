@@ -21,8 +21,9 @@ def make_input(n: int, chunk: int, path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from gammastar.data import PAIR_COLUMNS
-    from gammastar.mock import MockConfig, generate_mock
+    from gammastar.io.pairs import PAIR_COLUMNS
+    from gammastar.truth.cocktail import MockConfig
+    from gammastar.truth.mock import generate_mock
 
     if path.exists():
         return
@@ -50,8 +51,8 @@ def make_input(n: int, chunk: int, path) -> None:
 
 def job(path: str) -> None:
     import gammastar
-    from gammastar.stream import scan_dileptons
-    from gammastar.yields import parse_mass_spec
+    from gammastar import parse_mass_spec
+    from gammastar.io.stream import scan_dileptons
 
     t0 = time.perf_counter()
     sample = scan_dileptons(path, progress=False)

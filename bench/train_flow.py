@@ -14,9 +14,9 @@ from pathlib import Path
 
 import torch
 
-from gammastar.data import write_dileptons
-from gammastar.flow import FlowConfig, train
-from gammastar.mock import MockConfig, generate_mock
+from gammastar import FlowConfig, train, write_dileptons
+from gammastar.truth.cocktail import MockConfig
+from gammastar.truth.mock import generate_mock
 
 from benchutil import HERE, peak_rss_gb
 
@@ -35,7 +35,7 @@ def main() -> None:
     if not data_path.exists():
         data, sid, _ = generate_mock(MockConfig(n_events=n, seed=args.seed))
         write_dileptons(data_path, data, {"source_id": sid})
-    from gammastar.data import read_dileptons
+    from gammastar import read_dileptons
 
     data = read_dileptons(data_path)
     holdout = tuple(float(x) for x in args.holdout_mass.split(":")) if args.holdout_mass else None

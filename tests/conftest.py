@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from gammastar.data import write_dileptons
-from gammastar.mock import DALITZ, MockConfig, generate_mock
+from gammastar.io.pairs import write_dileptons
+from gammastar.truth.cocktail import DALITZ, MockConfig
+from gammastar.truth.mock import generate_mock
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -36,6 +37,12 @@ SMALL = dict(epochs=8, hidden=(48, 48), batch_size=2048)
 
 
 @pytest.fixture(scope="session")
+def small_flow() -> dict:
+    """The CI-sized flow settings (give them to FlowConfig)."""
+    return dict(SMALL)
+
+
+@pytest.fixture(scope="session")
 def train_data():
     return generate_mock(MockConfig(n_events=100_000, seed=21, sources=DALITZ), progress=False)[0]
 
@@ -43,7 +50,8 @@ def train_data():
 @pytest.fixture(scope="session")
 def model_file(train_data, tmp_path_factory) -> Path:
     pytest.importorskip("zuko")
-    from gammastar.flow import FlowConfig, train
+    from gammastar.flow.model import FlowConfig
+    from gammastar.flow.train import train
 
     model = train(train_data, FlowConfig(seed=3, **SMALL), progress=False)
     return model.save(tmp_path_factory.mktemp("model") / "small.pt")
@@ -51,6 +59,6 @@ def model_file(train_data, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def gen(model_file):
-    from gammastar.generate import Generator
+    from gammastar.flow.generate import Generator
 
     return Generator.load(model_file)

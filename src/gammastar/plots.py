@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .yields import AprimeYield, McpYield  # noqa: E402
+from .rates.yields import AprimeYield, McpYield  # noqa: E402
 
 _LEPTON_TEX = {"mu": r"\mu", "e": "e"}
 

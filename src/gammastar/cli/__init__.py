@@ -1,0 +1,82 @@
+"""The ``gammastar`` command line: one thin module per command group.
+
+``mock`` (:mod:`.mock`), ``rates photon|aprime|mcp`` (:mod:`.rates`),
+``train``, ``generate aprime|mcp``, ``validate`` (:mod:`.flow`), ``demo``
+(:mod:`.demo`).  Commands call the public API; bad input becomes one line
+``error: ...`` and exit status 2 (:func:`main`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+from typing import Any, TextIO
+
+import click
+
+from .. import __version__
+from ..errors import GammastarError
+from .demo import demo
+from .flow import generate, train, validate
+from .mock import mock
+from .rates import rates
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gammastar")
+def cli() -> None:
+    """Dark-photon and millicharged-particle yields from measured dilepton pairs."""
+
+
+for _command in (mock, rates, train, generate, validate, demo):
+    cli.add_command(_command)
+
+
+class _NoteHandler(logging.Handler):
+    """Library notes (INFO records of the ``gammastar`` logger) as ``note: ...`` lines on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"note: {record.getMessage()}", err=True)
+
+
+_NOTES = _NoteHandler(logging.INFO)
+
+
+# ----------------------------------------------------------------------------- entry
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: runs the CLI and turns bad input into one-line errors."""
+    warnings.showwarning = _show_warning
+    log = logging.getLogger("gammastar")
+    log.addHandler(_NOTES)
+    level = log.level
+    log.setLevel(logging.INFO)
+    try:
+        rv: Any = cli.main(args=argv, prog_name="gammastar", standalone_mode=False)
+    except GammastarError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("interrupted", err=True)
+        return 130
+    except OSError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    finally:
+        log.removeHandler(_NOTES)
+        log.setLevel(level)
+    return rv if isinstance(rv, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""What the command groups share: option sets, number types, notes on stderr, tables or JSON on stdout."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+import gammastar
+from gammastar.io.readers import listed_suffixes
+
+__all__ = ["COUNT", "note", "data_options", "rates_options", "open_data", "header", "emit", "parse_window"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Count(click.ParamType):
+    """A whole number that may be written 1e6."""
+
+    name = "count"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        try:
+            f = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not f.is_integer() or f < 1:
+            self.fail(f"{value!r} is not a positive whole number", param, ctx)
+        return int(f)
+
+
+COUNT = _Count()
+
+
+def note(msg: str) -> None:
+    """A line for the user on stderr (stdout stays clean for tables and JSON)."""
+    click.echo(msg, err=True)
+
+
+def data_options(f: F) -> F:
+    """--data and the options that say how to read it (the keywords of :func:`gammastar.open_sample`)."""
+    f = click.option("--acceptance-floor", type=float, default=0.01, show_default=True,
+                     help="Smallest acceptance used in 1/A.")(f)
+    f = click.option("--acceptance", default=None,
+                     help="Acceptance map A(m, pT, y): .npz or .root[:TH3 name]; pairs get weight / A.")(f)
+    f = click.option("--like-sign-bin", type=float, default=0.01, show_default=True,
+                     help="Mass bin width (GeV) of the like-sign subtraction.")(f)
+    f = click.option("--like-sign-r", type=float, default=1.0, show_default=True,
+                     help="R in N_sig = N+- - 2 R sqrt(N++ N--).")(f)
+    f = click.option("--max-abs-eta", type=float, default=None, help="Lepton |eta| cut before pairing (--leptons).")(f)
+    f = click.option("--min-pt", type=float, default=None, help="Lepton pT cut (GeV) before pairing (--leptons).")(f)
+    f = click.option("--background", type=click.Choice(["like-sign"]), default=None,
+                     help="Subtract the combinatorial background (needs --leptons).")(f)
+    f = click.option("--leptons", default=None,
+                     help="Build pairs from this event-level collection of a ROOT file: Muon or Electron.")(f)
+    f = click.option("--tree", default=None, help="ROOT tree [events for pair trees, Events with --leptons].")(f)
+    f = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout instead of a table.")(f)
+    f = click.option("--n-collisions", type=float, default=None,
+                     help="Collisions (or protons on target) the sample stands for; yields become per collision.")(f)
+    f = click.option("--lepton", type=click.Choice(["e", "mu"]), default=None,
+                     help="Force the lepton flavour (default: inferred from the leptons' masses).")(f)
+    f = click.option("--data", "data_path", type=click.Path(path_type=Path), required=True,
+                     help=f"Dilepton pairs: {listed_suffixes()}.")(f)
+    return f
+
+
+def rates_options(f: F) -> F:
+    """The data options, with --data or a published --spectrum table."""
+    f = data_options(f)
+    for p in f.__click_params__:  # type: ignore[attr-defined]
+        if p.name == "data_path":
+            p.required = False
+            p.help = f"Dilepton pairs: {listed_suffixes()} (or use --spectrum)."
+    return click.option("--spectrum", "spectrum_path", type=click.Path(path_type=Path), default=None,
+                        help="A published dN/dm table instead of events: HEPData YAML/CSV or m_lo,m_hi,value,err CSV.")(f)
+
+
+def open_data(data_path: Path | None, lepton: str | None, n_collisions: float | None, opts: dict[str, Any],
+              stream: bool | None = None) -> gammastar.Sample:
+    """The sample the options describe: ``--data`` (events) or ``--spectrum`` (a table), not both."""
+    spectrum_path = opts.pop("spectrum_path", None)
+    if spectrum_path is not None:
+        if data_path is not None:
+            raise gammastar.GammastarError("give either --data (events) or --spectrum (a published table), not both")
+        return gammastar.open_sample(spectrum_path, spectrum=True, lepton=lepton, n_collisions=n_collisions, **opts)
+    if data_path is None:
+        raise gammastar.GammastarError("give the dilepton data with --data FILE (or a published table with --spectrum FILE)")
+    return gammastar.open_sample(data_path, stream=stream, lepton=lepton, n_collisions=n_collisions, **opts)
+
+
+def header(title: str, data: gammastar.Sample) -> str:
+    """The first line of a table: command, input, what it holds, normalisation."""
+    norm = ("per collision (n_collisions = %.6g)" % data.n_collisions) if data.n_collisions else "per sample"
+    return f"# gammastar {title}: {data.source}, {data.describe()}, yields {norm}"
+
+
+def emit(payload: dict[str, Any], table_rows: list[str], as_json: bool) -> None:
+    """JSON or the table on stdout."""
+    if as_json:
+        click.echo(json.dumps(payload, indent=1))
+    else:
+        click.echo("\n".join(table_rows))
+
+
+def parse_window(text: str | None) -> tuple[float, float] | None:
+    """A mass window ``LO:HI`` (GeV), or None."""
+    if text is None:
+        return None
+    try:
+        lo, hi = (float(x) for x in text.split(":"))
+    except ValueError:
+        raise gammastar.GammastarError(f"mass window {text!r}: use LO:HI in GeV") from None
+    if not lo < hi:
+        raise gammastar.GammastarError(f"mass window {text!r}: need LO < HI")
+    return lo, hi

@@ -1,0 +1,226 @@
+"""The conditional flow: what it learns and the network that learns it.
+
+What is learned, per pair (lab frame, beam along +z):
+
+* the pair kinematics given the pair mass, p(log pT, y [, phi] | m): a
+  ``zuko`` neural spline flow with coupling layers (``passes=2``, so density
+  and sampling are each one network pass per transform), on standardised
+  log pT and y with the standardised log m as context;
+* the decay angles of the positive lepton in the Collins-Soper frame given
+  the pair, p(cos theta_CS, phi_CS | m, pT, y).  Current conservation fixes
+  their law to dN/dOmega ~ 1 - beta_l^2 n.H.n with H a real, symmetric,
+  positive semi-definite 3x3 matrix of unit trace (PHYSICS.md section 2), so
+  instead of a generic flow a network predicts H(m, pT, y) (as L L^T / tr,
+  L lower-triangular: positive and unit-trace by construction) and is trained
+  by the same likelihood.  This is exact where a generic density estimator
+  is only approximate, and it matters: the scalar-mCP law n.H.n is the
+  *anisotropy* of the lepton law divided by beta_l^2, so any error of a
+  generic angular density would be amplified several-fold.  With H known,
+  every spin's law is exact (:mod:`gammastar.physics.angular`).
+
+The pair azimuth phi is modelled as uniform only if the data say so: a chi2
+test of the weighted phi histogram is made at training time (p > 1e-3) and
+stored with the model; otherwise phi becomes a third flow feature.
+
+Training is in :mod:`.train`, the model file in :mod:`.modelfile`, sampling
+in :mod:`.sample`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import GammastarError
+from ..physics.kinematics import collins_soper_angles, pair_kinematics
+from ..rates.spectrum import MassSpectrum
+from ..samples import EventSample, Normalised
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["FlowConfig", "KinematicsFlow", "TrainedModel", "pair_variables", "raw_pair_features", "h_from_raw",
+           "angular_log_prob", "check_device"]
+
+_SHRINK = 1.0 - 1e-7  # keeps atanh finite at cos theta = +-1, phi = +-pi
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch
+
+
+@dataclass
+class FlowConfig:
+    """Training settings (defaults: the configuration the bench measures)."""
+
+    transforms: int = 3
+    hidden: tuple[int, ...] = (64, 64)
+    bins: int = 8
+    epochs: int = 30
+    batch_size: int = 4096
+    learning_rate: float = 2e-3
+    patience: int = 4
+    val_fraction: float = 0.1
+    seed: int = 1
+    device: str = "cpu"
+    beam_energy: float = 400.0
+    holdout_mass: tuple[float, float] | None = None
+
+
+def check_device(device: str) -> None:
+    """A one-line error for an unknown device or a CUDA device this machine does not have."""
+    torch = _torch()
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise GammastarError(f"device {device!r} asked for, but no CUDA device is available here")
+    try:
+        torch.device(device)
+    except (RuntimeError, TypeError):
+        raise GammastarError(f"unknown device {device!r} (use cpu, cuda or cuda:N)") from None
+
+
+def pair_variables(data: EventSample, beam_energy: float) -> dict[str, np.ndarray]:
+    """Per-pair m, log pT, y, phi and the Collins-Soper angles (cos theta, phi) of the positive lepton."""
+    k = pair_kinematics(data.pos, data.neg)
+    cos_t, phi_cs = collins_soper_angles(data.pos, data.neg, beam_energy)
+    return {
+        "m": data.mass,
+        "log_pt": np.log(np.maximum(k.pt, 1e-6)),
+        "y": k.y,
+        "phi": k.phi,
+        "cos_cs": cos_t,
+        "phi_cs": phi_cs,
+    }
+
+
+def raw_pair_features(v: dict[str, np.ndarray], with_phi: bool) -> np.ndarray:
+    """(N, k) log pT, y [, atanh(phi/pi)] before standardisation: the flow's pair features."""
+    cols = [v["log_pt"], v["y"]] + ([np.arctanh(v["phi"] / np.pi * _SHRINK)] if with_phi else [])
+    return np.column_stack(cols)
+
+
+def h_from_raw(raw: torch.Tensor) -> torch.Tensor:
+    """(N, 6) network outputs -> (N, 3, 3) H = L L^T / tr(L L^T), L lower-triangular."""
+    torch = _torch()
+    n = raw.shape[0]
+    ell = torch.zeros(n, 3, 3, dtype=raw.dtype, device=raw.device)
+    rows, cols = torch.tril_indices(3, 3, device=raw.device)
+    ell[:, rows, cols] = raw
+    h = ell @ ell.transpose(1, 2)
+    return h / (torch.diagonal(h, dim1=1, dim2=2).sum(-1)[:, None, None] + 1e-12)
+
+
+def angular_log_prob(h: torch.Tensor, n: torch.Tensor, beta2: torch.Tensor) -> torch.Tensor:
+    """log of the lepton law (1 - beta^2 n.H.n) / (4 pi (1 - beta^2/3)) per steradian."""
+    torch = _torch()
+    nhn = torch.einsum("ni,nij,nj->n", n, h, n)
+    return torch.log(torch.clamp(1.0 - beta2 * nhn, min=1e-12)) - torch.log(4.0 * math.pi * (1.0 - beta2 / 3.0))
+
+
+class KinematicsFlow:
+    """The pair flow, the angular (H-tensor) network, and their input standardisation.
+
+    Holds two torch modules (``pair``, ``hnet``) on ``device`` and the numbers
+    that map physics variables to network inputs and back.
+    """
+
+    def __init__(self, config: FlowConfig, pair_features: list[str], norm: dict[str, Any]) -> None:
+        import zuko
+
+        torch = _torch()
+        self.config = config
+        self.pair_features = list(pair_features)
+        self.norm = {k: np.asarray(v, dtype=float) for k, v in norm.items()}
+        self.pair = zuko.flows.NSF(features=len(pair_features), context=1, transforms=config.transforms,
+                                   hidden_features=tuple(config.hidden), bins=config.bins, passes=2)
+        layers: list[torch.nn.Module] = []
+        width_in = 3
+        for width in config.hidden:
+            layers += [torch.nn.Linear(width_in, width), torch.nn.SiLU()]
+            width_in = width
+        last = torch.nn.Linear(width_in, 6)
+        with torch.no_grad():  # start at H = 1/3 (isotropic), so training begins from the unpolarised law
+            last.weight.mul_(0.01)
+            last.bias.copy_(torch.tensor([1.0, 0.0, 1.0, 0.0, 0.0, 1.0]))
+        self.hnet = torch.nn.Sequential(*layers, last)
+        self.device = torch.device(config.device)
+        self.pair.to(self.device)
+        self.hnet.to(self.device)
+
+    # -- feature maps (numpy, float64) ---------------------------------------
+
+    def mass_context(self, m: np.ndarray) -> np.ndarray:
+        """(N, 1) standardised log m: the flow's context."""
+        return ((np.log(m) - self.norm["logm_mean"]) / self.norm["logm_std"])[:, None]
+
+    def pair_to_features(self, v: dict[str, np.ndarray]) -> np.ndarray:
+        """(N, k) standardised log pT, y [, atanh(phi/pi)] from the physics variables."""
+        raw = raw_pair_features(v, "phi" in self.pair_features)
+        return (raw - self.norm["pair_mean"]) / self.norm["pair_std"]
+
+    def features_to_pair(self, z: np.ndarray) -> dict[str, np.ndarray]:
+        """pT, y [, phi] from standardised features (the inverse of :meth:`pair_to_features`)."""
+        x = z * self.norm["pair_std"] + self.norm["pair_mean"]
+        out = {"pt": np.exp(x[:, 0]), "y": x[:, 1]}
+        if "phi" in self.pair_features:
+            out["phi"] = np.pi * np.tanh(x[:, 2]) / _SHRINK
+        return out
+
+    # -- torch ------------------------------------------------------------------
+
+    def tensor(self, x: np.ndarray) -> torch.Tensor:
+        """A float32 tensor on the model's device."""
+        torch = _torch()
+        return torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32, device=self.device)
+
+    @staticmethod
+    def angle_inputs(mass_ctx: torch.Tensor, pair_z: torch.Tensor) -> torch.Tensor:
+        """Inputs of the H network: standardised log m, log pT, y (on the device)."""
+        torch = _torch()
+        return torch.cat([mass_ctx, pair_z[:, :2]], dim=1)
+
+    def log_prob_pair(self, z: np.ndarray, mass_ctx: np.ndarray) -> np.ndarray:
+        """log density of the standardised pair features (no Jacobian to physics variables)."""
+        torch = _torch()
+        with torch.no_grad():
+            return self.pair(self.tensor(mass_ctx)).log_prob(self.tensor(z)).double().cpu().numpy()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            **{f"pair.{k}": v.detach().cpu() for k, v in self.pair.state_dict().items()},
+            **{f"hnet.{k}": v.detach().cpu() for k, v in self.hnet.state_dict().items()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.pair.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("pair.")})
+        self.hnet.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("hnet.")})
+
+
+@dataclass
+class TrainedModel(Normalised):
+    """A trained flow with everything needed to generate and normalise."""
+
+    flow: KinematicsFlow
+    spectrum: MassSpectrum
+    lepton: str
+    n_collisions: float | None
+    mass_range: tuple[float, float]
+    pair_range: tuple[list[float], list[float]]
+    phi_uniform_pvalue: float
+    provenance: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def config(self) -> FlowConfig:
+        return self.flow.config
+
+    def save(self, path: str | Path) -> Path:
+        """Write the one self-describing model file (atomically; see :mod:`.modelfile`)."""
+        from .modelfile import save_model
+
+        return save_model(self, path)

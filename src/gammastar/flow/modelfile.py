@@ -1,0 +1,103 @@
+"""The model file: one ``torch.save`` dictionary that generates *and* normalises.
+
+It holds tensors, numbers and strings only, read back with
+``torch.load(weights_only=True)`` (no arbitrary unpickling): a format tag and
+version, the config, the flow weights, the fine-binned mass spectrum of the
+training data (for normalisation), and the provenance (source file and its
+SHA-256, n_collisions, lepton, pairs used, held-out window, training
+history).  A corrupt or foreign file is a one-line error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+from ..errors import GammastarError
+from ..io.atomic import atomic_path
+from ..rates.spectrum import MassSpectrum
+from .model import FlowConfig, KinematicsFlow, TrainedModel, check_device
+
+__all__ = ["MODEL_FORMAT", "MODEL_VERSION", "save_model", "load_model", "file_sha256"]
+
+MODEL_FORMAT = "gammastar-model"
+MODEL_VERSION = 1
+
+
+def save_model(model: TrainedModel, path: str | Path) -> Path:
+    """Write ``model`` to ``path`` (atomically)."""
+    import torch
+
+    path = Path(path)
+    meta = {
+        "config": {**dataclasses.asdict(model.config), "device": "cpu"},
+        "pair_features": model.flow.pair_features,
+        "norm": {k: v.tolist() for k, v in model.flow.norm.items()},
+        "lepton": model.lepton,
+        "n_collisions": model.n_collisions,
+        "mass_range": list(model.mass_range),
+        "pair_range": [list(model.pair_range[0]), list(model.pair_range[1])],
+        "phi_uniform_pvalue": model.phi_uniform_pvalue,
+        "spectrum": {"m_lepton": model.spectrum.m_lepton, "rel_bin": model.spectrum.rel_bin},
+        "provenance": model.provenance,
+        "history": model.history,
+    }
+    blob = {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "meta": json.dumps(meta),
+        "state": model.flow.state_dict(),
+        "spectrum": {k: torch.as_tensor(v) for k, v in model.spectrum.to_arrays().items()},
+    }
+    with atomic_path(path) as tmp:
+        torch.save(blob, tmp)
+    return path
+
+
+def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
+    """Read a model file written by :func:`save_model` (no arbitrary unpickling)."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise GammastarError(f"{path}: no such model file")
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt or foreign files
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise GammastarError(f"{path}: not a readable gammastar model ({first[:160]})") from None
+    if not isinstance(blob, dict) or blob.get("format") != MODEL_FORMAT:
+        raise GammastarError(f"{path}: not a gammastar model file")
+    if blob.get("version") != MODEL_VERSION:
+        raise GammastarError(f"{path}: model format version {blob.get('version')} is not supported (need {MODEL_VERSION})")
+    try:
+        meta = json.loads(blob["meta"])
+        cfg = dict(meta["config"])
+        cfg["hidden"] = tuple(cfg["hidden"])
+        cfg["holdout_mass"] = tuple(cfg["holdout_mass"]) if cfg.get("holdout_mass") else None
+        cfg["device"] = device
+        config = FlowConfig(**cfg)
+        check_device(device)
+        flow = KinematicsFlow(config, meta["pair_features"], meta["norm"])
+        flow.load_state_dict(blob["state"])
+        arrays = {k: v.numpy() for k, v in blob["spectrum"].items()}
+        spectrum = MassSpectrum.from_arrays(arrays, meta["spectrum"]["m_lepton"], meta["spectrum"]["rel_bin"], meta["lepton"])
+    except GammastarError:
+        raise
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise GammastarError(f"{path}: damaged gammastar model ({type(exc).__name__}: {str(exc)[:160]})") from None
+    return TrainedModel(
+        flow, spectrum, meta["lepton"], meta["n_collisions"], tuple(meta["mass_range"]),
+        (meta["pair_range"][0], meta["pair_range"][1]), meta["phi_uniform_pvalue"], meta["provenance"], meta["history"],
+    )
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,0 +1,307 @@
+"""Validation of a trained flow against held-out dilepton data.
+
+For every held-out pair the flow generates one pair at the *same* mass
+(pair kinematics from the pair flow, decay angles from the learned
+lepton law 1 - beta_l^2 n.H.n), so
+data and flow share the mass spectrum and any difference is the flow's.  Then:
+
+* a classifier two-sample test: a gradient-boosted classifier
+  (scikit-learn ``HistGradientBoostingClassifier``) is trained on half of
+  data-vs-flow and its ROC AUC measured on the other half (0.5 = the flow is
+  indistinguishable), overall and per mass window, with the Hanley-McNeil
+  standard error;
+* binned KL divergences KL(data || flow) of every variable (1-D) and of every
+  pair of variables (2-D);
+* ratio plots data/flow with statistical bands (PNG);
+* a JSON summary of all numbers (:meth:`Validation.to_dict`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import GammastarError
+from ..samples import Sample
+from .model import TrainedModel, pair_variables
+from .sample import decay_angles, sample_pairs
+
+__all__ = ["VARIABLES", "Auc", "ClassifierTest", "Comparison", "Validation", "flow_twins", "classifier_auc",
+           "binned_kl", "kl_divergences", "hanley_mcneil_error", "validate"]
+
+VARIABLES = ("m", "log_pt", "y", "phi", "cos_cs", "phi_cs")
+_LABELS = {"m": r"$m$ [GeV]", "log_pt": r"$\log(p_T/\mathrm{GeV})$", "y": "$y$", "phi": r"$\phi$",
+           "cos_cs": r"$\cos\theta_{CS}$", "phi_cs": r"$\phi_{CS}$"}
+
+
+@dataclass(frozen=True)
+class Auc:
+    """ROC AUC of data vs flow (None when one class is absent) with its Hanley-McNeil error, on ``n`` events.
+
+    ``lo``, ``hi``: the mass window (GeV), or None for all masses.
+    """
+
+    auc: float | None
+    auc_err: float | None
+    n: int
+    lo: float | None = None
+    hi: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"auc": self.auc, "auc_err": self.auc_err, "n": self.n}
+        return d if self.lo is None else {"lo": self.lo, "hi": self.hi, **d}
+
+
+@dataclass(frozen=True)
+class ClassifierTest:
+    """The classifier two-sample test: overall and per mass window."""
+
+    overall: Auc
+    windows: list[Auc] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"overall": self.overall.to_dict(), "windows": [w.to_dict() for w in self.windows]}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Data vs flow on a set of pairs: classifier test, binned KL divergences (1-D per variable, 2-D per pair)."""
+
+    n_pairs: int
+    classifier: ClassifierTest
+    kl_1d: dict[str, float]
+    kl_2d: dict[str, float]
+
+    @property
+    def max_kl_1d(self) -> float:
+        return max(self.kl_1d.values())
+
+
+@dataclass(frozen=True)
+class Validation(Comparison):
+    """A model against held-out data; ``holdout`` compares inside the mass window left out of training."""
+
+    holdout_mass: tuple[float, float] | None = None
+    holdout: Comparison | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``validation.json`` summary."""
+        d: dict[str, Any] = {
+            "n_pairs": self.n_pairs,
+            "classifier": self.classifier.to_dict(),
+            "kl_1d": self.kl_1d,
+            "kl_2d": self.kl_2d,
+            "max_kl_1d": self.max_kl_1d,
+            "holdout_mass": list(self.holdout_mass) if self.holdout_mass else None,
+        }
+        if self.holdout is not None:
+            h = self.holdout
+            d["holdout"] = {"classifier": h.classifier.to_dict(), "kl_1d": h.kl_1d, "kl_2d": h.kl_2d,
+                            "n_pairs": h.n_pairs}
+        return d
+
+
+def flow_twins(model: TrainedModel, m: np.ndarray, seed: int = 0, chunk: int = 200_000) -> dict[str, np.ndarray]:
+    """One flow-generated pair per mass in ``m``: the variables of :data:`VARIABLES`."""
+    rng = np.random.default_rng([seed, 99])
+    out: dict[str, list[np.ndarray]] = {k: [] for k in VARIABLES}
+    flow = model.flow
+    for j, start in enumerate(range(0, m.size, chunk)):
+        mm = m[start : start + chunk]
+        pairs = sample_pairs(flow, mm, seed * 1000 + 2 * j)
+        v = flow.features_to_pair(pairs.features())
+        b2 = 1.0 - 4.0 * model.m_lepton**2 / mm**2
+        cos_t, phi_cs = decay_angles(flow, pairs, b2, _lepton_law, rng)
+        out["m"].append(mm)
+        out["log_pt"].append(np.log(v["pt"]))
+        out["y"].append(v["y"])
+        out["phi"].append(v["phi"] if "phi" in v else rng.uniform(-np.pi, np.pi, mm.size))
+        out["cos_cs"].append(cos_t)
+        out["phi_cs"].append(phi_cs)
+    return {k: np.concatenate(x) for k, x in out.items()}
+
+
+def _lepton_law(nhn: np.ndarray, b2: np.ndarray) -> np.ndarray:
+    return 1.0 - b2 * nhn
+
+
+def hanley_mcneil_error(auc: float, n_pos: float, n_neg: float) -> float:
+    """Standard error of a ROC AUC (Hanley & McNeil, Radiology 143 (1982) 29)."""
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (n_pos * n_neg)
+    return float(math.sqrt(max(var, 0.0)))
+
+
+def _features(v: dict[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray:
+    return np.column_stack([v[k] for k in names])
+
+
+def classifier_auc(
+    data: dict[str, np.ndarray], flow: dict[str, np.ndarray], weight: np.ndarray | None = None,
+    names: tuple[str, ...] = VARIABLES, seed: int = 0, windows: list[tuple[float, float]] | None = None,
+) -> ClassifierTest:
+    """Classifier two-sample test: ROC AUC (and its error) of data vs flow, overall and per mass window."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+
+    x = np.vstack([_features(data, names), _features(flow, names)])
+    n_d, n_f = len(data["m"]), len(flow["m"])
+    y = np.r_[np.ones(n_d), np.zeros(n_f)]
+    w = np.r_[np.ones(n_d) if weight is None else weight, np.ones(n_f)]
+    m = np.r_[data["m"], flow["m"]]
+    rng = np.random.default_rng(seed)
+    test = rng.random(y.size) < 0.5
+    clf = HistGradientBoostingClassifier(max_iter=200, early_stopping=True, random_state=seed)
+    clf.fit(x[~test], y[~test], sample_weight=w[~test])
+    score = clf.predict_proba(x[test])[:, 1]
+
+    def auc_in(sel: np.ndarray, lo: float | None = None, hi: float | None = None) -> Auc:
+        yy, ss, ww = y[test][sel], score[sel], w[test][sel]
+        if yy.min() == yy.max():
+            return Auc(None, None, int(sel.sum()), lo, hi)
+        auc = float(roc_auc_score(yy, ss, sample_weight=ww))
+        return Auc(auc, hanley_mcneil_error(auc, (yy == 1).sum(), (yy == 0).sum()), int(sel.sum()), lo, hi)
+
+    overall = auc_in(np.ones(test.sum(), dtype=bool))
+    return ClassifierTest(overall, [auc_in((m[test] >= lo) & (m[test] < hi), lo, hi) for lo, hi in windows or []])
+
+
+def _edges(a: np.ndarray, bins: int) -> np.ndarray:
+    """Equal-width bins over the central 99.8% of ``a``."""
+    lo, hi = np.quantile(a, [0.001, 0.999])
+    return np.linspace(lo, hi, bins + 1)
+
+
+def binned_kl(p_counts: np.ndarray, q_counts: np.ndarray) -> float:
+    """KL(p || q) of two binned samples (normalised; empty q bins get half a count)."""
+    p = np.clip(p_counts, 0, None).astype(float).ravel()
+    q = np.clip(q_counts, 0, None).astype(float).ravel()
+    q = np.where(q > 0, q, 0.5)
+    p, q = p / p.sum(), q / q.sum()
+    nz = p > 0
+    return float(np.sum(p[nz] * np.log(p[nz] / q[nz])))
+
+
+def kl_divergences(
+    data: dict[str, np.ndarray], flow: dict[str, np.ndarray], weight: np.ndarray | None,
+    names: tuple[str, ...] = VARIABLES, bins_1d: int = 50, bins_2d: int = 20,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """1-D and 2-D binned KL(data || flow) for every variable and pair of variables."""
+    out_1d, out_2d = {}, {}
+    edges = {k: _edges(data[k], bins_1d) for k in names}
+    for k in names:
+        h_d, _ = np.histogram(data[k], edges[k], weights=weight)
+        h_f, _ = np.histogram(flow[k], edges[k])
+        out_1d[k] = binned_kl(h_d, h_f)
+    for a, b in combinations(names, 2):
+        ea = np.linspace(edges[a][0], edges[a][-1], bins_2d + 1)
+        eb = np.linspace(edges[b][0], edges[b][-1], bins_2d + 1)
+        h_d, _, _ = np.histogram2d(data[a], data[b], [ea, eb], weights=weight)
+        h_f, _, _ = np.histogram2d(flow[a], flow[b], [ea, eb])
+        out_2d[f"{a}:{b}"] = binned_kl(h_d, h_f)
+    return out_1d, out_2d
+
+
+def compare(data: dict[str, np.ndarray], flow: dict[str, np.ndarray], weight: np.ndarray | None, seed: int = 0,
+            windows: list[tuple[float, float]] | None = None) -> Comparison:
+    """Classifier test and KL divergences of data vs flow pairs (same masses)."""
+    kl_1d, kl_2d = kl_divergences(data, flow, weight)
+    return Comparison(len(data["m"]), classifier_auc(data, flow, weight, seed=seed, windows=windows), kl_1d, kl_2d)
+
+
+def ratio_plots(data: dict[str, np.ndarray], flow: dict[str, np.ndarray], weight: np.ndarray | None, path: Path,
+                names: tuple[str, ...] = VARIABLES, bins: int = 50) -> Path:
+    """Data and flow distributions with the data/flow ratio and its statistical band, one panel per variable."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, len(names), figsize=(3.2 * len(names), 5), sharex="col",
+                             gridspec_kw={"height_ratios": [3, 1]})
+    w_d = weight if weight is not None else np.ones(len(data["m"]))
+    norm = w_d.sum() / len(flow["m"])
+    for i, k in enumerate(names):
+        e = _edges(data[k], bins)
+        h_d, _ = np.histogram(data[k], e, weights=w_d)
+        v_d, _ = np.histogram(data[k], e, weights=w_d**2)
+        h_f, _ = np.histogram(flow[k], e)
+        c = 0.5 * (e[1:] + e[:-1])
+        ax, rx = axes[0, i], axes[1, i]
+        ax.stairs(h_f * norm, e, color="C1", label="flow")
+        ax.errorbar(c, h_d, np.sqrt(v_d), fmt=".", color="k", ms=3, label="data")
+        ax.set_yticks([])
+        ok = (h_f > 0) & (h_d > 0)
+        r = np.full(c.size, np.nan)
+        r_err = np.full(c.size, np.nan)
+        r[ok] = h_d[ok] / (h_f[ok] * norm)
+        r_err[ok] = r[ok] * np.sqrt(v_d[ok] / h_d[ok] ** 2 + 1.0 / h_f[ok])
+        rx.fill_between(c, r - r_err, r + r_err, color="0.7", step="mid", lw=0)
+        rx.plot(c, r, drawstyle="steps-mid", color="k", lw=1)
+        rx.axhline(1.0, color="C1", lw=1)
+        rx.set_ylim(0.8, 1.2)
+        rx.set_xlabel(_LABELS[k])
+    axes[0, 0].legend(frameon=False)
+    axes[1, 0].set_ylabel("data / flow")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def default_windows(m: np.ndarray, n: int = 6) -> list[tuple[float, float]]:
+    """Mass windows with equal numbers of pairs."""
+    q = np.quantile(m, np.linspace(0, 1, n + 1))
+    q[-1] = np.nextafter(q[-1], np.inf)
+    return [(float(a), float(b)) for a, b in zip(q[:-1], q[1:])]
+
+
+def validate(
+    model: TrainedModel, data: Sample, out_dir: str | Path, holdout: tuple[float, float] | None = None,
+    seed: int = 0, max_pairs: int = 500_000,
+) -> Validation:
+    """Compare the flow with held-out ``data``; write plots and ``validation.json`` to ``out_dir``.
+
+    ``data`` is any sample whose pairs are in memory.  ``holdout`` is the mass
+    window reported separately (default: the one the model was trained
+    without).  At most ``max_pairs`` held-out pairs are used.
+    """
+    events = data.events()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if events.lepton != model.lepton:
+        raise GammastarError(f"held-out data are {events.lepton}{events.lepton} pairs, the model was trained on "
+                             f"{model.lepton}{model.lepton}")
+    v = pair_variables(events, model.config.beam_energy)
+    lo, hi = model.mass_range
+    inside = (v["m"] >= lo) & (v["m"] <= hi)
+    if inside.sum() < 200:
+        raise GammastarError(f"only {int(inside.sum())} held-out pairs inside the model's mass range {lo:.4g}-{hi:.4g} GeV")
+    idx = np.flatnonzero(inside)
+    if idx.size > max_pairs:
+        idx = np.sort(np.random.default_rng(seed).choice(idx, max_pairs, replace=False))
+    d = {k: v[k][idx] for k in VARIABLES}
+    w = events.weight[idx]
+    f = flow_twins(model, d["m"], seed=seed)
+    if holdout is None and model.config.holdout_mass:
+        holdout = (model.config.holdout_mass[0], model.config.holdout_mass[1])
+    windows = default_windows(d["m"]) + ([holdout] if holdout else [])
+    overall = compare(d, f, w, seed=seed, windows=windows)
+    inside_window = None
+    if holdout:
+        sel = (d["m"] >= holdout[0]) & (d["m"] < holdout[1])
+        if sel.sum() >= 200:
+            dh = {k: x[sel] for k, x in d.items()}
+            fh = {k: x[sel] for k, x in f.items()}
+            inside_window = compare(dh, fh, w[sel], seed=seed)
+            ratio_plots(dh, fh, w[sel], out_dir / "ratios_holdout.png")
+    ratio_plots(d, f, w, out_dir / "ratios.png")
+    result = Validation(overall.n_pairs, overall.classifier, overall.kl_1d, overall.kl_2d, holdout, inside_window)
+    (out_dir / "validation.json").write_text(json.dumps(result.to_dict(), indent=1))
+    return result

@@ -1,0 +1,67 @@
+"""Event writers, one module per format, behind one registry: Parquet, CSV, ROOT, HepMC3, LHE.
+
+Events (an :class:`~.base.EventStream` of chunks from
+:class:`gammastar.Generator`) are streamed to a temporary file next to the
+target and renamed on success: an interrupted run never leaves a file that
+looks complete.  A new format is an :class:`~.base.EventSink` subclass in a
+new module, added to :data:`EVENT_FORMATS`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ...errors import GammastarError
+from ..atomic import atomic_path
+from .arrow import CsvSink, ParquetSink
+from .base import APRIME_ID, CHI_ID, EventInfo, EventSink, EventStream
+from .hepmc3 import HepMC3Sink
+from .lhe import LheSink
+from .root import RootSink
+
+__all__ = ["EVENT_FORMATS", "FORMATS", "APRIME_ID", "CHI_ID", "EventInfo", "EventStream", "format_from_path",
+           "write_events"]
+
+#: The event-file formats.  A new format is an EventSink subclass in a new module, added here.
+EVENT_FORMATS: tuple[type[EventSink], ...] = (ParquetSink, CsvSink, RootSink, HepMC3Sink, LheSink)
+FORMATS = tuple(f.format for f in EVENT_FORMATS)
+_BY_NAME = {f.format: f for f in EVENT_FORMATS}
+_SUFFIX = {s: f.format for f in EVENT_FORMATS for s in f.suffixes}
+
+
+def format_from_path(path: str | Path, fmt: str | None = None) -> str:
+    """The output format: ``fmt`` if given, else from the file extension."""
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise GammastarError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+        return fmt
+    suffix = Path(path).suffix.lower()
+    if suffix not in _SUFFIX:
+        raise GammastarError(f"{path}: cannot tell the format from {suffix or 'no extension'!r}; use "
+                             f"{', '.join(sorted(_SUFFIX))} or --format {'|'.join(FORMATS)}")
+    return _SUFFIX[suffix]
+
+
+def write_events(path: str | Path, events: EventStream, fmt: str | None = None, progress: bool = True) -> Path:
+    """Stream ``events`` to ``path`` in ``fmt`` (default: from the extension), atomically.
+
+    The stream's metadata (JSON-able values) is stored as ``gammastar.*``
+    key-value metadata (Parquet), TObjStrings (ROOT), the run's tool version
+    (HepMC3) or a comment (LHE).
+    """
+    from tqdm import tqdm
+
+    path = Path(path)
+    sink_type = _BY_NAME[format_from_path(path, fmt)]
+    meta = {f"gammastar.{k}": (v if isinstance(v, str) else json.dumps(v)) for k, v in events.metadata.items()}
+    with atomic_path(path) as tmp:
+        sink = sink_type(tmp, events.info, meta)
+        try:
+            with tqdm(total=events.n, desc=f"writing {path.name}", unit="ev", delay=1.0, disable=not progress) as bar:
+                for ch in events.chunks:
+                    sink.write(ch)
+                    bar.update(len(ch["weight"]))
+        finally:
+            sink.close()
+    return path

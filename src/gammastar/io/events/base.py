@@ -1,0 +1,105 @@
+"""What every event writer shares: what the events are, how they arrive, and their particles.
+
+Events arrive as an :class:`EventStream`: chunks (dicts of numpy columns,
+``px, py, pz, e, weight`` for A', ``px_pos ... e_neg, weight`` for chi-chibar,
+plus ``*_pos``/``*_neg`` daughters for decayed A') with an :class:`EventInfo`
+and metadata.  A format is one :class:`EventSink` subclass in a module of its
+own, listed once in :data:`gammastar.io.events.EVENT_FORMATS`.
+
+Particle codes in HepMC3 and LHE (override with ``aprime_id``/``chi_id``):
+
+* A': 4900022, the dark photon (``gamma_v``) of Pythia 8's Hidden Valley, used by its dark-photon setups;
+* chi: 9000001 (chibar -9000001), a code from the PDG range reserved for new
+  particles, chosen here because no standard code exists for a millicharged
+  particle; leptons: e+- 11, mu+- 13 with the PDG signs.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ...physics.pdg import mass
+
+__all__ = ["APRIME_ID", "CHI_ID", "EventInfo", "EventStream", "EventSink", "particles"]
+
+APRIME_ID = 4900022
+CHI_ID = 9000001
+LEPTON_ID = {"e": 11, "mu": 13}
+
+Chunk = dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    """What the events are, for the formats that need particle codes and beams."""
+
+    kind: str  # "aprime" or "mcp"
+    mass: float  # A' mass or m_chi, GeV
+    lepton: str = "mu"  # A' decay products, when the chunks carry them
+    beam_energy: float = 400.0
+    aprime_id: int = APRIME_ID
+    chi_id: int = CHI_ID
+
+
+@dataclass
+class EventStream:
+    """Events to write: ``n`` of them in ``chunks``, what they are, and metadata (JSON-able values).
+
+    ``chunks`` is consumed once, by the writer.
+    """
+
+    info: EventInfo
+    n: int
+    chunks: Iterable[Chunk]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class EventSink(ABC):
+    """A file being written in one format: ``write`` each chunk, then ``close``."""
+
+    format: ClassVar[str]
+    suffixes: ClassVar[tuple[str, ...]]
+
+    @abstractmethod
+    def __init__(self, path: Path, info: EventInfo, meta: dict[str, str]) -> None:
+        """Open ``path``; ``meta`` holds ``gammastar.*`` keys with string values."""
+
+    @abstractmethod
+    def write(self, chunk: Chunk) -> None:
+        """Append the events of one chunk."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Finish the file."""
+
+
+def p4(chunk: Chunk, suffix: str = "") -> np.ndarray:
+    """(N, 4) four-momenta of the columns ``px{suffix}, py{suffix}, pz{suffix}, e{suffix}``."""
+    return np.column_stack([chunk[f"{c}{suffix}"] for c in ("px", "py", "pz", "e")])
+
+
+def particles(chunk: Chunk, info: EventInfo) -> list[tuple[int, int, int, np.ndarray, np.ndarray]]:
+    """Per event: [(pid, status, parent index or -1, four-momentum, mass)] as arrays over events."""
+    n = len(chunk["weight"])
+    if info.kind == "aprime":
+        decayed = "px_pos" in chunk
+        lid = LEPTON_ID[info.lepton]
+        out = [(info.aprime_id, 2 if decayed else 1, -1, p4(chunk), np.full(n, info.mass))]
+        if decayed:
+            m_l = mass(info.lepton)
+            out += [(-lid, 1, 0, p4(chunk, "_pos"), np.full(n, m_l)), (lid, 1, 0, p4(chunk, "_neg"), np.full(n, m_l))]
+        return out
+    return [(info.chi_id, 1, -1, p4(chunk, "_pos"), np.full(n, info.mass)),
+            (-info.chi_id, 1, -1, p4(chunk, "_neg"), np.full(n, info.mass))]
+
+
+def beam_momenta(beam_energy: float) -> tuple[tuple[float, float, float, float], tuple[float, float, float, float]]:
+    """(px, py, pz, E) of the beam proton along +z and of the target proton at rest."""
+    m_p = mass("p")
+    return (0.0, 0.0, float(np.sqrt(beam_energy**2 - m_p**2)), beam_energy), (0.0, 0.0, 0.0, m_p)

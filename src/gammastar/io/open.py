@@ -1,0 +1,97 @@
+"""From a path to a :class:`~gammastar.samples.Sample`: the one entry point for every input.
+
+:func:`open_sample` decides how an input is held, as the command line does:
+
+* ``spectrum=True``: a published table (HEPData YAML/CSV, plain CSV), the
+  twin of ``--spectrum``;
+* a directory, or a file too large to read at once: streamed in chunks into
+  fine bins (:mod:`gammastar.io.stream`), unless ``stream=False``;
+* otherwise the pairs are read into memory (:func:`gammastar.io.pairs.read_dileptons`),
+  from a pair file or built from lepton collections (``leptons=...``).
+
+What the user should know (a streamed input, a sample without normalisation)
+is logged at INFO level on the ``gammastar`` logger; the command line prints
+those records as ``note: ...``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import GammastarError
+from ..samples import Sample, streamed_needs_memory, table_needs_events
+from .pairs import read_dileptons
+from .readers.tables import looks_like_table, read_spectrum
+from .stream import scan_dileptons, should_stream
+
+if TYPE_CHECKING:
+    from .acceptance import AcceptanceMap
+
+__all__ = ["open_sample"]
+
+log = logging.getLogger("gammastar")
+
+_EVENT_ONLY = ("tree", "leptons", "background", "min_pt", "max_abs_eta", "acceptance")
+_PAIR_BUILDING = ("leptons", "background", "min_pt", "max_abs_eta")
+
+
+def open_sample(
+    path: str | Path, *, spectrum: bool = False, stream: bool | None = None, lepton: str | None = None,
+    n_collisions: float | None = None, tree: str | None = None, leptons: str | None = None,
+    background: str | None = None, min_pt: float | None = None, max_abs_eta: float | None = None,
+    like_sign_r: float = 1.0, like_sign_bin: float = 0.01, acceptance: str | Path | AcceptanceMap | None = None,
+    acceptance_floor: float = 0.01, chunk_size: int = 2_000_000, progress: bool = True,
+) -> Sample:
+    """Open dilepton data, or a published spectrum table, as a Sample for the rates and the flow.
+
+    Parameters
+    ----------
+    path : str or Path
+        A pair file (.parquet, .csv, .csv.gz, .root), a directory of them,
+        or with ``spectrum=True`` a published dN_ll/dm table.
+    spectrum : bool
+        Read ``path`` as a published table (``--spectrum``).
+    stream : bool, optional
+        ``None`` (default): stream directories and files of more than 2e7
+        pairs into fine bins, read everything else into memory; ``False``:
+        the pairs must fit in memory (an error otherwise: what training and
+        validation need); ``True``: stream whatever the size.
+    lepton, n_collisions, tree, leptons, background, min_pt, max_abs_eta, like_sign_r, like_sign_bin, acceptance,
+    acceptance_floor
+        As for :func:`~gammastar.io.pairs.read_dileptons` and the CLI options of the
+        same names (a table takes only ``lepton`` and ``n_collisions``).
+    chunk_size, progress
+        Pairs per chunk when streaming, and whether to show a progress bar.
+    """
+    event_options = {"tree": tree, "leptons": leptons, "background": background, "min_pt": min_pt,
+                     "max_abs_eta": max_abs_eta, "acceptance": acceptance}
+    if spectrum:
+        if any(event_options[k] is not None for k in _EVENT_ONLY):
+            raise GammastarError("--tree, --leptons, --background, --acceptance and the lepton cuts apply to events, "
+                                 "not to --spectrum")
+        table = read_spectrum(path, lepton=lepton, n_collisions=n_collisions)
+        if table.n_collisions is None:
+            log.info("no --n-collisions: yields are in the table's own normalisation (per collision if it is)")
+        return table
+
+    if stream is True or (stream is None and should_stream(path)):
+        if any(event_options[k] is not None for k in _PAIR_BUILDING):
+            raise GammastarError("pair building (--leptons) reads a whole file; it cannot be streamed")
+        log.info(f"{path} is large or a directory: reading it in chunks; mCP yields from 1e-4-relative mass bins")
+        sample: Sample = scan_dileptons(path, lepton=lepton, n_collisions=n_collisions, tree=tree,
+                                        chunk_size=chunk_size, acceptance=acceptance,
+                                        acceptance_floor=acceptance_floor, progress=progress)
+    else:
+        if stream is False and should_stream(path):
+            raise GammastarError(streamed_needs_memory(str(path)))
+        if looks_like_table(path):
+            raise GammastarError(table_needs_events(str(path)))
+        sample = read_dileptons(path, lepton=lepton, n_collisions=n_collisions, tree=tree, leptons=leptons,
+                                background=background, min_pt=min_pt, max_abs_eta=max_abs_eta,
+                                like_sign_r=like_sign_r, like_sign_bin=like_sign_bin, acceptance=acceptance,
+                                acceptance_floor=acceptance_floor)
+    if sample.n_collisions is None:
+        log.info("no --n-collisions and no gammastar.n_collisions metadata: yields are per sample")
+    return sample

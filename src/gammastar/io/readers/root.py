@@ -1,0 +1,65 @@
+"""ROOT pair files: a flat TTree of the pair columns (default tree ``events``), via uproot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...errors import GammastarError
+from .base import PairFile
+
+__all__ = ["RootPairs", "open_tree"]
+
+
+def open_tree(path: Path, tree: str) -> Any:
+    """The TTree ``tree`` of a ROOT file, with one-line errors for missing files, non-ROOT files and wrong names."""
+    import uproot
+
+    if not path.is_file():
+        raise GammastarError(f"{path}: no such file")
+    try:
+        f = uproot.open(path)
+    except Exception as exc:  # uproot raises many types for non-ROOT files
+        raise GammastarError(f"{path}: cannot read as ROOT ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from None
+    trees = [k.split(";")[0] for k, cls in f.classnames().items() if cls == "TTree"]
+    if tree not in trees:
+        raise GammastarError(f"{path}: no tree {tree!r} (trees: {', '.join(trees) or 'none'})")
+    return f[tree]
+
+
+class RootPairs(PairFile):
+    """A flat TTree; branches are read one at a time.  No metadata is stored."""
+
+    format = "root"
+    suffixes = (".root",)
+    listed = (".root",)
+
+    def _open(self, tree: str | None) -> None:
+        self._tree = open_tree(self.path, tree or "events")
+        self.names = list(self._tree.keys())
+        self.num_rows = self._tree.num_entries
+
+    def column(self, name: str) -> np.ndarray:
+        arr = np.asarray(self._tree[name].array(library="np"))
+        if arr.dtype == object or arr.dtype.kind not in "fiu":
+            raise GammastarError(f"{self.path}: branch {name} is not a flat numeric branch")
+        return arr
+
+    def batches(self, names: list[str], chunk: int) -> Iterator[dict[str, np.ndarray]]:
+        with self.read_errors():
+            yield from self._tree.iterate(names, step_size=chunk, library="np")
+
+    @classmethod
+    def write(cls, path: Path, columns: dict[str, np.ndarray], meta: dict[str, str], target: Path) -> None:
+        import uproot
+
+        with uproot.recreate(path) as f:  # mktree: a TTree (plain assignment would make an RNTuple)
+            branches = {k: np.asarray(v) for k, v in columns.items()}
+            f.mktree("events", {k: v.dtype for k, v in branches.items()}).extend(branches)
+
+    @classmethod
+    def is_large(cls, path: Path) -> bool:
+        return False

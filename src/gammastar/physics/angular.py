@@ -1,0 +1,75 @@
+"""Decay-angle laws of a pair made through a virtual photon, and exact sampling from them.
+
+In the rest frame of the vector V(m) only the spatial hadronic tensor H_ij
+survives (current conservation).  With n the direction of the positive
+particle and beta its velocity there, and tr H = 1 (PHYSICS.md section 2)::
+
+    Dirac fermions (leptons, fermion mCPs):  dN/dOmega ~ 1 - beta^2 n.H.n
+    complex scalars:                         dN/dOmega ~ n.H.n
+
+Both are bounded by 1, so isotropic proposals accepted with that weight
+sample them exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..errors import GammastarError
+
+__all__ = ["direction", "n_h_n", "sample_law", "transverse_cos_theta"]
+
+#: ``law(nhn, index) -> acceptance in [0, 1]`` for the events at ``index``
+AngularLaw = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def direction(cos_t: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """(N, 3) unit vectors from polar angle cosine and azimuth."""
+    sin_t = np.sqrt(np.clip(1.0 - cos_t**2, 0.0, None))
+    return np.column_stack([sin_t * np.cos(phi), sin_t * np.sin(phi), cos_t])
+
+
+def n_h_n(h: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """n.H.n for (N, 3, 3) matrices and (N, 3) unit vectors."""
+    return np.einsum("ni,nij,nj->n", n, h, n)
+
+
+def sample_law(h: np.ndarray, law: AngularLaw, rng: np.random.Generator, max_rounds: int = 500
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(cos theta, phi) from an angular law given per event as ``law(nhn, index) -> weight in [0, 1]``.
+
+    Isotropic proposals accepted with that weight (accept-reject is exact
+    because every law here, 1 - beta^2 n.H.n or n.H.n, is bounded by 1).
+    """
+    n_ev = h.shape[0]
+    cos_t, phi = np.empty(n_ev), np.empty(n_ev)
+    todo = np.arange(n_ev)
+    for _ in range(max_rounds):
+        c, f = rng.uniform(-1.0, 1.0, todo.size), rng.uniform(-np.pi, np.pi, todo.size)
+        ok = rng.random(todo.size) < law(n_h_n(h[todo], direction(c, f)), todo)
+        cos_t[todo[ok]], phi[todo[ok]] = c[ok], f[ok]
+        todo = todo[~ok]
+        if not todo.size:
+            return cos_t, phi
+    raise GammastarError("angular sampling did not converge (the law vanishes almost everywhere)")
+
+
+def transverse_cos_theta(m: np.ndarray, m_f: float, spin: str, rng: np.random.Generator) -> np.ndarray:
+    """cos(theta) about the axis of a transversely polarised gamma*(m) -> f fbar.
+
+    H = diag(1/2, 1/2, 0): Dirac fermions 1 - beta^2 n.H.n ~ 1 + c^2 + (4 m_f^2/m^2)(1 - c^2)
+    (Kroll-Wada; maximum 2), complex scalars n.H.n ~ 1 - c^2 (maximum 1).  Accept-reject.
+    """
+    a = 4.0 * m_f**2 / m**2
+    top = 2.0 if spin == "fermion" else 1.0
+    out = np.empty(m.size)
+    todo = np.arange(m.size)
+    while todo.size:
+        c = rng.uniform(-1.0, 1.0, todo.size)
+        f = 1.0 + c * c + a[todo] * (1.0 - c * c) if spin == "fermion" else 1.0 - c * c
+        ok = rng.uniform(0.0, top, todo.size) < f
+        out[todo[ok]] = c[ok]
+        todo = todo[~ok]
+    return out

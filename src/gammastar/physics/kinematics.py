@@ -1,0 +1,177 @@
+"""Lorentz algebra on (N, 4) arrays of (px, py, pz, E), GeV, beam along +z.
+
+Plain numpy, vectorised over the first axis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .formulas import kallen
+
+__all__ = [
+    "pair_mass",
+    "PairKinematics",
+    "pair_kinematics",
+    "boost",
+    "boost_z",
+    "two_body_momentum",
+    "isotropic_directions",
+    "rotate_from_axis",
+    "from_pt_y_phi",
+    "collins_soper_angles",
+    "decay_in_collins_soper",
+]
+
+
+def pair_mass(pos: np.ndarray, neg: np.ndarray, m_l: float) -> np.ndarray:
+    """Invariant mass (GeV) of lepton pairs from their 3-momenta and the lepton mass.
+
+    ``pos`` and ``neg`` are (N, 3) or (N, 4) arrays whose first three columns
+    are px, py, pz.  Energies are recomputed from |p| and ``m_l`` so that
+    rounding of stored energies (float32 files, electrons) does not enter.
+    """
+    p1, p2 = pos[:, :3], neg[:, :3]
+    e1 = np.sqrt(np.einsum("ij,ij->i", p1, p1) + m_l**2)
+    e2 = np.sqrt(np.einsum("ij,ij->i", p2, p2) + m_l**2)
+    m2 = 2.0 * m_l**2 + 2.0 * (e1 * e2 - np.einsum("ij,ij->i", p1, p2))
+    return np.sqrt(np.clip(m2, 4.0 * m_l**2, None))
+
+
+@dataclass(frozen=True)
+class PairKinematics:
+    """Pair invariant mass, transverse momentum, rapidity and azimuth (lab frame)."""
+
+    m: np.ndarray
+    pt: np.ndarray
+    y: np.ndarray
+    phi: np.ndarray
+
+
+def pair_kinematics(pos: np.ndarray, neg: np.ndarray) -> PairKinematics:
+    """m, pT, y, phi of the pair from the two (N, 4) four-momenta."""
+    p = pos + neg
+    pt = np.hypot(p[:, 0], p[:, 1])
+    m = np.sqrt(np.clip(p[:, 3] ** 2 - pt**2 - p[:, 2] ** 2, 0.0, None))
+    y = 0.5 * np.log((p[:, 3] + p[:, 2]) / (p[:, 3] - p[:, 2]))
+    return PairKinematics(m, pt, y, np.arctan2(p[:, 1], p[:, 0]))
+
+
+def from_pt_y_phi(pt: np.ndarray, y: np.ndarray, phi: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """(N, 4) four-momenta from transverse momentum, rapidity, azimuth and mass."""
+    mt = np.sqrt(pt**2 + m**2)
+    return np.stack([pt * np.cos(phi), pt * np.sin(phi), mt * np.sinh(y), mt * np.cosh(y)], axis=1)
+
+
+def boost(p4: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Boost four-momenta ``p4`` (N, 4) by velocity ``beta`` (N, 3).
+
+    A particle at rest ends up moving with velocity ``beta``: this takes
+    momenta from a parent's rest frame to the frame where the parent has
+    velocity ``beta`` (= p/E of the parent).
+    """
+    b2 = np.einsum("ij,ij->i", beta, beta)
+    gamma = 1.0 / np.sqrt(1.0 - b2)
+    bp = np.einsum("ij,ij->i", beta, p4[:, :3])
+    safe_b2 = np.where(b2 > 0, b2, 1.0)
+    coef = np.where(b2 > 0, (gamma - 1.0) * bp / safe_b2, 0.0) + gamma * p4[:, 3]
+    out = np.empty_like(p4)
+    out[:, :3] = p4[:, :3] + coef[:, None] * beta
+    out[:, 3] = gamma * (p4[:, 3] + bp)
+    return out
+
+
+def boost_z(p4: np.ndarray, rapidity: float) -> np.ndarray:
+    """Boost along +z by ``rapidity`` (e.g. from the centre-of-mass frame to the lab)."""
+    ch, sh = np.cosh(rapidity), np.sinh(rapidity)
+    out = p4.copy()
+    out[:, 2] = ch * p4[:, 2] + sh * p4[:, 3]
+    out[:, 3] = ch * p4[:, 3] + sh * p4[:, 2]
+    return out
+
+
+def two_body_momentum(m_parent, m1, m2) -> np.ndarray:
+    """Daughter momentum in the rest frame of a parent decaying to masses m1, m2."""
+    m_parent = np.asarray(m_parent, dtype=float)
+    lam = np.clip(kallen(m_parent**2, np.square(m1), np.square(m2)), 0.0, None)
+    return np.sqrt(lam) / (2.0 * m_parent)
+
+
+def isotropic_directions(n: int, rng: np.random.Generator) -> np.ndarray:
+    """(n, 3) unit vectors uniform on the sphere."""
+    cos_t = rng.uniform(-1.0, 1.0, n)
+    phi = rng.uniform(0.0, 2.0 * np.pi, n)
+    sin_t = np.sqrt(1.0 - cos_t**2)
+    return np.stack([sin_t * np.cos(phi), sin_t * np.sin(phi), cos_t], axis=1)
+
+
+def rotate_from_axis(axis: np.ndarray, cos_t: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """Unit vectors at polar angle arccos(cos_t), azimuth phi about ``axis`` (N, 3) unit vectors."""
+    helper = np.where(np.abs(axis[:, :1]) < 0.9, [[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])
+    e1 = helper - np.einsum("ij,ij->i", helper, axis)[:, None] * axis
+    e1 /= np.linalg.norm(e1, axis=1)[:, None]
+    e2 = np.cross(axis, e1)
+    sin_t = np.sqrt(np.clip(1.0 - cos_t**2, 0.0, None))
+    return (sin_t * np.cos(phi))[:, None] * e1 + (sin_t * np.sin(phi))[:, None] * e2 + cos_t[:, None] * axis
+
+
+def _cs_axes(pair: np.ndarray, beam_energy: float, m_target: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Collins-Soper axes (x, y, z), each (N, 3), in the pair rest frame.
+
+    z bisects the beam direction and the direction opposite to the target;
+    y is normal to the beam-target plane (beam x target); x completes a right-handed set.
+    """
+    n = pair.shape[0]
+    p_beam = np.sqrt(beam_energy**2 - m_target**2)
+    beta = pair[:, :3] / pair[:, 3:4]
+    beam = boost(np.tile([0.0, 0.0, p_beam, beam_energy], (n, 1)), -beta)[:, :3]
+    target = boost(np.tile([0.0, 0.0, 0.0, m_target], (n, 1)), -beta)[:, :3]
+    beam /= np.linalg.norm(beam, axis=1)[:, None]
+    target /= np.linalg.norm(target, axis=1)[:, None]
+    z = beam - target
+    z /= np.linalg.norm(z, axis=1)[:, None]
+    y = np.cross(beam, -target)
+    norm = np.linalg.norm(y, axis=1)
+    # pT = 0: beam and target are collinear and phi is undefined; any transverse y will do
+    y = np.where(norm[:, None] > 1e-12, y / np.where(norm > 1e-12, norm, 1.0)[:, None], [[0.0, 1.0, 0.0]])
+    x = np.cross(y, z)
+    return x, y, z
+
+
+def collins_soper_angles(
+    pos: np.ndarray, neg: np.ndarray, beam_energy: float, m_target: float = 0.93827208943
+) -> tuple[np.ndarray, np.ndarray]:
+    """cos(theta) and phi of the positive particle in the Collins-Soper frame.
+
+    Beam of total energy ``beam_energy`` (GeV) along +z on a target of mass
+    ``m_target`` at rest (a proton by default).  Returns (cos_theta, phi)
+    with phi in (-pi, pi].
+    """
+    pair = pos + neg
+    x, y, z = _cs_axes(pair, beam_energy, m_target)
+    lp = boost(pos, -(pair[:, :3] / pair[:, 3:4]))[:, :3]
+    lp /= np.linalg.norm(lp, axis=1)[:, None]
+    return np.einsum("ij,ij->i", lp, z), np.arctan2(np.einsum("ij,ij->i", lp, y), np.einsum("ij,ij->i", lp, x))
+
+
+def decay_in_collins_soper(
+    pair: np.ndarray, cos_theta: np.ndarray, phi: np.ndarray, m_daughter: float,
+    beam_energy: float, m_target: float = 0.93827208943,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lab four-momenta of the two daughters of ``pair`` (N, 4) at the given Collins-Soper angles.
+
+    The inverse of :func:`collins_soper_angles`: the first daughter (the
+    positive one) goes along (cos_theta, phi) in the pair rest frame.
+    """
+    x, y, z = _cs_axes(pair, beam_energy, m_target)
+    m = np.sqrt(np.clip(pair[:, 3] ** 2 - np.einsum("ij,ij->i", pair[:, :3], pair[:, :3]), 0.0, None))
+    k = np.sqrt(np.clip(m**2 / 4.0 - m_daughter**2, 0.0, None))
+    sin_t = np.sqrt(np.clip(1.0 - cos_theta**2, 0.0, None))
+    d = (sin_t * np.cos(phi))[:, None] * x + (sin_t * np.sin(phi))[:, None] * y + cos_theta[:, None] * z
+    e = np.sqrt(k**2 + m_daughter**2)
+    beta = pair[:, :3] / pair[:, 3:4]
+    a = boost(np.column_stack([k[:, None] * d, e]), beta)
+    b = boost(np.column_stack([-k[:, None] * d, e]), beta)
+    return a, b

@@ -1,0 +1,131 @@
+"""Millicharged-pair sums over a sample: the integral of dN_ll/dm R_chi/R_l above 2 m_chi.
+
+PHYSICS.md section 1: dN(chi chibar)/dm = eps^2 dN_ll/dm R_chi(m)/R_l(m) for
+m > 2 max(m_chi, m_l).  How the integral is done depends on what the sample
+holds (each :class:`~gammastar.samples.Sample` picks its own):
+
+* pairs in memory: exactly, as the sum over pairs of w_i R_chi(m_i)/R_l(m_i)
+  (:func:`pair_sums`), error sqrt(sum w_i^2 (R_chi/R_l)^2);
+* pairs streamed into 1e-4-relative fine bins: the same sum per bin at the
+  bin's weighted mean mass (:func:`binned_sums`; within 1e-4 of the exact sum);
+* a published table: N_V taken constant within each bin, so bin k contributes
+  W_k int_bin phi_chi / int_bin phi_l (:func:`table_sums`); statistical errors
+  independent between bins, systematic ones fully correlated.
+
+All return values per eps^2 in the sample's own units (before dividing by
+n_collisions).
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+from tqdm import tqdm
+
+from ..errors import GammastarError
+from ..physics.formulas import r_chi, r_lepton
+from .spectrum import MassSpectrum
+
+__all__ = ["pair_sums", "binned_sums", "table_sums"]
+
+_CHUNK = 1 << 14
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
+
+
+def pair_sums(
+    mass: np.ndarray, weight: np.ndarray, m_l: float, m_chi: np.ndarray, spin: str, min_pairs: int = 10,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(sum w R_chi/R_l, its error) over the pairs above 2 m_chi, for each m_chi.
+
+    Raises :class:`GammastarError` for an m_chi with fewer than ``min_pairs``
+    pairs above 2 m_chi, or with a negative net weight there.
+    """
+    order = np.argsort(mass)
+    m = mass[order]
+    w = weight[order]
+    del order
+    r_l = r_lepton(m, m_l)
+    # Pairs exactly at 2 m_l (rounding) have R_l = 0 and carry no information.
+    start = int(np.searchsorted(r_l, 0.0, side="right"))
+    if start:
+        warnings.warn(f"{start} pair(s) sit exactly at 2 m_l and are left out of mCP yields", stacklevel=4)
+    w_over_rl = np.zeros_like(w)
+    w_over_rl[start:] = w[start:] / r_l[start:]
+    del r_l
+    cum_w = np.concatenate([np.cumsum(w[::-1])[::-1], [0.0]])  # net weight above each pair
+    vals, errs = [], []
+    for mc in tqdm(m_chi, desc="mcp", unit="mass", delay=1.0, disable=not progress, file=sys.stderr):
+        i = max(start, int(np.searchsorted(m, 2.0 * mc, side="right")))
+        if m.size - i < min_pairs:
+            raise GammastarError(
+                f"m_chi = {mc:.4g} GeV: only {m.size - i} pair(s) above 2 m_chi = {2 * mc:.4g} GeV "
+                f"(highest pair mass {m[-1]:.4g} GeV); too few to estimate anything"
+            )
+        if cum_w[i] <= 0:
+            raise GammastarError(f"m_chi = {mc:.4g} GeV: negative net dilepton yield above 2 m_chi")
+        total = total2 = 0.0
+        # Small chunks keep the temporaries in cache (4x faster than whole-array passes).
+        for j in range(i, m.size, _CHUNK):
+            ws = r_chi(m[j : j + _CHUNK], mc, spin)
+            ws *= w_over_rl[j : j + _CHUNK]
+            total += ws.sum()
+            total2 += ws @ ws
+        vals.append(total)
+        errs.append(np.sqrt(total2))
+    return np.array(vals), np.array(errs)
+
+
+def _per_mass(m_chi: np.ndarray, m_max: float, one: Callable[[float], tuple[float, float, float]]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Apply ``one(m_chi) -> (value, stat, sys)`` per mass, with the checks every binned sample makes."""
+    vals, stat, sys_ = [], [], []
+    for mc in m_chi:
+        if 2.0 * mc >= m_max:
+            raise GammastarError(f"m_chi = {mc:.4g} GeV: 2 m_chi is above the data's highest mass ({m_max:.4g} GeV)")
+        v, e, sy = one(float(mc))
+        if v <= 0:
+            raise GammastarError(f"m_chi = {mc:.4g} GeV: negative net dilepton yield above 2 m_chi")
+        vals.append(v)
+        stat.append(e)
+        sys_.append(sy)
+    return np.array(vals), np.array(stat), np.array(sys_)
+
+
+def binned_sums(spectrum: MassSpectrum, m_chi: np.ndarray, spin: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sums over fine bins at their weighted mean mass (no systematic part: zeros)."""
+
+    def one(mc: float) -> tuple[float, float, float]:
+        c, c2 = spectrum.mcp_contributions(mc, spin)
+        return float(c.sum()), float(np.sqrt(c2.sum())), 0.0
+
+    return _per_mass(m_chi, spectrum.m_max, one)
+
+
+def _integral(f: Callable[[np.ndarray], np.ndarray], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """int_a^b f, per interval, in t = a + (b - a) s^2 (smooth at a sqrt threshold at a)."""
+    s = 0.5 * (_GL_X + 1.0)
+    t = a[:, None] + (b - a)[:, None] * s[None, :] ** 2
+    return np.sum(f(t) * 2.0 * s[None, :] * (b - a)[:, None] * 0.5 * _GL_W[None, :], axis=1)
+
+
+def table_sums(
+    lo: np.ndarray, hi: np.ndarray, value: np.ndarray, stat: np.ndarray, sys: np.ndarray, m_l: float,
+    m_chi: np.ndarray, spin: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bin-integral sums of a dN/dm table (value, stat, sys per bin; N_V constant within a bin)."""
+
+    def one(mc: float) -> tuple[float, float, float]:
+        lo_chi = np.maximum(lo, 2.0 * mc)
+        ok = hi > lo_chi
+        num = _integral(lambda t: r_chi(t, mc, spin) / t, lo_chi[ok], hi[ok])
+        den = _integral(lambda t: r_lepton(t, m_l) / t, lo[ok], hi[ok])
+        ratio = num / den
+        width = (hi - lo)[ok]
+        return (float(np.sum(value[ok] * width * ratio)), float(np.sqrt(np.sum((stat[ok] * width * ratio) ** 2))),
+                float(np.sum(sys[ok] * width * ratio)))
+
+    return _per_mass(m_chi, float(hi.max()), one)

@@ -1,0 +1,288 @@
+"""The dilepton mass spectrum and the estimator of N_V(m) at a point.
+
+Why this estimator
+------------------
+Everything gammastar predicts follows from N_V(m), the number of unit-coupling
+vectors of mass m per collision, which relates to the measured pair spectrum by
+
+    dN_ll/dm = N_V(m) * phi_l(m),     phi_l(m) = 2 alpha R_l(m) / (3 pi m).
+
+phi_l is known exactly and carries everything that is not smooth: the
+sqrt(m - 2 m_l) threshold of R_l and the 1/m rise of dielectrons.  N_V(m) itself
+is smooth except at narrow resonances.  So at each requested mass m0 we fit
+N_V locally as a quadratic in (m - m0) *times* phi_l, by the method of moments
+with an Epanechnikov kernel of half-width h (a local-polynomial density
+estimator with a known shape factor):
+
+    sum_i w_i K_h(m_i - m0) u_i = [ integral K_h(t - m0) u(t) u(t)^T phi_l(t) dt ] beta,
+    u(t) = (1, (t-m0)/h, ((t-m0)/h)^2),       N_V(m0) = beta_0.
+
+The estimate is linear in the weights, N_V(m0) = sum_i w_i l(m_i), so signed
+weights are fine and the variance is exactly sum_i w_i^2 l(m_i)^2 (Poisson
+statistics of weighted events).  It is unbiased whenever N_V is quadratic over
+the window; the leading bias is O(h^4 N_V'''' ) in the interior, and near the
+2 m_l threshold the integral runs only over t > 2 m_l, so there is no boundary
+bias either (no division by a vanishing R_l per pair, hence no divergent
+weights).
+
+The half-width h is chosen per mass by the intersection-of-confidence-
+intervals rule (Lepski/Katkovnik): h grows geometrically from ``h_min`` while
+each new estimate stays within kappa = 1 standard error of all narrower ones,
+and stops once the statistical error is below ``rel_err_target`` = 2% of the
+value.  kappa = 1 is deliberately strict: on the mock's Dalitz cocktail
+(steep omega -> pi0 endpoint, eta' form-factor peak) kappa = 2 left pulls of
+up to 1.5 sigma at such features, kappa = 1 keeps every mean pull below
+0.4 sigma (chi2/ndf 1.1 over 8 samples x 9 masses) at the price of a
+somewhat larger error where the rule stops early.
+Where N_V curves strongly (a narrow resonance, the steep end of a Dalitz
+form factor) the rule stops early and the window stays narrow; on smooth parts
+it widens until the statistics suffice.  The reported ``bandwidth`` is the
+resolution: the estimate is N_V smoothed over +-h with a kernel that reproduces
+quadratics exactly.  At a resonance narrower than ``h_min`` the value is the
+resonance's integral spread over ~h_min, not its peak: pass a smaller
+``h_min`` (or a fixed ``bandwidth``) to resolve it, at the price of statistics.
+
+Pairs are first accumulated in fine logarithmic mass bins (relative width
+``rel_bin`` = 1e-4, far below any bandwidth), so each estimate costs
+O(bins in window), independent of the number of pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import GammastarError
+from ..physics.formulas import phi_l, r_chi, r_lepton
+
+__all__ = ["MassSpectrum", "SpectrumPoint"]
+
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(4)
+
+
+@dataclass(frozen=True)
+class SpectrumPoint:
+    """N_V at one mass, in the units of the summed weights (per sample)."""
+
+    mass: float
+    n_v: float
+    n_v_err: float
+    bandwidth: float
+    n_pairs: int
+    net_weight: float
+    n_v_err_sys: float = 0.0
+
+
+class MassSpectrum:
+    """Weighted pair-mass spectrum in fine log bins, with the local N_V estimator.
+
+    Build it with :meth:`from_pairs` or :meth:`from_chunks` (or ``Sample.mass_spectrum()``); :meth:`to_arrays`
+    and :meth:`from_arrays` store and restore it (e.g. inside a model file).
+
+    Attributes
+    ----------
+    edges : (K+1,) array
+        Bin edges (GeV), logarithmic from 2 m_l with relative width ``rel_bin``.
+    w, w2, count, wm : (K,) arrays
+        Per bin: sum of weights, of squared weights, number of pairs, and
+        sum of weight x mass (for the weighted mean mass of a bin).
+    """
+
+    def __init__(
+        self, edges: np.ndarray, w: np.ndarray, w2: np.ndarray, count: np.ndarray, wm: np.ndarray,
+        m_lepton: float, rel_bin: float, lepton: str = "l", m_max: float | None = None,
+        w_sys: np.ndarray | None = None,
+    ) -> None:
+        self.m_lepton = float(m_lepton)
+        self.lepton = lepton
+        self.threshold = 2.0 * self.m_lepton
+        self.rel_bin = float(rel_bin)
+        self.edges = np.asarray(edges, dtype=float)
+        self.w = np.asarray(w, dtype=float)
+        self.w2 = np.asarray(w2, dtype=float)
+        self.count = np.asarray(count, dtype=np.int64)
+        self.wm = np.asarray(wm, dtype=float)
+        occupied = np.flatnonzero(self.count)
+        if occupied.size == 0:
+            raise GammastarError("no pairs to build a mass spectrum from")
+        self.m_max = float(self.edges[occupied[-1] + 1]) if m_max is None else float(m_max)
+        self.m_min = float(self.edges[occupied[0]])
+        #: per-bin systematic uncertainty of w, fully correlated between bins (published tables)
+        self.w_sys = None if w_sys is None else np.asarray(w_sys, dtype=float)
+        self.centres = 0.5 * (self.edges[1:] + self.edges[:-1])
+        # Gauss-Legendre nodes and phi_l-weights in every bin, for the exact
+        # bin integrals of the model, int_bin (t - m0)^j phi_l(t) dt: exact for
+        # coarse (published) bins too; 4 nodes also handle the sqrt threshold
+        # of R_l inside the first bin.
+        half = 0.5 * np.diff(self.edges)
+        self._gl_t = self.centres[:, None] + half[:, None] * _GL_X[None, :]
+        self._gl_pw = self.phi(self._gl_t) * _GL_W[None, :] * half[:, None]
+        self._cum_count = np.concatenate([[0], np.cumsum(self.count)])
+
+    @classmethod
+    def from_pairs(
+        cls, mass: np.ndarray, weight: np.ndarray, m_lepton: float, rel_bin: float = 1e-4, lepton: str = "l"
+    ) -> "MassSpectrum":
+        """Bin pair masses (GeV) and weights above 2 ``m_lepton``."""
+        mass = np.asarray(mass, dtype=float)
+        weight = np.asarray(weight, dtype=float)
+        if mass.size == 0:
+            raise GammastarError("no pairs to build a mass spectrum from")
+        threshold = 2.0 * m_lepton
+        m_max = float(mass.max())
+        log_step = np.log1p(rel_bin)
+        n_bins = int(np.ceil(np.log(m_max * (1 + 1e-12) / threshold) / log_step)) + 1
+        edges = threshold * np.exp(log_step * np.arange(n_bins + 1))
+        idx = np.clip((np.log(np.maximum(mass, threshold) / threshold) / log_step).astype(np.int64), 0, n_bins - 1)
+        return cls(
+            edges,
+            np.bincount(idx, weights=weight, minlength=n_bins),
+            np.bincount(idx, weights=weight * weight, minlength=n_bins),
+            np.bincount(idx, minlength=n_bins),
+            np.bincount(idx, weights=weight * mass, minlength=n_bins),
+            m_lepton, rel_bin, lepton, m_max,
+        )
+
+    @classmethod
+    def from_chunks(
+        cls, chunks, m_lepton: float, rel_bin: float = 1e-4, lepton: str = "l"
+    ) -> "MassSpectrum":
+        """Accumulate (mass, weight) chunks into the same fine bins as :meth:`from_pairs`, in constant memory."""
+        threshold = 2.0 * m_lepton
+        log_step = np.log1p(rel_bin)
+        acc = [np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0)]
+        m_max = -np.inf
+        for mass, weight in chunks:
+            if len(mass) == 0:
+                continue
+            m_max = max(m_max, float(np.max(mass)))
+            idx = np.maximum((np.log(np.maximum(mass, threshold) / threshold) / log_step).astype(np.int64), 0)
+            n = max(int(idx.max()) + 1, acc[0].size)
+            parts = (np.bincount(idx, weights=weight, minlength=n), np.bincount(idx, weights=weight * weight, minlength=n),
+                     np.bincount(idx, minlength=n), np.bincount(idx, weights=weight * mass, minlength=n))
+            acc = [np.pad(a, (0, n - a.size)) + b for a, b in zip(acc, parts)]
+        if not np.isfinite(m_max):
+            raise GammastarError("no pairs to build a mass spectrum from")
+        n_bins = int(np.ceil(np.log(m_max * (1 + 1e-12) / threshold) / log_step)) + 1
+        acc = [np.pad(a, (0, max(n_bins - a.size, 0)))[:n_bins] for a in acc]
+        edges = threshold * np.exp(log_step * np.arange(n_bins + 1))
+        return cls(edges, *acc, m_lepton, rel_bin, lepton, m_max)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays that define the spectrum (see :meth:`from_arrays`)."""
+        return {"edges": self.edges, "w": self.w, "w2": self.w2, "count": self.count, "wm": self.wm,
+                "m_max": np.array([self.m_max])}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], m_lepton: float, rel_bin: float, lepton: str) -> "MassSpectrum":
+        """Restore a spectrum saved with :meth:`to_arrays`."""
+        return cls(arrays["edges"], arrays["w"], arrays["w2"], arrays["count"], arrays["wm"], m_lepton, rel_bin,
+                   lepton, float(np.asarray(arrays["m_max"]).ravel()[0]))
+
+    def mcp_contributions(self, m_chi: float, spin: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per bin: w R_chi/R_l and w2 (R_chi/R_l)^2 at the bin's weighted mean mass (above 2 m_chi).
+
+        Their sums are the mCP pair yield and its variance: the exact sum over
+        pairs up to the variation of R_chi/R_l inside a 1e-4-relative bin.
+        """
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mbar = np.where(self.count > 0, self.wm / np.where(self.w != 0, self.w, 1.0), self.centres)
+        mbar = np.where((mbar > self.edges[:-1]) & (mbar < self.edges[1:]), mbar, self.centres)
+        r_l = r_lepton(mbar, self.m_lepton)
+        ratio = np.where(r_l > 0, r_chi(mbar, m_chi, spin) / np.where(r_l > 0, r_l, 1.0), 0.0)
+        return self.w * ratio, self.w2 * ratio**2
+
+    def phi(self, m: np.ndarray) -> np.ndarray:
+        """phi_l(m) = 2 alpha R_l(m) / (3 pi m): pairs per GeV per unit N_V."""
+        return phi_l(m, self.m_lepton)
+
+    def pairs_in(self, lo: float, hi: float) -> int:
+        """Number of pairs (unweighted) with mass in [lo, hi)."""
+        i, j = np.searchsorted(self.centres, [lo, hi])
+        return int(self._cum_count[j] - self._cum_count[i])
+
+    def local_estimate(self, m0: float, h: float) -> SpectrumPoint:
+        """N_V(m0) from the local-quadratic fit with fixed half-width ``h`` (GeV)."""
+        i, j = np.searchsorted(self.centres, [m0 - h, m0 + h])
+        u = (self.centres[i:j] - m0) / h
+        k = 0.75 * (1.0 - u * u)
+        x = np.vstack([np.ones_like(u), u, u * u])  # test functions at the bin centres, (3, n)
+        ug = (self._gl_t[i:j] - m0) / h
+        pw = self._gl_pw[i:j]
+        model = np.vstack([pw.sum(axis=1), (pw * ug).sum(axis=1), (pw * ug * ug).sum(axis=1)])  # int_bin u^b phi_l
+        s = (x * k) @ model.T
+        try:
+            row0 = np.linalg.solve(s.T, np.eye(3)[0])  # e0^T S^-1
+        except np.linalg.LinAlgError:
+            raise GammastarError(f"cannot estimate the spectrum at m = {m0:.4g} GeV: too few mass bins within +-{h:.3g} GeV") from None
+        ell = k * (row0 @ x)
+        n_v = float(ell @ self.w[i:j])
+        err = float(np.sqrt(ell**2 @ self.w2[i:j]))
+        sys = 0.0 if self.w_sys is None else abs(float(ell @ self.w_sys[i:j]))
+        return SpectrumPoint(m0, n_v, err, h, int(self.count[i:j].sum()), float(self.w[i:j].sum()), sys)
+
+    def estimate(
+        self,
+        m0: float,
+        bandwidth: float | None = None,
+        *,
+        h_min: float | None = None,
+        h_max: float | None = None,
+        rel_err_target: float = 0.02,
+        kappa: float = 1.0,
+        min_pairs: int = 50,
+    ) -> SpectrumPoint:
+        """N_V(m0) with an adaptive (or, with ``bandwidth``, a fixed) half-width.
+
+        Raises :class:`GammastarError` when m0 lies outside the data (at or below
+        2 m_l, above the highest pair mass), when fewer than ``min_pairs`` pairs
+        lie within +-h_max, or when the net weight in the window is not positive.
+        """
+        label = f"m = {m0:.4g} GeV"
+        if not np.isfinite(m0):
+            raise GammastarError(f"mass must be finite, not {m0}")
+        if m0 <= self.threshold:
+            raise GammastarError(f"{label} is at or below the pair threshold 2 m_{self.lepton} = {self.threshold:.4g} GeV")
+        if m0 > self.m_max:
+            raise GammastarError(f"{label} is above the data's reach (highest pair mass {self.m_max:.4g} GeV)")
+        if m0 < self.m_min - 0.0015:  # (events start at threshold; tables and cut data may not)
+            raise GammastarError(f"{label} is below the data's lowest mass bin ({self.m_min:.4g} GeV)")
+        if h_min is None:  # at least ~3 bins in the window, for the 3-parameter local fit
+            b = int(np.clip(np.searchsorted(self.edges, m0) - 1, 0, len(self.w) - 1))
+            h_min = max(0.003, 0.005 * m0, 1.6 * (self.edges[b + 1] - self.edges[b]))
+        h_max = max(0.15, 0.2 * m0, h_min) if h_max is None else max(h_max, h_min)
+        if bandwidth is not None:
+            if not bandwidth > 0:
+                raise GammastarError(f"bandwidth must be positive, not {bandwidth}")
+            if self.pairs_in(m0 - bandwidth, m0 + bandwidth) < min_pairs:
+                raise GammastarError(f"too few pairs (< {min_pairs}) within +-{bandwidth:.3g} GeV of {label}")
+            return self._checked(self.local_estimate(m0, bandwidth), label)
+        if self.pairs_in(m0 - h_max, m0 + h_max) < min_pairs:
+            raise GammastarError(
+                f"too few pairs (< {min_pairs}) within +-{h_max:.3g} GeV of {label} to estimate anything"
+            )
+        n_steps = int(np.ceil(np.log(h_max / h_min) / np.log(1.15))) + 1
+        best = None
+        lo, hi = -np.inf, np.inf
+        for h in h_min * 1.15 ** np.arange(n_steps):
+            h = min(h, h_max)
+            if self.pairs_in(m0 - h, m0 + h) < min_pairs:
+                continue
+            pt = self.local_estimate(m0, h)
+            if best is not None and not (lo <= pt.n_v <= hi):
+                break
+            best = pt
+            lo, hi = max(lo, pt.n_v - kappa * pt.n_v_err), min(hi, pt.n_v + kappa * pt.n_v_err)
+            if pt.n_v_err <= rel_err_target * abs(pt.n_v) or h >= h_max:
+                break
+        return self._checked(best, label)
+
+    @staticmethod
+    def _checked(pt: SpectrumPoint, label: str) -> SpectrumPoint:
+        if pt.net_weight <= 0:
+            raise GammastarError(
+                f"negative net yield ({pt.net_weight:.4g}) within +-{pt.bandwidth:.3g} GeV of {label}: "
+                "nothing is left to scale there"
+            )
+        return pt

@@ -1,0 +1,97 @@
+"""Closure: data-driven A' and mCP yields from the mock vs the direct formulas of PHYSICS.md section 3."""
+
+import numpy as np
+import pytest
+
+import gammastar
+from gammastar.io.pairs import write_dileptons
+from gammastar.samples import EventSample
+from gammastar.errors import GammastarError
+from gammastar.truth.cocktail import DALITZ, MockConfig, direct_aprime_yield, direct_mcp_yield
+from gammastar.truth.mock import generate_mock
+
+M_MU = 0.1056583755
+
+
+def test_aprime_closure_on_dalitz_mock(dalitz_mock):
+    """Issue acceptance: nine masses 0.25-0.8 GeV, within max(3 n_err, 5%), n_err < 20%, chi2/ndf < 3."""
+    data, _, _ = dalitz_mock
+    masses = np.linspace(0.25, 0.8, 9)
+    res = gammastar.aprime_yield(data, masses)
+    truth = direct_aprime_yield(masses, DALITZ)
+    diff = np.abs(res.n_per_eps2 - truth)
+    assert np.all(diff < np.maximum(3 * res.n_err, 0.05 * truth)), (res.n_per_eps2 / truth - 1)
+    assert np.all(res.n_err < 0.2 * res.n_per_eps2)
+    pulls = (res.n_per_eps2 - truth) / res.n_err
+    assert np.sum(pulls**2) / len(pulls) < 3
+    assert res.normalization == "per_collision" and res.lepton == "mu"
+
+
+@pytest.mark.parametrize("spin", ["fermion", "scalar"])
+def test_mcp_closure_on_dalitz_mock(dalitz_mock, spin):
+    """Issue acceptance: m_chi 0.05-0.25 GeV within 5% of the direct formula over the visible region."""
+    data, _, _ = dalitz_mock
+    m_chi = np.linspace(0.05, 0.25, 9)
+    res = gammastar.mcp_yield(data, m_chi, spin=spin)
+    truth = direct_mcp_yield(m_chi, spin, DALITZ, m_min=2 * M_MU)
+    np.testing.assert_allclose(res.n_pairs_per_eps2, truth, rtol=0.05)
+    # and within the statistical error too (4 sigma, errors are ~0.2-1%)
+    assert np.all(np.abs(res.n_pairs_per_eps2 - truth) < 4 * res.n_err + 1e-3 * truth)
+    np.testing.assert_array_equal(res.incomplete_at, m_chi < M_MU)
+    assert res.incomplete and res.m_min == pytest.approx(2 * M_MU)
+
+
+def test_electron_closure_reaches_below_dimuon_threshold():
+    data, _, _ = generate_mock(MockConfig(n_events=300_000, seed=9, lepton="e", sources=("eta", "omega")),
+                               progress=False)
+    masses = np.array([0.05, 0.15, 0.3, 0.45])
+    res = gammastar.aprime_yield(data, masses)
+    truth = direct_aprime_yield(masses, ("eta", "omega"))
+    assert np.all(np.abs(res.n_per_eps2 - truth) < np.maximum(3 * res.n_err, 0.05 * truth))
+    mc = gammastar.mcp_yield(data, [0.05, 0.1], spin="scalar")
+    assert not mc.incomplete  # electrons see down to 2 m_e
+    np.testing.assert_allclose(mc.n_pairs_per_eps2,
+                               direct_mcp_yield([0.05, 0.1], "scalar", ("eta", "omega"), 2 * 0.51099895e-3), rtol=0.02)
+
+
+def test_photon_yield_and_dilepton_density(dalitz_mock):
+    data, _, _ = dalitz_mock
+    ph = gammastar.photon_yield(data, [0.3, 0.4])
+    ap = gammastar.aprime_yield(data, [0.3, 0.4])
+    np.testing.assert_allclose(ph.n_v, ap.n_per_eps2)
+    # dN_ll/dm integrates, over a 10 MeV window, to the fraction of pairs there
+    m = data.mass
+    for x, d in zip(ph.mass, ph.dn_ll_dm):
+        frac = np.sum(np.abs(m - x) < 0.005) / data.n_collisions
+        assert d * 0.01 == pytest.approx(frac, rel=0.05)
+
+
+def test_yields_per_sample_without_n_collisions(dalitz_mock):
+    data, _, _ = dalitz_mock
+    per_sample = EventSample(data.pos, data.neg, data.weight, "mu")
+    a = gammastar.aprime_yield(per_sample, [0.4])
+    b = gammastar.aprime_yield(data, [0.4])
+    assert a.normalization == "per_sample"
+    assert a.n_per_eps2[0] == pytest.approx(b.n_per_eps2[0] * data.n_collisions, rel=1e-12)
+
+
+def test_csv_and_parquet_give_identical_results(dalitz_mock, tmp_path):
+    data, _, _ = dalitz_mock
+    sub = EventSample(data.pos[:50_000], data.neg[:50_000], data.weight[:50_000], "mu", 1e9)
+    results = []
+    for name in ("pairs.parquet", "pairs.csv", "pairs.csv.gz"):
+        path = write_dileptons(tmp_path / name, sub)
+        d = gammastar.read_dileptons(path, n_collisions=1e9)
+        results.append((gammastar.aprime_yield(d, "0.25:0.5:0.05"), gammastar.mcp_yield(d, [0.12])))
+    for ap, mc in results[1:]:
+        np.testing.assert_array_equal(ap.n_per_eps2, results[0][0].n_per_eps2)
+        np.testing.assert_array_equal(ap.n_err, results[0][0].n_err)
+        np.testing.assert_array_equal(mc.n_pairs_per_eps2, results[0][1].n_pairs_per_eps2)
+
+
+def test_mass_spec_parsing():
+    np.testing.assert_allclose(gammastar.parse_mass_spec("0.25:0.8:0.05"), np.arange(0.25, 0.8001, 0.05))
+    np.testing.assert_allclose(gammastar.parse_mass_spec("0.3, 0.5"), [0.3, 0.5])
+    for bad in ("0.3:0.2:0.1", "a,b", "0.1:0.2", "0.1:0.5:0", "-0.1", ""):
+        with pytest.raises(GammastarError):
+            gammastar.parse_mass_spec(bad)
