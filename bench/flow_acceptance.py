@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchutil import HERE
 from gammastar import Generator, load_model, read_dileptons, validate, write_dileptons
 from gammastar.flow.validate import classifier_auc
 from gammastar.physics.kinematics import collins_soper_angles
@@ -26,7 +27,6 @@ from gammastar.truth.cocktail import MockConfig
 from gammastar.truth.direct import direct_aprime_events, direct_mcp_events
 from gammastar.truth.mock import generate_mock
 
-from benchutil import HERE
 N_EVENTS = 200_000
 
 

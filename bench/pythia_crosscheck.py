@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from benchutil import HERE, peak_rss_gb
 
 
@@ -48,7 +49,7 @@ def main() -> None:
     t_ap = np.interp(masses, truth["aprime"]["mass"], truth["aprime"]["n_per_eps2"])
     pulls = (res.n_per_eps2 - t_ap) / res.n_err
     print("A' per collision per eps^2: mass, data-driven +- err, Pythia truth, pull")
-    for row in zip(masses, res.n_per_eps2, res.n_err, t_ap, pulls):
+    for row in zip(masses, res.n_per_eps2, res.n_err, t_ap, pulls, strict=True):
         print("  {:.3f}  {:.4e} +- {:.1e}  {:.4e}  {:+.2f}".format(*row))
     chi2 = float(np.sum(pulls**2) / len(pulls))
     print(f"  chi2/ndf = {chi2:.2f}")

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import torch
 
+from benchutil import HERE, peak_rss_gb
 from gammastar import FlowConfig, train, write_dileptons
 from gammastar.truth.cocktail import MockConfig
 from gammastar.truth.mock import generate_mock
-
-from benchutil import HERE, peak_rss_gb
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ def plot_aprime(result: AprimeYield, path: str | Path, truth: dict | None = None
     ax.set_ylabel(rf"$N_{{A'}}/\varepsilon^2$ ({_per(result.normalization)})")
     ax.set_title(rf"Dark-photon yield from $\gamma^* \to {_LEPTON_TEX[result.lepton]}^+{_LEPTON_TEX[result.lepton]}^-$")
     ax.legend(frameon=False)
-    if has_truth:
+    if truth:
         tm, tn = next(iter(truth.values()))
         ref = np.interp(m, tm, tn)
         good = ref > 0
@@ -92,8 +92,8 @@ def plot_mass_spectrum(
     """dN/dm of the pairs, stacked by ``groups`` (label -> boolean mask) when given."""
     lt = _LEPTON_TEX[lepton]
     hi = float(np.quantile(mass, 0.9995)) if mass.size else 1.0
-    edges = np.linspace(mass.min(), hi, 241)
-    width = np.diff(edges)[0]
+    edges = np.linspace(mass.min(), hi, 241).tolist()
+    width = edges[1] - edges[0]
     fig, ax = plt.subplots(figsize=(7, 4.5))
     if groups:
         labels = list(groups)

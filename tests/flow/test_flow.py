@@ -22,12 +22,11 @@ from gammastar.errors import GammastarError  # noqa: E402
 from gammastar.flow.model import FlowConfig
 from gammastar.flow.modelfile import load_model
 from gammastar.flow.train import train  # noqa: E402
+from gammastar.flow.validate import classifier_auc  # noqa: E402
 from gammastar.physics.kinematics import collins_soper_angles, pair_kinematics  # noqa: E402
 from gammastar.truth.cocktail import DALITZ, MockConfig, direct_aprime_yield  # noqa: E402
 from gammastar.truth.direct import direct_aprime_events, direct_mcp_events  # noqa: E402
 from gammastar.truth.mock import generate_mock  # noqa: E402
-from gammastar.flow.validate import classifier_auc  # noqa: E402
-
 
 
 def _pair_features(p4):
@@ -192,7 +191,7 @@ def test_angular_laws_against_analytic_moments():
     n = 400_000
     h = _random_h(rng, n)
     for b2 in (1.0, 0.5):
-        c, f = sample_law(h, lambda nhn, i: 1.0 - b2 * nhn, rng)
+        c, f = sample_law(h, lambda nhn, i, b2=b2: 1.0 - b2 * nhn, rng)
         d = direction(c, f)
         got = d.T @ d / n
         expected = (np.eye(3) / 3 - b2 * (np.eye(3) + 2 * h[0]) / 15) / (1 - b2 / 3)

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 import gammastar
-from gammastar.io.acceptance import AcceptanceMap, read_acceptance
 from gammastar.cli import main
-from gammastar.io.pairs import write_dileptons
-from gammastar.samples import EventSample
 from gammastar.errors import GammastarError
+from gammastar.io.acceptance import AcceptanceMap, read_acceptance
+from gammastar.io.pairs import write_dileptons
 from gammastar.physics.kinematics import pair_kinematics
+from gammastar.samples import EventSample
 
 EDGES = (np.linspace(0.2, 1.0, 17), np.linspace(0.0, 5.0, 26), np.linspace(-2.0, 10.0, 25))
 

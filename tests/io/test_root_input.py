@@ -10,10 +10,10 @@ uproot = pytest.importorskip("uproot")
 
 import gammastar  # noqa: E402
 from gammastar.cli import main  # noqa: E402
-from gammastar.io.pairs import write_dileptons
-from gammastar.samples import EventSample  # noqa: E402
 from gammastar.errors import GammastarError  # noqa: E402
+from gammastar.io.pairs import write_dileptons
 from gammastar.physics.kinematics import pair_kinematics  # noqa: E402
+from gammastar.samples import EventSample  # noqa: E402
 from gammastar.truth.cocktail import DALITZ, MockConfig  # noqa: E402
 from gammastar.truth.mock import generate_mock  # noqa: E402
 

@@ -7,10 +7,10 @@ import pytest
 
 import gammastar
 from gammastar.cli import main
-from gammastar.io.pairs import write_dileptons
-from gammastar.samples import EventSample
 from gammastar.errors import GammastarError
+from gammastar.io.pairs import write_dileptons
 from gammastar.io.stream import iter_dileptons, scan_dileptons
+from gammastar.samples import EventSample
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def parts(dalitz_mock, tmp_path_factory):
     d = tmp_path_factory.mktemp("parts")
     n = len(data)
     cuts = [0, n // 3, 2 * n // 3, n]
-    for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])):
+    for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:], strict=True)):
         part = EventSample(data.pos[a:b], data.neg[a:b], data.weight[a:b], "mu",
                                data.n_collisions * (b - a) / n)  # each part stands for its share of collisions
         write_dileptons(d / f"part{i}.parquet" if i < 2 else d / f"part{i}.csv", part)

@@ -10,8 +10,8 @@ yaml = pytest.importorskip("yaml")
 import gammastar  # noqa: E402
 from gammastar.cli import main  # noqa: E402
 from gammastar.errors import GammastarError  # noqa: E402
-from gammastar.truth.cocktail import DALITZ, direct_aprime_yield, direct_mcp_yield  # noqa: E402
 from gammastar.io.readers.tables import read_spectrum  # noqa: E402
+from gammastar.truth.cocktail import DALITZ, direct_aprime_yield, direct_mcp_yield  # noqa: E402
 
 M_MU = 0.1056583755
 WIDTH = 0.01
@@ -32,10 +32,10 @@ def _binned(data, width=WIDTH):
 def _write_yaml(path, lo, hi, value, stat, sys):
     doc = {
         "independent_variables": [{"header": {"name": "M", "units": "GeV"},
-                                   "values": [{"low": float(a), "high": float(b)} for a, b in zip(lo, hi)]}],
+                                   "values": [{"low": float(a), "high": float(b)} for a, b in zip(lo, hi, strict=True)]}],
         "dependent_variables": [{"header": {"name": "dN/dM", "units": "1/GeV"}, "values": [
             {"value": float(v), "errors": [{"symerror": float(e), "label": "stat"}, {"symerror": float(s), "label": "sys"}]}
-            for v, e, s in zip(value, stat, sys)]}],
+            for v, e, s in zip(value, stat, sys, strict=True)]}],
     }
     path.write_text(yaml.safe_dump(doc))
     return path
@@ -44,7 +44,7 @@ def _write_yaml(path, lo, hi, value, stat, sys):
 def _write_hepdata_csv(path, lo, hi, value, stat, sys):
     rows = ["#: name: Table 1", "M [GeV],M [GeV] LOW,M [GeV] HIGH,dN/dM [1/GeV],stat +,stat -,sys +,sys -"]
     rows += [f"{0.5 * (a + b)!r},{a!r},{b!r},{v!r},{e!r},{-e!r},{s!r},{-s!r}"
-             for a, b, v, e, s in zip(*(np.asarray(x).tolist() for x in (lo, hi, value, stat, sys)))]
+             for a, b, v, e, s in zip(*(np.asarray(x).tolist() for x in (lo, hi, value, stat, sys)), strict=True)]
     path.write_text("\n".join(rows) + "\n")
     return path
 
@@ -56,7 +56,7 @@ def tables(dalitz_mock, tmp_path_factory):
     b = _binned(data)
     plain = d / "plain.csv"
     plain.write_text("m_lo,m_hi,value,err\n" + "".join(f"{a!r},{c!r},{v!r},{e!r}\n"
-                                                      for a, c, v, e, _ in zip(*(x.tolist() for x in b))))
+                                                      for a, c, v, e, _ in zip(*(x.tolist() for x in b), strict=True)))
     return {"yaml": _write_yaml(d / "t.yaml", *b), "csv": _write_hepdata_csv(d / "t.csv", *b), "plain": plain}
 
 

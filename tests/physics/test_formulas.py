@@ -5,7 +5,6 @@ import pytest
 from scipy import integrate
 
 from gammastar.physics import formfactors as ff
-from gammastar.physics.pdg import ALPHA, BR, mass
 from gammastar.physics.formulas import (
     br_pseudoscalar_to_gamma_aprime,
     br_vector_to_pseudoscalar_aprime,
@@ -18,6 +17,7 @@ from gammastar.physics.formulas import (
     sqrt_s_fixed_target,
     y_beam,
 )
+from gammastar.physics.pdg import ALPHA, BR, mass
 
 M_E, M_MU = 0.51099895e-3, 0.1056583755  # PHYSICS.md section 5
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import gammastar
+from gammastar.errors import GammastarError
 from gammastar.io.pairs import write_dileptons
 from gammastar.samples import EventSample
-from gammastar.errors import GammastarError
 from gammastar.truth.cocktail import DALITZ, MockConfig, direct_aprime_yield, direct_mcp_yield
 from gammastar.truth.mock import generate_mock
 
@@ -61,7 +61,7 @@ def test_photon_yield_and_dilepton_density(dalitz_mock):
     np.testing.assert_allclose(ph.n_v, ap.n_per_eps2)
     # dN_ll/dm integrates, over a 10 MeV window, to the fraction of pairs there
     m = data.mass
-    for x, d in zip(ph.mass, ph.dn_ll_dm):
+    for x, d in zip(ph.mass, ph.dn_ll_dm, strict=True):
         frac = np.sum(np.abs(m - x) < 0.005) / data.n_collisions
         assert d * 0.01 == pytest.approx(frac, rel=0.05)
 

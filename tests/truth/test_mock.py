@@ -58,7 +58,7 @@ def test_dalitz_mass_spectrum_follows_formula(dalitz_mock):
         return 4 * alpha / (3 * np.pi * t) * (1 - t**2 / m_eta**2) ** 3 / (1 - 1.934 * t**2) ** 2 \
             * (1 + 2 * x) * np.sqrt(max(1 - 4 * x, 0))
 
-    prob = np.array([integrate.quad(dens, a, b)[0] for a, b in zip(edges[:-1], edges[1:])])
+    prob = np.array([integrate.quad(dens, a, b)[0] for a, b in zip(edges[:-1], edges[1:], strict=True)])
     expected = m.size * prob / prob.sum()
     chi2 = np.sum((counts - expected) ** 2 / expected)
     assert stats.chi2.sf(chi2, len(counts) - 1) > 1e-3, chi2
@@ -122,8 +122,8 @@ def test_source_selection():
 
 def test_direct_mcp_yield_matches_adaptive_quadrature():
     """The vectorised truth integral vs scipy.integrate.quad of the same N_V(m) phi_chi(m)."""
-    from gammastar.truth.cocktail import cocktail_sources
     from gammastar.physics.formulas import r_chi
+    from gammastar.truth.cocktail import cocktail_sources
 
     alpha = 1 / 137.035999
     for spin in ("fermion", "scalar"):
@@ -133,7 +133,8 @@ def test_direct_mcp_yield_matches_adaptive_quadrature():
             for name in SOURCES:
                 src = cocktail_sources()[name]
                 pts = [p for p in src.resonances if lo < p < src.m_hi] or None
-                ref += integrate.quad(lambda t: float(src.n_v(t) * 2 * alpha * r_chi(t, mc, spin) / (3 * np.pi * t)),
+                ref += integrate.quad(lambda t, src=src, mc=mc, spin=spin: float(src.n_v(t) * 2 * alpha * r_chi(t, mc, spin)
+                                                                                / (3 * np.pi * t)),
                                       lo, src.m_hi, points=pts, limit=400, epsrel=1e-10)[0]
             got = direct_mcp_yield([mc], spin, SOURCES, m_min=2 * M_MU)[0]
             assert got == pytest.approx(ref, rel=1e-5), (spin, mc)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +65,7 @@ class Generator:
         #: where the model came from (the path as given), recorded in the events' metadata
         self.source = source
         self._tables: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
+        self._mcp_tables: dict[tuple[float, str], tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> Generator:
@@ -185,12 +185,15 @@ class Generator:
 
     # ------------------------------------------------------------------ mCP
 
-    @lru_cache(maxsize=16)
-    def _mcp_bins(self, m_chi: float, spin: str):
-        """Per fine mass bin: signed contribution w R_chi/R_l and the lower edge for sampling."""
-        s = self.model.spectrum
-        contrib, _ = s.mcp_contributions(m_chi, spin)
-        return contrib, np.maximum(s.edges[:-1], 2.0 * m_chi)
+    def _mcp_bins(self, m_chi: float, spin: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per fine mass bin: signed contribution w R_chi/R_l and the lower edge for sampling (kept per m_chi, spin)."""
+        if (m_chi, spin) not in self._mcp_tables:
+            s = self.model.spectrum
+            contrib, _ = s.mcp_contributions(m_chi, spin)
+            if len(self._mcp_tables) >= 16:  # bounded, like the lru_cache it replaces
+                self._mcp_tables.pop(next(iter(self._mcp_tables)))
+            self._mcp_tables[(m_chi, spin)] = contrib, np.maximum(s.edges[:-1], 2.0 * m_chi)
+        return self._mcp_tables[(m_chi, spin)]
 
     def mcp_yield(self, m_chi: float, spin: str = "fermion") -> float:
         """chi-chibar pairs per collision per eps^2 over the data's pair masses (the ``rates mcp`` number)."""

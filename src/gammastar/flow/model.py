@@ -138,7 +138,7 @@ class KinematicsFlow:
         self.norm = {k: np.asarray(v, dtype=float) for k, v in norm.items()}
         self.pair = zuko.flows.NSF(features=len(pair_features), context=1, transforms=config.transforms,
                                    hidden_features=tuple(config.hidden), bins=config.bins, passes=2)
-        layers: list[torch.nn.Module] = []
+        layers: list[Any] = []
         width_in = 3
         for width in config.hidden:
             layers += [torch.nn.Linear(width_in, width), torch.nn.SiLU()]

@@ -259,7 +259,7 @@ def default_windows(m: np.ndarray, n: int = 6) -> list[tuple[float, float]]:
     """Mass windows with equal numbers of pairs."""
     q = np.quantile(m, np.linspace(0, 1, n + 1))
     q[-1] = np.nextafter(q[-1], np.inf)
-    return [(float(a), float(b)) for a, b in zip(q[:-1], q[1:])]
+    return [(float(a), float(b)) for a, b in zip(q[:-1], q[1:], strict=True)]
 
 
 def validate(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,7 @@ class AcceptanceMap:
         self.m_edges, self.pt_edges, self.y_edges = edges
         self.values = np.asarray(self.values, dtype=float)
         where = f"{self.source}: " if self.source else ""
-        for name, e in zip(("mass", "pT", "rapidity"), edges):
+        for name, e in zip(("mass", "pT", "rapidity"), edges, strict=True):
             if e.ndim != 1 or e.size < 2 or np.any(np.diff(e) <= 0):
                 raise GammastarError(f"{where}acceptance {name} edges must increase")
         shape = tuple(e.size - 1 for e in edges)
@@ -58,9 +59,9 @@ class AcceptanceMap:
                                  f"(min {self.values.min():.3g}, max {self.values.max():.3g})")
 
     @classmethod
-    def from_hist(cls, h, source: str = "") -> "AcceptanceMap":
+    def from_hist(cls, h: Any, source: str = "") -> AcceptanceMap:
         """From a 3-D ``hist.Hist`` (or anything with ``.values()`` and ``.axes[i].edges``)."""
-        return cls(*(h.axes[i].edges for i in range(3)), h.values(), source)
+        return cls(h.axes[0].edges, h.axes[1].edges, h.axes[2].edges, h.values(), source)
 
     def __call__(self, m: np.ndarray, pt: np.ndarray, y: np.ndarray) -> np.ndarray:
         idx = []
@@ -123,6 +124,6 @@ def read_acceptance(path: str | Path) -> AcceptanceMap:
         key = name or (th3[0] if th3 else None)
         if key is None or key not in th3:
             raise GammastarError(f"{p}: no 3-D histogram {name or ''} (TH3s: {', '.join(th3) or 'none'})".replace("  ", " "))
-        values, *edges = f[key].to_numpy()
-        return AcceptanceMap(*edges, values, f"{p}:{key}")
+        values, m_edges, pt_edges, y_edges = f[key].to_numpy()
+        return AcceptanceMap(m_edges, pt_edges, y_edges, values, f"{p}:{key}")
     raise GammastarError(f"{p}: an acceptance map must be .npz or .root")

@@ -60,7 +60,7 @@ def _beta2(m: ArrayLike, m_f: float | np.ndarray) -> tuple[np.ndarray, np.ndarra
     return x, np.clip(1.0 - 4.0 * x, 0.0, None)
 
 
-def r_lepton(m: ArrayLike, m_l: float) -> np.ndarray:
+def r_lepton(m: ArrayLike, m_l: float | np.ndarray) -> np.ndarray:
     """R_l(m) = (1 + 2 m_l^2/m^2) sqrt(1 - 4 m_l^2/m^2) for a Dirac fermion pair.
 
     The ratio of Gamma(V(m) -> f fbar) to its massless limit; zero at and
@@ -84,7 +84,7 @@ def r_chi(m: ArrayLike, m_chi: float | np.ndarray, spin: str = "fermion") -> np.
     return 0.25 * b2 * np.sqrt(b2)
 
 
-def pair_density(n_v: ArrayLike, m: ArrayLike, m_f: float | np.ndarray, spin: str = "fermion") -> np.ndarray:
+def pair_density(n_v: float | np.ndarray, m: ArrayLike, m_f: float | np.ndarray, spin: str = "fermion") -> np.ndarray:
     """dN(f fbar)/dm = N_V(m) (2 alpha / (3 pi m)) R_f(m): pairs per GeV from N_V unit-coupling vectors.
 
     The correspondence of PHYSICS.md section 1 for any pair of unit charge:
@@ -106,7 +106,7 @@ def phi_l(m: ArrayLike, m_l: float) -> np.ndarray:
     return pair_density(1.0, m, m_l)
 
 
-def dalitz_pseudoscalar_dgamma_dm(m: ArrayLike, m_parent: float, m_l: float, ff2: ArrayLike = 1.0) -> np.ndarray:
+def dalitz_pseudoscalar_dgamma_dm(m: ArrayLike, m_parent: float, m_l: float, ff2: float | np.ndarray = 1.0) -> np.ndarray:
     """dGamma(P -> gamma l+l-)/dm / Gamma(P -> gamma gamma) (Kroll-Wada), GeV^-1.
 
     (4 alpha / (3 pi m)) (1 - m^2/M_P^2)^3 |F(m^2)|^2 R_l(m), zero outside
@@ -125,7 +125,7 @@ def _vector_phase_space(m: np.ndarray, m_v: float, m_p: float) -> np.ndarray:
     return np.where(m < m_v - m_p, (np.sqrt(lam) / (m_v**2 - m_p**2)) ** 3, 0.0)
 
 
-def dalitz_vector_dgamma_dm(m: ArrayLike, m_v: float, m_p: float, m_l: float, ff2: ArrayLike = 1.0) -> np.ndarray:
+def dalitz_vector_dgamma_dm(m: ArrayLike, m_v: float, m_p: float, m_l: float, ff2: float | np.ndarray = 1.0) -> np.ndarray:
     """dGamma(V -> P l+l-)/dm / Gamma(V -> P gamma), GeV^-1.
 
     (2 alpha / (3 pi m)) [lambda^(1/2)/(M_V^2 - M_P^2)]^3 |F|^2 R_l(m) for
@@ -138,14 +138,15 @@ def dalitz_vector_dgamma_dm(m: ArrayLike, m_v: float, m_p: float, m_l: float, ff
     return np.where(inside, val, 0.0)
 
 
-def br_pseudoscalar_to_gamma_aprime(m: ArrayLike, m_parent: float, br_gg: float, ff2: ArrayLike = 1.0) -> np.ndarray:
+def br_pseudoscalar_to_gamma_aprime(m: ArrayLike, m_parent: float, br_gg: float, ff2: float | np.ndarray = 1.0
+                                     ) -> np.ndarray:
     """BR(P -> gamma A') / eps^2 = 2 BR(P -> gamma gamma) (1 - m^2/M_P^2)^3 |F|^2."""
     m = np.asarray(m, dtype=float)
     return np.where(m < m_parent, 2.0 * br_gg * np.clip(1.0 - m**2 / m_parent**2, 0.0, None) ** 3 * ff2, 0.0)
 
 
 def br_vector_to_pseudoscalar_aprime(
-    m: ArrayLike, m_v: float, m_p: float, br_pgamma: float, ff2: ArrayLike = 1.0
+    m: ArrayLike, m_v: float, m_p: float, br_pgamma: float, ff2: float | np.ndarray = 1.0
 ) -> np.ndarray:
     """BR(V -> P A') / eps^2 = BR(V -> P gamma) [lambda^(1/2)/(M_V^2 - M_P^2)]^3 |F|^2."""
     m = np.asarray(m, dtype=float)

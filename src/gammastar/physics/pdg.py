@@ -34,13 +34,19 @@ PDGID = {
 @cache
 def mass(name: str) -> float:
     """PDG mass of ``name`` (a key of :data:`PDGID`) in GeV."""
-    return Particle.from_pdgid(PDGID[name]).mass / 1000.0
+    return _mev(Particle.from_pdgid(PDGID[name]).mass, name, "mass") / 1000.0
 
 
 @cache
 def width(name: str) -> float:
     """PDG total width of ``name`` in GeV."""
-    return Particle.from_pdgid(PDGID[name]).width / 1000.0
+    return _mev(Particle.from_pdgid(PDGID[name]).width, name, "width") / 1000.0
+
+
+def _mev(value: float | None, name: str, what: str) -> float:
+    if value is None:  # every particle of PDGID has both in the PDG tables
+        raise ValueError(f"the particle package has no {what} for {name}")
+    return value
 
 
 #: Lepton flavours gammastar knows, by the short name used on the CLI.

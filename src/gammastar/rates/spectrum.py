@@ -49,6 +49,7 @@ O(bins in window), independent of the number of pairs.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,12 +147,12 @@ class MassSpectrum:
 
     @classmethod
     def from_chunks(
-        cls, chunks, m_lepton: float, rel_bin: float = 1e-4, lepton: str = "l"
-    ) -> "MassSpectrum":
+        cls, chunks: Iterable[tuple[np.ndarray, np.ndarray]], m_lepton: float, rel_bin: float = 1e-4, lepton: str = "l"
+    ) -> MassSpectrum:
         """Accumulate (mass, weight) chunks into the same fine bins as :meth:`from_pairs`, in constant memory."""
         threshold = 2.0 * m_lepton
         log_step = np.log1p(rel_bin)
-        acc = [np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0)]
+        acc: list[np.ndarray] = [np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0)]
         m_max = -np.inf
         for mass, weight in chunks:
             if len(mass) == 0:
@@ -161,13 +162,14 @@ class MassSpectrum:
             n = max(int(idx.max()) + 1, acc[0].size)
             parts = (np.bincount(idx, weights=weight, minlength=n), np.bincount(idx, weights=weight * weight, minlength=n),
                      np.bincount(idx, minlength=n), np.bincount(idx, weights=weight * mass, minlength=n))
-            acc = [np.pad(a, (0, n - a.size)) + b for a, b in zip(acc, parts)]
+            acc = [np.pad(a, (0, n - a.size)) + b for a, b in zip(acc, parts, strict=True)]
         if not np.isfinite(m_max):
             raise GammastarError("no pairs to build a mass spectrum from")
         n_bins = int(np.ceil(np.log(m_max * (1 + 1e-12) / threshold) / log_step)) + 1
         acc = [np.pad(a, (0, max(n_bins - a.size, 0)))[:n_bins] for a in acc]
         edges = threshold * np.exp(log_step * np.arange(n_bins + 1))
-        return cls(edges, *acc, m_lepton, rel_bin, lepton, m_max)
+        w, w2, count, wm = acc
+        return cls(edges, w, w2, count, wm, m_lepton, rel_bin, lepton, m_max)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The arrays that define the spectrum (see :meth:`from_arrays`)."""
@@ -276,6 +278,7 @@ class MassSpectrum:
             lo, hi = max(lo, pt.n_v - kappa * pt.n_v_err), min(hi, pt.n_v + kappa * pt.n_v_err)
             if pt.n_v_err <= rel_err_target * abs(pt.n_v) or h >= h_max:
                 break
+        assert best is not None  # the last step is h_max, which has min_pairs (checked above)
         return self._checked(best, label)
 
     @staticmethod

@@ -115,7 +115,7 @@ class PythiaConfig:
     seed: int = 1
     lepton: str = "mu"
     beam_energy: float = 400.0
-    sources: tuple[str, ...] | None = None  # None: every Dalitz source the lepton allows
+    sources: str | tuple[str, ...] | None = None  # a spec for parse_pythia_sources; None: all the lepton allows
 
 
 def parse_pythia_sources(spec, lepton: str) -> tuple[str, ...]:
@@ -210,6 +210,8 @@ def _channels(py, names: tuple[str, ...], lepton: str) -> dict[str, _Dalitz]:
     for name in names:
         pid, kind, recoil = PYTHIA_SOURCES[name]
         br_rad = _channel_br(pd, pid, [22, recoil])
+        if br_rad is None:
+            raise GammastarError(f"Pythia's decay table has no radiative channel for {name}")
         ch = _Dalitz(name, pid, kind, recoil, pd.m0(pid), 0.0 if recoil == 22 else pd.m0(recoil), br_rad, m_rho, g_rho)
         w = ch.max_accept_weight(mass(lepton))
         if w > 1.0:  # Pythia would silently truncate its mass distribution
@@ -293,7 +295,9 @@ def generate_pythia(cfg: PythiaConfig, progress: bool = True) -> tuple[EventSamp
     m0 = {ch.pid: ch.m_parent for ch in channels.values()}
     counted = {pid: name for name, pid in COUNTED.items()}
 
-    pos, neg, sid = [], [], []
+    pos: list[list[float]] = []
+    neg: list[list[float]] = []
+    sid: list[int] = []
     counts = dict.fromkeys(COUNTED, 0)
     n_coll = n_failed = 0
     source_id = {name: k for k, name in enumerate(PYTHIA_SOURCES)}
@@ -310,7 +314,7 @@ def generate_pythia(cfg: PythiaConfig, progress: bool = True) -> tuple[EventSamp
                 counts[name] += 1
             if not mesons:
                 continue
-            for (name, *_), (lp, lm) in zip(mesons, _decay(decayer, mesons, lid, m0)):
+            for (name, *_), (lp, lm) in zip(mesons, _decay(decayer, mesons, lid, m0), strict=True):
                 pos.append(lp)
                 neg.append(lm)
                 sid.append(source_id[name])

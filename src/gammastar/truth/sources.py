@@ -35,7 +35,7 @@ class Source:
     kind: str  # "dalitz_p", "dalitz_v", "vector_ll", "continuum"
     parent: str
     recoil: str | None  # the Dalitz partner: "gamma", "pi0", "eta"
-    n_v: Callable[[np.ndarray], np.ndarray]
+    n_v: Callable[[Any], np.ndarray]  # N_V(m) for masses m (float or array, GeV)
     m_hi: float  # highest pair mass
     multiplicity: float = float("nan")  # parents per collision, where the source has one
 

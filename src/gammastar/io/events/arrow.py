@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +15,16 @@ from .base import Chunk, EventInfo, EventSink
 __all__ = ["ParquetSink", "CsvSink"]
 
 
-class ParquetSink(EventSink):
-    """Row groups as the chunks come; ``gammastar.*`` metadata in the schema."""
-
-    format = "parquet"
-    suffixes = (".parquet", ".pq")
+class _ArrowSink(EventSink):
+    """Tables through a pyarrow writer opened on the first chunk (its schema)."""
 
     def __init__(self, path: Path, info: EventInfo, meta: dict[str, str]) -> None:
         self.path, self.meta = path, meta
         self.writer: Any = None
 
+    @abstractmethod
     def _open(self, schema: pa.Schema) -> Any:
-        return pq.ParquetWriter(self.path, schema.with_metadata(self.meta))
+        """The pyarrow writer for ``schema``."""
 
     def write(self, chunk: Chunk) -> None:
         table = pa.table(chunk)
@@ -38,7 +37,17 @@ class ParquetSink(EventSink):
             self.writer.close()
 
 
-class CsvSink(ParquetSink):
+class ParquetSink(_ArrowSink):
+    """Row groups as the chunks come; ``gammastar.*`` metadata in the schema."""
+
+    format = "parquet"
+    suffixes = (".parquet", ".pq")
+
+    def _open(self, schema: pa.Schema) -> Any:
+        return pq.ParquetWriter(self.path, schema.with_metadata(self.meta))
+
+
+class CsvSink(_ArrowSink):
     """Plain CSV with a header line (no metadata)."""
 
     format = "csv"

@@ -12,6 +12,7 @@ weight is the event's weight.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from .base import Chunk, EventInfo, EventSink, beam_momenta, particles
 
@@ -45,7 +46,7 @@ class HepMC3Sink(EventSink):
             for b in self.beams:
                 vtx.add_particle_in(hep.GenParticle(b, 2212, 4))
             ev.add_vertex(vtx)
-            made = []
+            made: list[Any] = []
             for pid, status, parent, mom, m in parts:
                 p = hep.GenParticle(tuple(mom[i]), int(pid), status)
                 p.generated_mass = float(m[i])

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -99,7 +100,7 @@ def pairs_from_events(
     m_l = mass(lepton)
 
     def four(x: ak.Array) -> np.ndarray:
-        v = vector.array({"pt": ak.to_numpy(ak.flatten(x.pt)).astype(float),
+        v: Any = vector.array({"pt": ak.to_numpy(ak.flatten(x.pt)).astype(float),
                           "eta": ak.to_numpy(ak.flatten(x.eta)).astype(float),
                           "phi": ak.to_numpy(ak.flatten(x.phi)).astype(float),
                           "mass": np.full(int(ak.sum(ak.num(x.pt))), m_l)})

@@ -83,7 +83,7 @@ def _hepdata_yaml(path: Path, text: str) -> _Parsed:
     if len(indep) != len(dep):
         raise GammastarError(f"{path}: {len(indep)} mass bins but {len(dep)} values")
     lo, hi, value, stat, sys = [], [], [], [], []
-    for i, (x, y) in enumerate(zip(indep, dep)):
+    for i, (x, y) in enumerate(zip(indep, dep, strict=True)):
         if not isinstance(x, dict) or "low" not in x or "high" not in x:
             raise GammastarError(f"{path}: mass bin {i} has no low/high edges")
         if not isinstance(y, dict) or "value" not in y:
@@ -92,7 +92,8 @@ def _hepdata_yaml(path: Path, text: str) -> _Parsed:
         hi.append(_float(x["high"], path, "high edge"))
         value.append(_float(y["value"], path, "value"))
         errs = y.get("errors", [])
-        st, sy = [], []
+        st: list[float] = []
+        sy: list[float] = []
         for j, e in enumerate(errs):
             if "symerror" in e:
                 size = _float(str(e["symerror"]).rstrip("%"), path, "error")  # negative: malformed, caught below
