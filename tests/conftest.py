@@ -58,6 +58,23 @@ def model_file(train_data, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_data():
+    """5e3 Dalitz dimuon pairs."""
+    return generate_mock(MockConfig(n_events=5_000, seed=22, sources=DALITZ), progress=False)[0]
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_data):
+    """A one-epoch model on :func:`tiny_data` (a second to train): for what generation and validation do,
+    not for how well (that is the CI-size model's job, in the slow tests)."""
+    pytest.importorskip("zuko")
+    from gammastar.flow.model import FlowConfig
+    from gammastar.flow.train import train
+
+    return train(tiny_data, FlowConfig(seed=1, epochs=1, hidden=(8,), transforms=1, batch_size=1024), progress=False)
+
+
+@pytest.fixture(scope="session")
 def gen(model_file):
     from gammastar.flow.generate import Generator
 

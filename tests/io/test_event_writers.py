@@ -45,6 +45,7 @@ def _lhe_events(path):
     return list(pylhe.LHEFile.fromfile(str(path)).events)
 
 
+@pytest.mark.slow
 def test_aprime_with_decay_in_every_format(model_file, tmp_path):
     ref = _reference(model_file, tmp_path, "aprime", "--mass", "0.4", "--decay")
     a_ref = np.column_stack([ref[c] for c in P4])
@@ -96,6 +97,7 @@ def test_aprime_with_decay_in_every_format(model_file, tmp_path):
     assert np.sum([ev.eventinfo.weight for ev in lhe]) == pytest.approx(expected, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_mcp_in_hepmc3_and_lhe(model_file, tmp_path):
     ref = _reference(model_file, tmp_path, "mcp", "--mchi", "0.15", "--spin", "scalar")
     chi = np.column_stack([ref[f"{c}_pos"] for c in P4])
@@ -118,6 +120,7 @@ def test_format_choice():
         format_from_path("x.txt")
 
 
+@pytest.mark.slow
 def test_killed_generate_leaves_no_file(model_file, tmp_path):
     out = tmp_path / "big.parquet"
     proc = subprocess.Popen([sys.executable, "-m", "gammastar", "generate", "aprime", "--model", str(model_file),

@@ -159,6 +159,7 @@ def _read_with_pythia(path):
     return events, failed
 
 
+@pytest.mark.slow
 @needs_pythia
 @pytest.mark.parametrize("kind", ["aprime", "mcp"])
 def test_pythia_reads_our_lhe_files(model_file, tmp_path, kind):

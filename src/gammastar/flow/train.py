@@ -170,9 +170,9 @@ def train(data: Sample, config: FlowConfig | None = None, progress: bool = True)
     Reproducible: the same data and ``config.seed`` give the same weights on
     the same device and thread count.
     """
+    events = data.events()  # before importing torch: a binned sample is refused at once
     import torch
 
-    events = data.events()
     config = config or FlowConfig()
     _check_config(config)
     torch.manual_seed(config.seed)
