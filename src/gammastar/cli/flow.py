@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 
 import gammastar
-from gammastar.io.events import FORMATS, format_from_path
+from gammastar.io.events import EVENT_FORMATS, FORMATS, format_from_path
 from gammastar.io.pairs import BEAM_ENERGY_KEY
 
 from .common import COUNT, data_options, note, open_data, parse_window
@@ -71,7 +71,7 @@ def _gen_options(f: F) -> F:
     f = click.option("--seed", type=int, default=0, show_default=True)(f)
     f = click.option("--eps", type=float, default=1.0, show_default=True, help="Kinetic mixing / charge in units of e.")(f)
     f = click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default=None,
-                     help="Output format [default: from the extension .parquet .csv .root .hepmc .lhe].")(f)
+                     help=f"Output format [default: from the extension {' '.join(s.suffixes[0] for s in EVENT_FORMATS)}].")(f)
     f = click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
                      help="File to write.")(f)
     f = click.option("--n", "n_events", type=COUNT, required=True, help="Events to generate (1e6 notation ok).")(f)

@@ -27,7 +27,7 @@ chunks, with what they are and their metadata, to
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,12 @@ import numpy as np
 from .. import __version__
 from ..errors import GammastarError
 from ..io.events.base import EventInfo, EventStream
+from ..physics.angular import DecayLaw, decay_law
 from ..physics.formulas import check_spin
 from ..physics.kinematics import decay_in_collins_soper, from_pt_y_phi
 from .model import TrainedModel
 from .modelfile import load_model
-from .sample import DecayLaw, DevicePairs, decay_angles, given_pairs, sample_pairs
+from .sample import DevicePairs, decay_angles, given_pairs, sample_pairs
 
 __all__ = ["Generator", "APRIME_COLUMNS", "MCP_COLUMNS"]
 
@@ -111,19 +112,20 @@ class Generator:
         return self._table(float(m_aprime))[3]
 
     def _pair_at_mass(self, m_aprime: float, n: int, rng: np.random.Generator, seed: int
-                      ) -> tuple[np.ndarray, DevicePairs | np.ndarray]:
-        """n pair four-momenta of mass ``m_aprime`` from the flow, and their flow features (device or host)."""
+                      ) -> tuple[np.ndarray, Callable[[], DevicePairs]]:
+        """n pair four-momenta of mass ``m_aprime`` from the flow, and how to have their features on the device."""
         m = np.full(n, m_aprime)
         if "phi" in self.flow.pair_features:  # azimuth not uniform in the data: sample the flow itself
             pairs = sample_pairs(self.flow, m, seed)
             v = self.flow.features_to_pair(pairs.features())
-            return from_pt_y_phi(v["pt"], v["y"], v["phi"], m), pairs
+            return from_pt_y_phi(v["pt"], v["y"], v["phi"], m), lambda: pairs
         cdf, ex, ey, _ = self._table(m_aprime)
         idx = np.searchsorted(cdf, rng.random(n), side="right").clip(0, cdf.size - 1)
         ix, iy = np.divmod(idx, GRID)
         z = np.column_stack([ex[ix] + (ex[1] - ex[0]) * rng.random(n), ey[iy] + (ey[1] - ey[0]) * rng.random(n)])
         v = self.flow.features_to_pair(z)
-        return from_pt_y_phi(v["pt"], v["y"], rng.uniform(-np.pi, np.pi, n), m), z
+        # uploaded only if the decay needs H (the grid path itself stays on the host)
+        return from_pt_y_phi(v["pt"], v["y"], rng.uniform(-np.pi, np.pi, n), m), lambda: given_pairs(self.flow, m, z)
 
     def _decay(self, p4: np.ndarray, m: np.ndarray, m_f: float, pairs: DevicePairs, law: DecayLaw,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -153,12 +155,10 @@ class Generator:
         for j, start in enumerate(range(0, n, chunk)):
             k = min(chunk, n - start)
             rng = np.random.default_rng([seed, j])
-            p4, z = self._pair_at_mass(m_aprime, k, rng, _torch_seed(seed, j))
+            p4, on_device = self._pair_at_mass(m_aprime, k, rng, _torch_seed(seed, j))
             out = {"px": p4[:, 0], "py": p4[:, 1], "pz": p4[:, 2], "e": p4[:, 3]}
             if decay:
-                m = np.full(k, m_aprime)
-                pairs = z if isinstance(z, DevicePairs) else given_pairs(self.flow, m, z)
-                lp, lm = self._decay(p4, m, self.m_lepton, pairs, _fermion_law, rng)
+                lp, lm = self._decay(p4, np.full(k, m_aprime), self.m_lepton, on_device(), decay_law("fermion"), rng)
                 out.update(_columns(lp, "_pos"))
                 out.update(_columns(lm, "_neg"))
             out["weight"] = np.full(k, w)
@@ -242,8 +242,7 @@ class Generator:
             phi_pair = v["phi"] if "phi" in v else rng.uniform(-np.pi, np.pi, k)
             pair = from_pt_y_phi(v["pt"], v["y"], phi_pair, m)
             # exact laws given H (PHYSICS.md 2): Dirac fermion 1 - beta_chi^2 n.H.n, complex scalar n.H.n
-            law = _scalar_law if spin == "scalar" else _fermion_law
-            a, bb = self._decay(pair, m, m_chi, pairs, law, rng)
+            a, bb = self._decay(pair, m, m_chi, pairs, decay_law(spin), rng)
             yield {**_columns(a, "_pos"), **_columns(bb, "_neg"), "weight": w_abs * np.sign(contrib[b])}
 
     def mcp(self, m_chi: float, n: int, spin: str = "fermion", eps: float = 1.0, seed: int = 0) -> dict[str, np.ndarray]:
@@ -260,14 +259,6 @@ class Generator:
             "normalization": self.model.normalization, "model": self.source, "version": __version__}
         info = EventInfo("mcp", m_chi, self.model.lepton, self.beam_energy)
         return EventStream(info, n, self.iter_mcp(m_chi, n, spin, eps, seed), meta)
-
-
-def _fermion_law(nhn: np.ndarray, b2: np.ndarray) -> np.ndarray:
-    return 1.0 - b2 * nhn
-
-
-def _scalar_law(nhn: np.ndarray, b2: np.ndarray) -> np.ndarray:
-    return nhn
 
 
 def _check_request(n: int, eps: float, chunk: int) -> None:

@@ -17,22 +17,18 @@ kinematics (boosts) that follow.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..physics.angular import sample_law
+from ..physics.angular import DecayLaw, sample_law
 from .model import KinematicsFlow, h_from_raw
 
 if TYPE_CHECKING:
     import torch
 
 __all__ = ["DevicePairs", "sample_pairs", "given_pairs", "h_tensor", "decay_angles"]
-
-#: ``law(nhn, beta2) -> acceptance in [0, 1]`` (1 - beta^2 n.H.n for Dirac fermions, n.H.n for scalars)
-DecayLaw = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 _H_CHUNK = 262_144
 
@@ -88,7 +84,8 @@ def decay_angles(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(cos theta_CS, phi_CS) of the positive daughter from ``law`` with the learned H.
 
-    ``beta2`` is the daughters' velocity squared in the pair frame, per pair.
+    ``law`` is :func:`gammastar.physics.angular.decay_law` of the daughters' spin; ``beta2``
+    their velocity squared in the pair frame, per pair.
     """
     h = h_tensor(flow, pairs)
     return sample_law(h, lambda nhn, i: law(nhn, beta2[i]), rng)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GammastarError
+from ..physics.angular import decay_law
 from ..samples import Sample
 from .model import TrainedModel, pair_variables
 from .sample import decay_angles, sample_pairs
@@ -117,7 +118,7 @@ def flow_twins(model: TrainedModel, m: np.ndarray, seed: int = 0, chunk: int = 2
         pairs = sample_pairs(flow, mm, seed * 1000 + 2 * j)
         v = flow.features_to_pair(pairs.features())
         b2 = 1.0 - 4.0 * model.m_lepton**2 / mm**2
-        cos_t, phi_cs = decay_angles(flow, pairs, b2, _lepton_law, rng)
+        cos_t, phi_cs = decay_angles(flow, pairs, b2, decay_law("fermion"), rng)
         out["m"].append(mm)
         out["log_pt"].append(np.log(v["pt"]))
         out["y"].append(v["y"])
@@ -125,10 +126,6 @@ def flow_twins(model: TrainedModel, m: np.ndarray, seed: int = 0, chunk: int = 2
         out["cos_cs"].append(cos_t)
         out["phi_cs"].append(phi_cs)
     return {k: np.concatenate(x) for k, x in out.items()}
-
-
-def _lepton_law(nhn: np.ndarray, b2: np.ndarray) -> np.ndarray:
-    return 1.0 - b2 * nhn
 
 
 def hanley_mcneil_error(auc: float, n_pos: float, n_neg: float) -> float:

@@ -18,11 +18,27 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import GammastarError
+from .formulas import check_spin
 
-__all__ = ["direction", "n_h_n", "sample_law", "transverse_cos_theta"]
+__all__ = ["direction", "n_h_n", "sample_law", "decay_law", "transverse_cos_theta"]
 
 #: ``law(nhn, index) -> acceptance in [0, 1]`` for the events at ``index``
 AngularLaw = Callable[[np.ndarray, np.ndarray], np.ndarray]
+#: ``law(nhn, beta2) -> acceptance in [0, 1]`` of a pair whose members have velocity^2 ``beta2`` in its rest frame
+DecayLaw = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def _dirac(nhn: np.ndarray, beta2: np.ndarray) -> np.ndarray:
+    return 1.0 - beta2 * nhn
+
+
+def _scalar(nhn: np.ndarray, beta2: np.ndarray) -> np.ndarray:
+    return nhn
+
+
+def decay_law(spin: str) -> DecayLaw:
+    """The law of ``spin``'s pairs as an acceptance: 1 - beta^2 n.H.n (Dirac fermions: leptons, fermion mCPs), n.H.n (scalars)."""
+    return _dirac if check_spin(spin) == "fermion" else _scalar
 
 
 def direction(cos_t: np.ndarray, phi: np.ndarray) -> np.ndarray:
