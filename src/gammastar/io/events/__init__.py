@@ -25,22 +25,27 @@ __all__ = ["EVENT_FORMATS", "FORMATS", "APRIME_ID", "CHI_ID", "EventInfo", "Even
 
 #: The event-file formats.  A new format is an EventSink subclass in a new module, added here.
 EVENT_FORMATS: tuple[type[EventSink], ...] = (ParquetSink, CsvSink, RootSink, HepMC3Sink, LheSink)
+#: Their names, for ``--format``.
 FORMATS = tuple(f.format for f in EVENT_FORMATS)
-_BY_NAME = {f.format: f for f in EVENT_FORMATS}
-_SUFFIX = {s: f.format for f in EVENT_FORMATS for s in f.suffixes}
+
+
+def _sink(fmt: str) -> type[EventSink]:
+    return {f.format: f for f in EVENT_FORMATS}[fmt]
 
 
 def format_from_path(path: str | Path, fmt: str | None = None) -> str:
     """The output format: ``fmt`` if given, else from the file extension."""
+    names = tuple(f.format for f in EVENT_FORMATS)
     if fmt is not None:
-        if fmt not in FORMATS:
-            raise GammastarError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+        if fmt not in names:
+            raise GammastarError(f"unknown format {fmt!r}; choose from {', '.join(names)}")
         return fmt
+    by_suffix = {s: f.format for f in EVENT_FORMATS for s in f.suffixes}
     suffix = Path(path).suffix.lower()
-    if suffix not in _SUFFIX:
+    if suffix not in by_suffix:
         raise GammastarError(f"{path}: cannot tell the format from {suffix or 'no extension'!r}; use "
-                             f"{', '.join(sorted(_SUFFIX))} or --format {'|'.join(FORMATS)}")
-    return _SUFFIX[suffix]
+                             f"{', '.join(sorted(by_suffix))} or --format {'|'.join(names)}")
+    return by_suffix[suffix]
 
 
 def write_events(path: str | Path, events: EventStream, fmt: str | None = None, progress: bool = True) -> Path:
@@ -53,7 +58,7 @@ def write_events(path: str | Path, events: EventStream, fmt: str | None = None, 
     from tqdm import tqdm
 
     path = Path(path)
-    sink_type = _BY_NAME[format_from_path(path, fmt)]
+    sink_type = _sink(format_from_path(path, fmt))
     meta = {f"gammastar.{k}": (v if isinstance(v, str) else json.dumps(v)) for k, v in events.metadata.items()}
     with atomic_path(path) as tmp:
         sink = sink_type(tmp, events.info, meta)
