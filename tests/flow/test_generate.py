@@ -79,6 +79,8 @@ def test_requests_outside_the_model_are_errors(tiny_model, tmp_path):
         gen.aprime_events(5.0, 10)
     with pytest.raises(GammastarError, match="spin must be 'fermion' or 'scalar'"):
         gen.mcp_events(0.1, 10, spin="vector")
+    with pytest.raises(GammastarError, match="above the model's highest pair mass"):
+        gen.mcp_events(tiny_model.mass_range[1] / 2 + 0.01, 10)
     with pytest.raises(GammastarError, match="eps must be positive"):
         gen.aprime(0.3, 10, eps=-1)
     path = tiny_model.save(tmp_path / "m.pt")

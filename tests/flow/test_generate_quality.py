@@ -15,7 +15,6 @@ pytest.importorskip("zuko")
 pytest.importorskip("sklearn")
 
 import gammastar  # noqa: E402
-from gammastar.errors import GammastarError  # noqa: E402
 from gammastar.flow.validate import classifier_auc  # noqa: E402
 from gammastar.physics.kinematics import collins_soper_angles, pair_kinematics  # noqa: E402
 from gammastar.truth.cocktail import DALITZ, MockConfig, direct_aprime_yield  # noqa: E402
@@ -89,15 +88,3 @@ def test_generation_is_reproducible_and_chunked(gen):
 def _concat_chunks(chunks):
     parts = list(chunks)
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-
-
-@pytest.mark.slow
-def test_masses_outside_the_model_are_errors(gen):
-    with pytest.raises(GammastarError, match="below the pair threshold"):
-        gen.aprime(0.2, 10)
-    with pytest.raises(GammastarError, match="outside the model's trained range"):
-        gen.aprime(0.99, 10)
-    with pytest.raises(GammastarError, match="above the model's highest pair mass"):
-        gen.mcp(0.6, 10)
-    with pytest.raises(GammastarError, match="spin"):
-        gen.mcp(0.1, 10, spin="vector")
