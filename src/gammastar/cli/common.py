@@ -93,7 +93,7 @@ def open_data(data_path: Path | None, lepton: str | None, n_collisions: float | 
 
 def header(title: str, data: gammastar.Sample) -> str:
     """The first line of a table: command, input, what it holds, normalisation."""
-    norm = ("per collision (n_collisions = %.6g)" % data.n_collisions) if data.n_collisions else "per sample"
+    norm = f"per collision (n_collisions = {data.n_collisions:.6g})" if data.n_collisions is not None else "per sample"
     return f"# gammastar {title}: {data.source}, {data.describe()}, yields {norm}"
 
 

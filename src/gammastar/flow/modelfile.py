@@ -88,10 +88,13 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
         raise
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise GammastarError(f"{path}: damaged gammastar model ({type(exc).__name__}: {str(exc)[:160]})") from None
-    return TrainedModel(
-        flow, spectrum, meta["lepton"], meta["n_collisions"], tuple(meta["mass_range"]),
-        (meta["pair_range"][0], meta["pair_range"][1]), meta["phi_uniform_pvalue"], meta["provenance"], meta["history"],
-    )
+    try:
+        return TrainedModel(
+            flow, spectrum, meta["lepton"], meta["n_collisions"], tuple(meta["mass_range"]),
+            (meta["pair_range"][0], meta["pair_range"][1]), meta["phi_uniform_pvalue"], meta["provenance"], meta["history"],
+        )
+    except GammastarError as exc:  # the sample checks (n_collisions) apply to the stored normalisation too
+        raise GammastarError(f"{path}: damaged gammastar model ({exc})") from None
 
 
 def file_sha256(path: str | Path) -> str:
