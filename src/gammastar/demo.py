@@ -7,12 +7,13 @@ draws them against the cocktail's exact truth.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from .io.atomic import atomic_path, write_text
+from .io.jsontext import dumps
 from .io.pairs import read_dileptons
 from .plots import plot_aprime, plot_mass_spectrum, plot_mcp
 from .rates.yields import aprime_yield, mcp_yield, parse_mass_spec
@@ -61,10 +62,11 @@ def run_demo(out: str | Path, n_events: int = 500_000, seed: int = 1,
     say("[4/4] writing tables")
     results = {"aprime": {**ap.to_dict(), "truth_n_per_eps2": np.interp(ap.mass, t_ap["mass"], t_ap["n_per_eps2"]).tolist()},
                "mcp": {r.spin: r.to_dict() for r in mcps}, "n_collisions": data.n_collisions, "data": str(pairs_path)}
-    (out / "results.json").write_text(json.dumps(results, indent=1))
-    np.savetxt(out / "aprime_yield.csv", np.column_stack([ap.mass, ap.n_per_eps2, ap.n_err, ap.bandwidth]),
-               delimiter=",", header="mass_gev,n_per_eps2,n_err,bandwidth_gev", comments="", fmt="%.6g")
-    np.savetxt(out / "mcp_yield.csv",
-               np.column_stack([m_chi] + [c for r in mcps for c in (r.n_pairs_per_eps2, r.n_err)]),
-               delimiter=",", header="m_chi_gev,fermion,fermion_err,scalar,scalar_err", comments="", fmt="%.6g")
+    write_text(out / "results.json", dumps(results))
+    with atomic_path(out / "aprime_yield.csv") as tmp:
+        np.savetxt(tmp, np.column_stack([ap.mass, ap.n_per_eps2, ap.n_err, ap.bandwidth]),
+                   delimiter=",", header="mass_gev,n_per_eps2,n_err,bandwidth_gev", comments="", fmt="%.6g")
+    with atomic_path(out / "mcp_yield.csv") as tmp:
+        np.savetxt(tmp, np.column_stack([m_chi] + [c for r in mcps for c in (r.n_pairs_per_eps2, r.n_err)]),
+                   delimiter=",", header="m_chi_gev,fermion,fermion_err,scalar,scalar_err", comments="", fmt="%.6g")
     return files + [out / "results.json", out / "aprime_yield.csv", out / "mcp_yield.csv", pairs_path, truth_path]

@@ -9,10 +9,30 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
+from .io.atomic import atomic_path  # noqa: E402
 from .rates.yields import AprimeYield, McpYield  # noqa: E402
 
 _LEPTON_TEX = {"mu": r"\mu", "e": "e"}
+
+
+def plot_formats() -> set[str]:
+    """File extensions matplotlib can write (png, pdf, svg, ...)."""
+    fig = plt.figure()
+    try:
+        return set(fig.canvas.get_supported_filetypes())
+    finally:
+        plt.close(fig)
+
+
+def save_figure(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
+    """Save and close ``fig`` atomically, in the format of the file extension."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".").lower() or "png")
+    plt.close(fig)
+    return path
 
 
 def _per(normalization: str) -> str:
@@ -51,9 +71,7 @@ def plot_aprime(result: AprimeYield, path: str | Path, truth: dict | None = None
         r.set_ylabel("data / truth")
     axes[-1, 0].set_xlabel(r"$m_{A'}$ [GeV]")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def plot_mcp(results: list[McpYield], path: str | Path, truth: dict | None = None) -> Path:
@@ -80,9 +98,7 @@ def plot_mcp(results: list[McpYield], path: str | Path, truth: dict | None = Non
     ax.set_title("Millicharged-particle pair yield")
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def plot_mass_spectrum(
@@ -106,6 +122,4 @@ def plot_mass_spectrum(
     ax.set_ylabel(rf"$dN_{{{lt}{lt}}}/dm$ [GeV$^{{-1}}$, {_per(normalization)}]")
     ax.set_title("Dilepton mass spectrum")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)

@@ -48,6 +48,8 @@ def check_n_collisions(value: object) -> float:
         raise GammastarError(f"n_collisions must be a number, not {value!r}") from None
     if not (math.isfinite(v) and v > 0):
         raise GammastarError(f"n_collisions must be positive and finite, not {value!r}")
+    if not math.isfinite(1.0 / v):  # yields are weights / n_collisions: they must stay finite
+        raise GammastarError(f"n_collisions = {value!r} is too small to divide by")
     return v
 
 

@@ -110,15 +110,3 @@ def test_the_sampling_chain(tiny_model):
     np.testing.assert_array_equal(h_tensor(flow, given_pairs(flow, m, pairs.features())), h)
     cos_t, phi = decay_angles(flow, pairs, np.full(m.size, 0.5), lambda nhn, b2: 1.0 - b2 * nhn, np.random.default_rng(1))
     assert np.all(np.abs(cos_t) <= 1) and np.all(np.abs(phi) <= np.pi)
-
-
-def test_a_model_file_with_a_bad_normalisation_is_refused(tiny_model, tmp_path):
-    """n_collisions is checked like every sample's: a model that says -1 collisions is damaged, not a sign flip."""
-    path = tiny_model.save(tmp_path / "m.pt")
-    blob = torch.load(path, weights_only=True)
-    meta = json.loads(blob["meta"])
-    meta["n_collisions"] = -1.0
-    blob["meta"] = json.dumps(meta)
-    torch.save(blob, tmp_path / "bad.pt")
-    with pytest.raises(GammastarError, match=r"bad\.pt: damaged gammastar model \(n_collisions must be positive"):
-        gammastar.load_model(tmp_path / "bad.pt")

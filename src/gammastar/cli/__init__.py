@@ -17,6 +17,7 @@ import click
 
 from .. import __version__
 from ..errors import GammastarError
+from ..io.atomic import Interrupted, handle_signals
 from .demo import demo
 from .flow import generate, train, validate
 from .mock import mock
@@ -51,27 +52,50 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
     click.echo(f"warning: {message}", err=True)
 
 
+def _close_bars() -> None:
+    """Close progress bars an error left open, so that the next line starts on a line of its own."""
+    from tqdm import tqdm
+
+    for bar in list(getattr(tqdm, "_instances", [])):
+        bar.close()
+
+
+def _error(msg: str) -> int:
+    _close_bars()
+    click.echo(f"error: {msg}", err=True)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point: runs the CLI and turns bad input into one-line errors."""
+    """Console entry point: runs the CLI and turns bad input into one-line errors (exit status 2).
+
+    SIGINT, SIGTERM and SIGHUP stop the run cleanly: temporary files are
+    removed and the exit status is 128 + the signal number.
+    """
     warnings.showwarning = _show_warning
     log = logging.getLogger("gammastar")
     log.addHandler(_NOTES)
     level = log.level
     log.setLevel(logging.INFO)
     try:
-        rv: Any = cli.main(args=argv, prog_name="gammastar", standalone_mode=False)
+        with handle_signals():
+            rv: Any = cli.main(args=argv, prog_name="gammastar", standalone_mode=False)
     except GammastarError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
+        return _error(str(exc))
     except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+        hint = f" (see {exc.ctx.command_path} --help)" if isinstance(exc, click.UsageError) and exc.ctx else ""
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
+        return 2 if exc.exit_code == 2 else exc.exit_code
     except (click.Abort, KeyboardInterrupt):
+        _close_bars()
         click.echo("interrupted", err=True)
         return 130
+    except Interrupted as exc:
+        _close_bars()
+        click.echo(f"interrupted ({exc})", err=True)
+        return 128 + exc.signum
     except OSError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return 2
+        return _error(str(exc))
     finally:
         log.removeHandler(_NOTES)
         log.setLevel(level)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import math
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -10,17 +11,22 @@ from typing import Any, TypeVar
 import click
 
 import gammastar
+from gammastar.io.jsontext import dumps
 from gammastar.io.readers import listed_suffixes
 
-__all__ = ["COUNT", "note", "data_options", "rates_options", "open_data", "header", "emit", "parse_window"]
+__all__ = ["COUNT", "Count", "Number", "POSITIVE", "NON_NEGATIVE", "SEED", "MOCK_MAX", "GENERATE_MAX", "note", "data_options",
+           "rates_options", "open_data", "header", "emit", "parse_window", "check_disk", "plot_option"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _Count(click.ParamType):
-    """A whole number that may be written 1e6."""
+class Count(click.ParamType):
+    """A whole number that may be written 1e6, from 1 to ``maximum``."""
 
     name = "count"
+
+    def __init__(self, maximum: float = 1e12) -> None:
+        self.maximum = maximum
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         try:
@@ -29,10 +35,41 @@ class _Count(click.ParamType):
             self.fail(f"{value!r} is not a number", param, ctx)
         if not f.is_integer() or f < 1:
             self.fail(f"{value!r} is not a positive whole number", param, ctx)
+        if f > self.maximum:
+            self.fail(f"{value!r} is above the maximum {self.maximum:.0e}", param, ctx)
         return int(f)
 
 
-COUNT = _Count()
+class Number(click.ParamType):
+    """A finite float in (``low``, ``high``] (``low`` itself allowed with ``closed``)."""
+
+    name = "number"
+
+    def __init__(self, low: float = 0.0, high: float = math.inf, closed: bool = False) -> None:
+        self.low, self.high, self.closed = low, high, closed
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            f = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        above = f >= self.low if self.closed else f > self.low
+        if not (math.isfinite(f) and above and f <= self.high):
+            lo = "[" if self.closed else "("
+            hi = "inf)" if math.isinf(self.high) else f"{self.high:g}]"
+            self.fail(f"{value!r} is not a finite number in {lo}{self.low:g}, {hi}", param, ctx)
+        return f
+
+
+#: event and pair counts
+COUNT = Count()
+#: what the built-in cocktail holds in memory at once (about 200 bytes a pair)
+MOCK_MAX = 1e8
+#: events one generate run writes
+GENERATE_MAX = 1e11
+POSITIVE = Number()
+NON_NEGATIVE = Number(closed=True)
+SEED = click.IntRange(min=0)
 
 
 def note(msg: str) -> None:
@@ -42,16 +79,16 @@ def note(msg: str) -> None:
 
 def data_options(f: F) -> F:
     """--data and the options that say how to read it (the keywords of :func:`gammastar.open_sample`)."""
-    f = click.option("--acceptance-floor", type=float, default=0.01, show_default=True,
+    f = click.option("--acceptance-floor", type=Number(high=1.0), default=0.01, show_default=True,
                      help="Smallest acceptance used in 1/A.")(f)
     f = click.option("--acceptance", default=None,
                      help="Acceptance map A(m, pT, y): .npz or .root[:TH3 name]; pairs get weight / A.")(f)
-    f = click.option("--like-sign-bin", type=float, default=0.01, show_default=True,
+    f = click.option("--like-sign-bin", type=POSITIVE, default=0.01, show_default=True,
                      help="Mass bin width (GeV) of the like-sign subtraction.")(f)
-    f = click.option("--like-sign-r", type=float, default=1.0, show_default=True,
+    f = click.option("--like-sign-r", type=POSITIVE, default=1.0, show_default=True,
                      help="R in N_sig = N+- - 2 R sqrt(N++ N--).")(f)
-    f = click.option("--max-abs-eta", type=float, default=None, help="Lepton |eta| cut before pairing (--leptons).")(f)
-    f = click.option("--min-pt", type=float, default=None, help="Lepton pT cut (GeV) before pairing (--leptons).")(f)
+    f = click.option("--max-abs-eta", type=POSITIVE, default=None, help="Lepton |eta| cut before pairing (--leptons).")(f)
+    f = click.option("--min-pt", type=NON_NEGATIVE, default=None, help="Lepton pT cut (GeV) before pairing (--leptons).")(f)
     f = click.option("--background", type=click.Choice(["like-sign"]), default=None,
                      help="Subtract the combinatorial background (needs --leptons).")(f)
     f = click.option("--leptons", default=None,
@@ -100,9 +137,37 @@ def header(title: str, data: gammastar.Sample) -> str:
 def emit(payload: dict[str, Any], table_rows: list[str], as_json: bool) -> None:
     """JSON or the table on stdout."""
     if as_json:
-        click.echo(json.dumps(payload, indent=1))
+        click.echo(dumps(payload))
     else:
         click.echo("\n".join(table_rows))
+
+
+def check_disk(out: Path, n: int, bytes_each: float, what: str) -> None:
+    """Refuse, before any work, an output the disk holding ``out`` has no room for (with 5% to spare)."""
+    parent = out.parent if str(out.parent) else Path(".")
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    need, free = n * bytes_each, shutil.disk_usage(parent).free
+    if need > 0.95 * free:
+        raise gammastar.GammastarError(f"{n:.3g} {what} need about {need / 1e9:.3g} GB, and the disk holding {out} "
+                                       f"has {free / 1e9:.3g} GB free")
+
+
+def _plot_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None:
+        from gammastar.plots import plot_formats
+
+        ext = value.suffix.lstrip(".").lower()
+        if ext not in plot_formats():
+            raise click.BadParameter(f"{str(value)!r}: a plot needs one of the extensions "
+                                     f"{', '.join(sorted(plot_formats()))}", ctx, param)
+    return value
+
+
+def plot_option(f: F) -> F:
+    """--plot FILE with an extension matplotlib can write."""
+    return click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, callback=_plot_path,
+                        help="Also draw a plot (.png, .pdf, .svg, ...).")(f)
 
 
 def parse_window(text: str | None) -> tuple[float, float] | None:

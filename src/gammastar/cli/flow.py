@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -10,10 +9,12 @@ from typing import Any, TypeVar
 import click
 
 import gammastar
+from gammastar.io.atomic import check_output
 from gammastar.io.events import EVENT_FORMATS, FORMATS, format_from_path
+from gammastar.io.jsontext import dumps
 from gammastar.io.pairs import BEAM_ENERGY_KEY
 
-from .common import COUNT, data_options, note, open_data, parse_window
+from .common import GENERATE_MAX, POSITIVE, SEED, Count, Number, check_disk, data_options, note, open_data, parse_window
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,14 +22,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 @click.command()
 @data_options
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Model file to write.")
-@click.option("--epochs", type=int, default=30, show_default=True)
-@click.option("--batch-size", type=int, default=4096, show_default=True)
-@click.option("--learning-rate", type=float, default=2e-3, show_default=True)
-@click.option("--transforms", type=int, default=3, show_default=True, help="Spline coupling transforms per flow.")
+@click.option("--epochs", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=4096, show_default=True)
+@click.option("--learning-rate", type=POSITIVE, default=2e-3, show_default=True)
+@click.option("--transforms", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Spline coupling transforms per flow.")
 @click.option("--hidden", default="64,64", show_default=True, help="Hidden layer widths.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
-@click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--beam-energy", type=float, default=None,
+@click.option("--seed", type=SEED, default=1, show_default=True)
+@click.option("--beam-energy", type=POSITIVE, default=None,
               help="Beam energy (GeV) defining the Collins-Soper frame [file metadata, else 400].")
 @click.option("--holdout-mass", default=None, help="LO:HI: leave pairs in this mass window out of training.")
 def train(data_path: Path, lepton: str | None, n_collisions: float | None, as_json: bool, out_path: Path, epochs: int,
@@ -39,7 +41,11 @@ def train(data_path: Path, lepton: str | None, n_collisions: float | None, as_js
         hidden_t = tuple(int(x) for x in hidden.split(","))
     except ValueError:
         raise gammastar.GammastarError(f"--hidden {hidden!r}: use comma-separated widths, e.g. 64,64") from None
+    if min(hidden_t) < 1:
+        raise gammastar.GammastarError(f"--hidden {hidden!r}: every width must be at least 1")
     window = parse_window(holdout_mass)
+    check_output(out_path, data_path, opts.get("acceptance"))
+    check_disk(out_path, 1, 20e6, "model file")
     data = open_data(data_path, lepton, n_collisions, opts, stream=False).events()
     if beam_energy is None:
         beam_energy = float(data.metadata.get(BEAM_ENERGY_KEY, 400.0))
@@ -53,7 +59,7 @@ def train(data_path: Path, lepton: str | None, n_collisions: float | None, as_js
                "seconds": last["seconds"], "pair_features": model.flow.pair_features,
                "phi_uniform_pvalue": model.phi_uniform_pvalue, "mass_range": list(model.mass_range)}
     if as_json:
-        click.echo(json.dumps(summary, indent=1))
+        click.echo(dumps(summary))
     else:
         phi = "uniform" if "phi" not in model.flow.pair_features else "modelled"
         click.echo(f"wrote {out_path}: {len(model.history)} epochs in {last['seconds']:.0f} s, best validation loss "
@@ -68,15 +74,28 @@ def generate() -> None:
 
 def _gen_options(f: F) -> F:
     f = click.option("--device", default="cpu", show_default=True)(f)
-    f = click.option("--seed", type=int, default=0, show_default=True)(f)
-    f = click.option("--eps", type=float, default=1.0, show_default=True, help="Kinetic mixing / charge in units of e.")(f)
+    f = click.option("--seed", type=SEED, default=0, show_default=True)(f)
+    f = click.option("--eps", type=Number(high=1.0), default=1.0, show_default=True,
+                     help="Kinetic mixing / charge in units of e, in (0, 1].")(f)
     f = click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default=None,
                      help=f"Output format [default: from the extension {' '.join(s.suffixes[0] for s in EVENT_FORMATS)}].")(f)
     f = click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
                      help="File to write.")(f)
-    f = click.option("--n", "n_events", type=COUNT, required=True, help="Events to generate (1e6 notation ok).")(f)
+    f = click.option("--n", "n_events", type=Count(GENERATE_MAX), required=True,
+                     help="Events to generate (1e6 notation ok; at most 1e11, and as many as the disk holds).")(f)
     f = click.option("--model", "model_path", type=click.Path(path_type=Path), required=True)(f)
     return f
+
+
+def _check_generate(out: Path, fmt: str | None, model: Path, n: int, columns: int, particles: int) -> str:
+    """The output format, after refusing an output that is the model or that the disk cannot hold."""
+    fmt = format_from_path(out, fmt)
+    check_output(out, model)
+    # measured sizes: 8 bytes a column (Parquet, ROOT), ~20 (CSV); ~330 + 120 a particle (HepMC3), ~450 + 170 (LHE)
+    each = {"parquet": 8 * columns, "root": 8 * columns, "csv": 20 * columns, "hepmc3": 330 + 120 * particles,
+            "lhe": 450 + 170 * particles}.get(fmt, 1000)
+    check_disk(out, n, each, "events")
+    return fmt
 
 
 def _per(gen: gammastar.Generator) -> str:
@@ -85,12 +104,12 @@ def _per(gen: gammastar.Generator) -> str:
 
 @generate.command("aprime")
 @_gen_options
-@click.option("--mass", type=float, required=True, help="A' mass, GeV.")
+@click.option("--mass", type=POSITIVE, required=True, help="A' mass, GeV.")
 @click.option("--decay", is_flag=True, help="Also write the A' -> l+ l- daughters (the data's lepton flavour).")
 def generate_aprime(model_path: Path, n_events: int, out_path: Path, fmt: str | None, eps: float, seed: int, device: str,
                     mass: float, decay: bool) -> None:
     """A' four-momenta (px, py, pz, e, weight) at one mass; weights sum to A' per collision."""
-    fmt = format_from_path(out_path, fmt)
+    fmt = _check_generate(out_path, fmt, model_path, n_events, 13 if decay else 5, 3 if decay else 1)
     gen = gammastar.Generator.load(model_path, device)
     events = gen.aprime_events(mass, n_events, eps, seed, decay=decay)
     gammastar.write_events(out_path, events, fmt)
@@ -101,12 +120,12 @@ def generate_aprime(model_path: Path, n_events: int, out_path: Path, fmt: str | 
 
 @generate.command("mcp")
 @_gen_options
-@click.option("--mchi", type=float, required=True, help="mCP mass, GeV.")
+@click.option("--mchi", type=POSITIVE, required=True, help="mCP mass, GeV.")
 @click.option("--spin", type=click.Choice(["fermion", "scalar"]), default="fermion", show_default=True)
 def generate_mcp(model_path: Path, n_events: int, out_path: Path, fmt: str | None, eps: float, seed: int, device: str,
                  mchi: float, spin: str) -> None:
     """chi (_pos) and chibar (_neg) four-momenta and weights; weights sum to pairs per collision."""
-    fmt = format_from_path(out_path, fmt)
+    fmt = _check_generate(out_path, fmt, model_path, n_events, 9, 2)
     gen = gammastar.Generator.load(model_path, device)
     events = gen.mcp_events(mchi, n_events, spin, eps, seed)
     if events.metadata["incomplete"]:
@@ -126,12 +145,13 @@ def generate_mcp(model_path: Path, n_events: int, out_path: Path, fmt: str | Non
 @click.option("--holdout-mass", default=None,
               help="LO:HI window to report separately [default: the window the model was trained without].")
 @click.option("--lepton", type=click.Choice(["e", "mu"]), default=None)
-@click.option("--max-pairs", type=COUNT, default=500_000, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--max-pairs", type=Count(1e8), default=500_000, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True)
 def validate(model_path: Path, data_path: Path, out_dir: Path, holdout_mass: str | None, lepton: str | None,
              max_pairs: int, seed: int, device: str) -> None:
     """Classifier AUC, KL divergences and ratio plots of the flow vs held-out data."""
+    check_output(out_dir, model_path, data_path, directory=True)
     model = gammastar.load_model(model_path, device)
     data = gammastar.read_dileptons(data_path, lepton=lepton)
     res = gammastar.validate(model, data, out_dir, parse_window(holdout_mass), seed=seed, max_pairs=max_pairs)

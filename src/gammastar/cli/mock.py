@@ -6,15 +6,16 @@ from pathlib import Path
 
 import click
 
-from .common import COUNT, note
+from .common import MOCK_MAX, POSITIVE, SEED, Count, check_disk, note
 
 
 @click.command()
-@click.option("--n-events", type=COUNT, default=1_000_000, show_default=True, help="Pairs to generate.")
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--n-events", type=Count(MOCK_MAX), default=1_000_000, show_default=True,
+              help="Pairs to generate (at most 1e8: the sample is made in memory, ~200 bytes a pair).")
+@click.option("--seed", type=SEED, default=1, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help=".parquet or .csv[.gz]")
 @click.option("--lepton", type=click.Choice(["mu", "e"]), default="mu", show_default=True)
-@click.option("--beam-energy", type=float, default=400.0, show_default=True, help="Proton beam energy, GeV.")
+@click.option("--beam-energy", type=POSITIVE, default=400.0, show_default=True, help="Proton beam energy, GeV.")
 @click.option("--sources", default="all", show_default=True,
               help="Comma list of eta,etap,omega,phi,rho_ll,omega_ll,phi_ll,continuum, or 'dalitz'/'all' "
                    "(pythia8: pi0 (electrons),eta,omega,phi).")
@@ -29,8 +30,13 @@ def mock(n_events: int, seed: int, out: Path, lepton: str, beam_energy: float, s
     Writes the input schema plus a source_id column, the number of collisions
     as metadata (Parquet), and the truth as OUT.truth.json.
     """
+    from gammastar.io.atomic import check_output
+    from gammastar.io.readers import reader_for
     from gammastar.truth.mock import save_mock
 
+    check_output(out)
+    reader_for(out)  # a pair format the rates can read back
+    check_disk(out, n_events, 180 if out.name.lower().endswith(".csv") else 90, "mock pairs")
     if generator == "pythia8":
         from gammastar.truth.pythia import PythiaConfig, generate_pythia
 

@@ -9,8 +9,14 @@ import click
 import numpy as np
 
 import gammastar
+from gammastar.io.atomic import check_output
 
-from .common import emit, header, note, open_data, rates_options
+from .common import POSITIVE, emit, header, note, open_data, plot_option, rates_options
+
+
+def _check_plot(plot: Path | None, data_path: Path | None, opts: dict[str, Any]) -> None:
+    if plot is not None:
+        check_output(plot, data_path, opts.get("spectrum_path"), opts.get("acceptance"))
 
 
 @click.group()
@@ -19,7 +25,7 @@ def rates() -> None:
 
 
 _bandwidth_option = click.option(
-    "--bandwidth", type=float, default=None,
+    "--bandwidth", type=POSITIVE, default=None,
     help="Fixed half-width (GeV) of the local spectrum estimate; adaptive by default.")
 
 
@@ -45,11 +51,12 @@ def photon(data_path: Path | None, lepton: str | None, n_collisions: float | Non
 @rates_options
 @click.option("--mass", "mass_spec", required=True, help="A' masses: LO:HI:STEP or a comma list, GeV.")
 @_bandwidth_option
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also draw a PNG.")
+@plot_option
 def aprime(data_path: Path | None, lepton: str | None, n_collisions: float | None, as_json: bool, mass_spec: str,
            bandwidth: float | None, plot: Path | None, **opts: Any) -> None:
     """Dark photons produced per collision for eps = 1 (multiply by eps^2)."""
     masses = gammastar.parse_mass_spec(mass_spec)
+    _check_plot(plot, data_path, opts)
     data = open_data(data_path, lepton, n_collisions, opts)
     res = gammastar.aprime_yield(data, masses, bandwidth=bandwidth, progress=True)
     rows = [header("rates aprime", data), "# mass[GeV]  N_A'/eps^2    error    rel.err  half-width[GeV]"]
@@ -66,11 +73,12 @@ def aprime(data_path: Path | None, lepton: str | None, n_collisions: float | Non
 @rates_options
 @click.option("--mchi", "mchi_spec", required=True, help="m_chi values: LO:HI:STEP or a comma list, GeV.")
 @click.option("--spin", type=click.Choice(["fermion", "scalar"]), default="fermion", show_default=True)
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also draw a PNG.")
+@plot_option
 def mcp(data_path: Path | None, lepton: str | None, n_collisions: float | None, as_json: bool, mchi_spec: str,
         spin: str, plot: Path | None, **opts: Any) -> None:
     """Millicharged chi-chibar pairs per collision for eps = 1 (multiply by eps^2)."""
     m_chi = gammastar.parse_mass_spec(mchi_spec)
+    _check_plot(plot, data_path, opts)
     data = open_data(data_path, lepton, n_collisions, opts)
     res = gammastar.mcp_yield(data, m_chi, spin=spin, progress=True)
     if res.incomplete:

@@ -5,7 +5,10 @@ It holds tensors, numbers and strings only, read back with
 version, the config, the flow weights, the fine-binned mass spectrum of the
 training data (for normalisation), and the provenance (source file and its
 SHA-256, n_collisions, lepton, pairs used, held-out window, training
-history).  A corrupt or foreign file is a one-line error.
+history).  A SHA-256 of all of that (``sha256``) is checked on load, and the
+values are checked too (finite weights, n_collisions > 0, lepton e or mu, a
+consistent spectrum): a corrupt or foreign file is a one-line error.  Files
+written before the checksum existed still load, with a warning.
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import warnings
 from pathlib import Path
+from typing import Any
 
 from ..errors import GammastarError
 from ..io.atomic import atomic_path
+from ..physics.pdg import LEPTONS
 from ..rates.spectrum import MassSpectrum
 from .model import FlowConfig, KinematicsFlow, TrainedModel, check_device
 
@@ -44,13 +51,14 @@ def save_model(model: TrainedModel, path: str | Path) -> Path:
         "provenance": model.provenance,
         "history": model.history,
     }
-    blob = {
+    blob: dict[str, Any] = {
         "format": MODEL_FORMAT,
         "version": MODEL_VERSION,
         "meta": json.dumps(meta),
         "state": model.flow.state_dict(),
         "spectrum": {k: torch.as_tensor(v) for k, v in model.spectrum.to_arrays().items()},
     }
+    blob["sha256"] = _digest(blob)
     with atomic_path(path) as tmp:
         torch.save(blob, tmp)
     return path
@@ -66,14 +74,25 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt or foreign files
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GammastarError(f"{path}: not a readable gammastar model ({first[:160]})") from None
+        raise GammastarError(f"{path}: not a readable gammastar model ({_why(exc)})") from None
     if not isinstance(blob, dict) or blob.get("format") != MODEL_FORMAT:
         raise GammastarError(f"{path}: not a gammastar model file")
     if blob.get("version") != MODEL_VERSION:
         raise GammastarError(f"{path}: model format version {blob.get('version')} is not supported (need {MODEL_VERSION})")
+    if "sha256" not in blob:
+        warnings.warn(f"{path}: written before model files carried a checksum; its integrity cannot be checked "
+                      "(train it again to add one)", stacklevel=2)
+    else:
+        try:
+            intact = _digest(blob) == blob["sha256"]
+        except (KeyError, TypeError, AttributeError, RuntimeError, ValueError):
+            intact = False
+        if not intact:
+            raise GammastarError(f"{path}: damaged gammastar model (its checksum does not match: "
+                                 "the file changed after it was written)")
     try:
         meta = json.loads(blob["meta"])
+        _check_values(meta, blob["state"])
         cfg = dict(meta["config"])
         cfg["hidden"] = tuple(cfg["hidden"])
         cfg["holdout_mass"] = tuple(cfg["holdout_mass"]) if cfg.get("holdout_mass") else None
@@ -95,6 +114,44 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
         )
     except GammastarError as exc:  # the sample checks (n_collisions) apply to the stored normalisation too
         raise GammastarError(f"{path}: damaged gammastar model ({exc})") from None
+
+
+def _digest(blob: dict[str, Any]) -> str:
+    """SHA-256 of the metadata text and of every tensor (name, dtype, shape, bytes), in a fixed order."""
+    h = hashlib.sha256(blob["meta"].encode())
+    for group in ("state", "spectrum"):
+        for name in sorted(blob[group]):
+            t = blob[group][name].detach().cpu().contiguous()
+            h.update(f"{group}/{name}/{t.dtype}/{tuple(t.shape)}".encode())
+            h.update(t.numpy().tobytes())
+    return h.hexdigest()
+
+
+def _check_values(meta: dict[str, Any], state: dict[str, Any]) -> None:
+    """ValueError unless the numbers are what a trained model has (finite weights, a known lepton, ...)."""
+    import torch
+
+    bad = [k for k, t in state.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise ValueError(f"non-finite network weights in {bad[0]}")
+    if meta["lepton"] not in LEPTONS:
+        raise ValueError(f"lepton {meta['lepton']!r} is neither e nor mu")
+    numbers = [*meta["mass_range"], *meta["pair_range"][0], *meta["pair_range"][1], meta["phi_uniform_pvalue"],
+               *meta["norm"]["pair_mean"], *meta["norm"]["pair_std"], meta["norm"]["logm_mean"], meta["norm"]["logm_std"]]
+    if not all(isinstance(x, (int, float)) and math.isfinite(x) for x in numbers):
+        raise ValueError("non-finite numbers in the model's ranges or standardisation")
+    if not 0 < meta["mass_range"][0] < meta["mass_range"][1] or min(meta["norm"]["pair_std"]) <= 0 \
+            or meta["norm"]["logm_std"] <= 0:
+        raise ValueError("the model's mass range or standardisation is not possible")
+
+
+def _why(exc: Exception) -> str:
+    """A one-line reason from torch's error, without its advice to load unsafely."""
+    text = str(exc).strip()
+    if "weights_only" in text or "Weights only" in text:
+        return "it holds objects other than tensors, numbers and strings; gammastar does not load those"
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first[:160]
 
 
 def file_sha256(path: str | Path) -> str:

@@ -18,7 +18,6 @@ data and flow share the mass spectrum and any difference is the flow's.  Then:
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -28,6 +27,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import GammastarError
+from ..io.atomic import write_text
+from ..io.jsontext import dumps
 from ..physics.angular import decay_law
 from ..samples import Sample
 from .model import TrainedModel, pair_variables
@@ -220,6 +221,8 @@ def ratio_plots(data: dict[str, np.ndarray], flow: dict[str, np.ndarray], weight
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..plots import save_figure
+
     fig, axes = plt.subplots(2, len(names), figsize=(3.2 * len(names), 5), sharex="col",
                              gridspec_kw={"height_ratios": [3, 1]})
     w_d = weight if weight is not None else np.ones(len(data["m"]))
@@ -247,9 +250,7 @@ def ratio_plots(data: dict[str, np.ndarray], flow: dict[str, np.ndarray], weight
     axes[0, 0].legend(frameon=False)
     axes[1, 0].set_ylabel("data / flow")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def default_windows(m: np.ndarray, n: int = 6) -> list[tuple[float, float]]:
@@ -300,5 +301,5 @@ def validate(
             ratio_plots(dh, fh, w[sel], out_dir / "ratios_holdout.png")
     ratio_plots(d, f, w, out_dir / "ratios.png")
     result = Validation(overall.n_pairs, overall.classifier, overall.kl_1d, overall.kl_2d, holdout, inside_window)
-    (out_dir / "validation.json").write_text(json.dumps(result.to_dict(), indent=1))
+    write_text(out_dir / "validation.json", dumps(result.to_dict()))
     return result

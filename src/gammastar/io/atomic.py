@@ -1,26 +1,144 @@
-"""Files appear complete or not at all: write to a temporary name, rename when done."""
+"""Files appear complete or not at all.
+
+Every file gammastar writes goes through :func:`atomic_path`: the content is
+written to a temporary file of its own in the target directory (a random
+name, created exclusively, so it never follows a symlink and never collides
+with another run), flushed to disk, and renamed over the target only when
+complete.  Any error, and SIGINT, SIGTERM or SIGHUP in the command line
+(:func:`handle_signals`), removes the temporary file; the target is then
+untouched.  Two runs writing one path each leave either their own complete
+file or a clear error.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
-__all__ = ["atomic_path"]
+from ..errors import GammastarError
+
+__all__ = ["atomic_path", "write_text", "Interrupted", "handle_signals", "check_output", "deterministic_uuid"]
+
+
+class Interrupted(BaseException):
+    """Raised by the signal handlers of :func:`handle_signals`, so that every ``finally`` cleans up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+@contextmanager
+def handle_signals() -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGHUP (what ``kill``, ``timeout`` and batch schedulers send)
+    raise :class:`Interrupted`, so that temporary files are removed as for Ctrl-C."""
+    old = {sig: signal.signal(sig, _raise_interrupted) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:  # some file systems do not open directories
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it to ``path``, on failure delete it.
+    """Yield a fresh temporary path beside ``path``; when the block succeeds, rename it to ``path``.
 
-    The parent directory is created if needed.  An interrupted write never
-    leaves a file that looks complete at ``path``.
+    The temporary file (``.NAME.XXXXXXXX.partial``) exists, empty, when the
+    block starts; write it by name.  Write errors (a full disk, a file-size
+    limit) become one-line :class:`GammastarError`; the temporary file is
+    removed whatever happens.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
+    if path.is_dir():
+        raise GammastarError(f"{path}: is a directory; give a file name")
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=parent)
+    except OSError as exc:
+        raise GammastarError(f"cannot write {path}: {exc.strerror or exc}") from None
+    os.close(fd)
+    tmp = Path(name)
     try:
         yield tmp
-        tmp.replace(path)
+        _fsync(tmp)
+        os.chmod(tmp, _default_mode())
+        inode = tmp.stat().st_ino
+        os.replace(tmp, path)
+        _fsync_dir(parent)
+        if path.stat().st_ino != inode:
+            raise GammastarError(f"{path} was replaced by another run writing the same file at the same time; "
+                                 "its file is kept, this run's is not")
+    except OSError as exc:
+        raise GammastarError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write a text file (JSON, CSV) atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return Path(path)
+
+
+def deterministic_uuid(meta: dict[str, str]) -> uuid.UUID:
+    """A UUID that depends only on a file's metadata (ROOT headers carry one): same request, same bytes."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, "gammastar:" + json.dumps(meta, sort_keys=True))
+
+
+def check_output(out: str | Path, *inputs: str | Path | None, directory: bool = False) -> None:
+    """Refuse an output path that is one of ``inputs`` (or, for a file, an existing directory), before any work."""
+    out = Path(out)
+    if not directory and out.is_dir():
+        raise GammastarError(f"{out}: is a directory; give a file name")
+    if directory and out.exists() and not out.is_dir():
+        raise GammastarError(f"{out}: exists and is not a directory")
+    for inp in inputs:
+        if inp is None:
+            continue
+        p = Path(str(inp).split(".root:")[0] + ".root") if ".root:" in str(inp) else Path(inp)
+        same = out.resolve() == p.resolve()
+        if not same and out.exists() and p.exists():
+            same = os.path.samefile(out, p)
+        if same:
+            raise GammastarError(f"{out} is also an input of this command; write the output elsewhere")

@@ -49,6 +49,7 @@ O(bins in window), independent of the number of pairs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -178,9 +179,20 @@ class MassSpectrum:
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], m_lepton: float, rel_bin: float, lepton: str) -> "MassSpectrum":
-        """Restore a spectrum saved with :meth:`to_arrays`."""
-        return cls(arrays["edges"], arrays["w"], arrays["w2"], arrays["count"], arrays["wm"], m_lepton, rel_bin,
-                   lepton, float(np.asarray(arrays["m_max"]).ravel()[0]))
+        """Restore a spectrum saved with :meth:`to_arrays`; ValueError if the arrays do not make one."""
+        edges = np.asarray(arrays["edges"], dtype=float)
+        w, w2, count, wm = (np.asarray(arrays[k]) for k in ("w", "w2", "count", "wm"))
+        m_max = np.asarray(arrays["m_max"], dtype=float).ravel()
+        k = edges.size - 1
+        if k < 1 or any(a.shape != (k,) for a in (w, w2, count, wm)) or m_max.size != 1:
+            raise ValueError(f"spectrum arrays of inconsistent sizes ({edges.size} edges, {w.size} bins)")
+        if not all(np.all(np.isfinite(a)) for a in (edges, w, w2, wm, m_max)):
+            raise ValueError("non-finite numbers in the spectrum")
+        if np.any(np.diff(edges) <= 0) or np.any(count < 0) or np.any(w2 < 0) or not 0 < m_max[0] <= edges[-1] * (1 + 1e-9):
+            raise ValueError("the spectrum's edges, counts or squared weights are not what a spectrum has")
+        if not (math.isfinite(m_lepton) and m_lepton > 0 and abs(edges[0] - 2 * m_lepton) < 1e-9 * edges[0]):
+            raise ValueError("the spectrum does not start at twice its lepton mass")
+        return cls(edges, w, w2, count, wm, m_lepton, rel_bin, lepton, float(m_max[0]))
 
     def mcp_contributions(self, m_chi: float, spin: str) -> tuple[np.ndarray, np.ndarray]:
         """Per bin: w R_chi/R_l and w2 (R_chi/R_l)^2 at the bin's weighted mean mass (above 2 m_chi).

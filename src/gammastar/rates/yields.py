@@ -27,11 +27,15 @@ if TYPE_CHECKING:
 __all__ = ["PhotonYield", "AprimeYield", "McpYield", "photon_yield", "aprime_yield", "mcp_yield", "parse_mass_spec"]
 
 
+#: the most masses one request may ask for
+MAX_MASSES = 1_000_000
+
+
 def parse_mass_spec(spec: str | ArrayLike) -> np.ndarray:
     """Masses from ``"LO:HI:STEP"`` (HI included when on the grid), ``"a,b,c"`` or a sequence.
 
-    Raises :class:`GammastarError` on malformed specs, non-positive steps,
-    or non-finite values.
+    Raises :class:`GammastarError` on malformed specs, non-finite values,
+    non-positive steps, or more than :data:`MAX_MASSES` masses.
     """
     if isinstance(spec, str):
         text = spec.strip()
@@ -43,13 +47,20 @@ def parse_mass_spec(spec: str | ArrayLike) -> np.ndarray:
             raise GammastarError(f"cannot parse mass spec {spec!r}: use LO:HI:STEP or a comma list")
         if ":" in text:
             lo, hi, step = parts
+            if not all(np.isfinite(parts)):
+                raise GammastarError(f"mass range {spec!r}: LO, HI and STEP must be finite numbers")
             if not step > 0 or hi < lo:
                 raise GammastarError(f"mass range {spec!r}: need LO <= HI and STEP > 0")
-            values = lo + step * np.arange(int(np.floor((hi - lo) / step + 1e-9)) + 1)
+            n = np.floor((hi - lo) / step + 1e-9) + 1
+            if n > MAX_MASSES:
+                raise GammastarError(f"mass range {spec!r} gives {n:.3g} masses; at most {MAX_MASSES:.0e} in one request")
+            values = lo + step * np.arange(int(n))
         else:
             values = np.array(parts)
     else:
         values = np.atleast_1d(np.asarray(spec, dtype=float))
+    if values.size > MAX_MASSES:
+        raise GammastarError(f"{values.size} masses asked for; at most {MAX_MASSES:.0e} in one request")
     if values.size == 0 or not np.all(np.isfinite(values)):
         raise GammastarError(f"mass spec {spec!r} gives no finite masses")
     if np.any(values <= 0):

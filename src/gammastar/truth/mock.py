@@ -10,13 +10,14 @@ collision, and the direct A' and mCP yields (PHYSICS.md section 3).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
+from ..io.atomic import write_text
+from ..io.jsontext import dumps
 from ..io.pairs import BEAM_ENERGY_KEY, TRUTH_KEY, write_dileptons
 from ..physics.formulas import sqrt_s_fixed_target, y_beam
 from ..physics.kinematics import boost_z
@@ -46,8 +47,10 @@ def truth_record(cfg: MockConfig, counts: dict[str, int], n_collisions: float) -
         "sources": {
             s: {
                 "kind": sources[s].kind,
-                "multiplicity": sources[s].multiplicity,
-                "br_ll": pairs[s] / sources[s].multiplicity if s != "continuum" else None,
+                **({"multiplicity": sources[s].multiplicity, "br_ll": pairs[s] / sources[s].multiplicity}
+                   if s != "continuum" else
+                   {"multiplicity": None, "br_ll": None,
+                    "note": "a smooth gamma* continuum: no parent meson, hence no multiplicity or branching ratio"}),
                 "pairs_per_collision": pairs[s],
                 "n_generated": counts[s],
                 "source_id": SOURCES.index(s),
@@ -93,7 +96,7 @@ def generate_mock(cfg: MockConfig, progress: bool = True) -> tuple[EventSample, 
     pos, neg, sid = pos[order], neg[order], sid[order]
     truth = truth_record(cfg, counts, n_collisions)
     data = EventSample(pos, neg, np.ones(cfg.n_events), cfg.lepton, n_collisions, "gammastar mock",
-                       {TRUTH_KEY: json.dumps(truth), BEAM_ENERGY_KEY: repr(cfg.beam_energy)})
+                       {TRUTH_KEY: dumps(truth, indent=None), BEAM_ENERGY_KEY: repr(cfg.beam_energy)})
     return data, sid, truth
 
 
@@ -102,5 +105,5 @@ def save_mock(path: str | Path, data: EventSample, sid: np.ndarray, truth: dict[
     """Write a generated sample (with its ``source_id`` column) and its truth as JSON (default ``PATH.truth.json``)."""
     path = write_dileptons(path, data, {"source_id": sid})
     truth_path = path.with_name(path.name + ".truth.json") if truth_path is None else Path(truth_path)
-    truth_path.write_text(json.dumps(truth, indent=1))
+    write_text(truth_path, dumps(truth))
     return path, truth_path

@@ -42,7 +42,6 @@ no independent truth.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ from scipy import integrate
 from tqdm import tqdm
 
 from ..errors import GammastarError
+from ..io.jsontext import dumps
 from ..io.pairs import BEAM_ENERGY_KEY, TRUTH_KEY
 from ..physics.formfactors import regularised_pole_ff2
 from ..physics.formulas import br_pseudoscalar_to_gamma_aprime, phi_l, sqrt_s_fixed_target, y_beam
@@ -329,7 +329,7 @@ def generate_pythia(cfg: PythiaConfig, progress: bool = True) -> tuple[EventSamp
         weight[sid_a == source_id[name]] = br[name]
     truth = _truth(cfg, names, channels, br, counts, n_coll, n_failed, sqrt_s, y_cm, main)
     data = EventSample(pos_a, neg_a, weight, cfg.lepton, float(n_coll), f"pythia8 {truth['pythia_version']}",
-                           {TRUTH_KEY: json.dumps(truth), BEAM_ENERGY_KEY: repr(cfg.beam_energy)})
+                           {TRUTH_KEY: dumps(truth, indent=None), BEAM_ENERGY_KEY: repr(cfg.beam_energy)})
     return data, sid_a, truth
 
 

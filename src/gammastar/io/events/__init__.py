@@ -10,6 +10,7 @@ new module, added to :data:`EVENT_FORMATS`.
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from pathlib import Path
 
 from ...errors import GammastarError
@@ -67,6 +68,9 @@ def write_events(path: str | Path, events: EventStream, fmt: str | None = None, 
                 for ch in events.chunks:
                     sink.write(ch)
                     bar.update(len(ch["weight"]))
-        finally:
-            sink.close()
+        except BaseException:
+            with suppress(Exception):  # the first error is the one to report
+                sink.close()
+            raise
+        sink.close()
     return path

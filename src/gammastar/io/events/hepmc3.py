@@ -62,6 +62,13 @@ class HepMC3Sink(EventSink):
                 made.append(p)
             self.writer.write(ev)
             self.count += 1
+        self._check()
+
+    def _check(self) -> None:
+        # HepMC3's C++ stream does not raise: ask it, or a full disk would pass silently
+        if self.writer.failed():
+            raise OSError(f"the HepMC3 writer failed after {self.count} events (disk full or file-size limit?)")
 
     def close(self) -> None:
         self.writer.close()
+        self._check()

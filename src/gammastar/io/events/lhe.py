@@ -10,6 +10,7 @@ tag; XSECUP is the expected yield.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from ...physics.pdg import mass
@@ -37,7 +38,8 @@ class LheSink(EventSink):
             procInfo=[pylhe.LHEProcInfo(float(meta.get("gammastar.expected_yield", "0")), 0.0, 1.0, 1)],
             generators=[],
         )
-        comment = json.dumps({k: v for k, v in meta.items()})
+        # JSON (ASCII, control characters escaped) with no "--", which would end an XML comment: any string round-trips
+        comment = re.sub("-(?=-)", r"\\u002d", json.dumps(meta))
         self.f.write('<LesHouchesEvents version="3.0">\n')
         self.f.write(f"<!-- gammastar {comment} -->\n")
         self.f.write(init.tolhe(lheformat=self.fmt) + "\n")
@@ -55,5 +57,7 @@ class LheSink(EventSink):
             self.f.write(lhe.LHEEvent(eventinfo=info, particles=plist).tolhe(lheformat=self.fmt) + "\n")
 
     def close(self) -> None:
-        self.f.write("</LesHouchesEvents>\n")
-        self.f.close()
+        try:
+            self.f.write("</LesHouchesEvents>\n")
+        finally:
+            self.f.close()

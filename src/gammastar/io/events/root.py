@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..atomic import deterministic_uuid
 from .base import Chunk, EventInfo, EventSink
 
 __all__ = ["RootSink"]
@@ -16,7 +17,9 @@ class RootSink(EventSink):
     def __init__(self, path: Path, info: EventInfo, meta: dict[str, str]) -> None:
         import uproot
 
-        self.file = uproot.recreate(path)
+        # through a file object, with a UUID from the metadata: no temporary name or random UUID in the header
+        self.handle = open(path, "r+b")
+        self.file = uproot.recreate(self.handle, uuid_function=lambda: deterministic_uuid(meta))
         for k, v in meta.items():
             self.file[k.replace(".", "_")] = v
         self.started = False
@@ -28,4 +31,7 @@ class RootSink(EventSink):
         self.file["events"].extend(chunk)
 
     def close(self) -> None:
-        self.file.close()
+        try:
+            self.file.close()
+        finally:
+            self.handle.close()

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import GammastarError
+from ..atomic import deterministic_uuid
 from .base import PairFile
 
 __all__ = ["RootPairs", "open_tree"]
@@ -56,8 +57,10 @@ class RootPairs(PairFile):
     def write(cls, path: Path, columns: dict[str, np.ndarray], meta: dict[str, str], target: Path) -> None:
         import uproot
 
-        with uproot.recreate(path) as f:  # mktree: a TTree (plain assignment would make an RNTuple)
+        # through a file object, with a UUID from the metadata: no temporary name or random UUID in the header
+        with open(path, "r+b") as fh, uproot.recreate(fh, uuid_function=lambda: deterministic_uuid(meta)) as f:
             branches = {k: np.asarray(v) for k, v in columns.items()}
+            # mktree: a TTree (plain assignment would make an RNTuple)
             f.mktree("events", {k: v.dtype for k, v in branches.items()}).extend(branches)
 
     @classmethod
