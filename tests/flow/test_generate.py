@@ -1,6 +1,5 @@
 """The generator and the sampling chain as modules, on a tiny model: what they return, not how good the model is."""
 
-import json
 
 import numpy as np
 import pyarrow.parquet as pq

@@ -28,7 +28,7 @@ class FeatherPairs(PairFile):
         return arrow_column(self.path, self._table.column(name), name)
 
     def batches(self, names: list[str], chunk: int) -> Iterator[dict[str, np.ndarray]]:
-        yield from arrow_slices(self._table, names, chunk)
+        yield from arrow_slices(self.path, self._table, names, chunk)
 
     @classmethod
     def write(cls, path: Path, columns: dict[str, np.ndarray], meta: dict[str, str], target: Path) -> None:

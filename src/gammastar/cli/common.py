@@ -149,8 +149,8 @@ def check_disk(out: Path, n: int, bytes_each: float, what: str) -> None:
         parent = parent.parent
     need, free = n * bytes_each, shutil.disk_usage(parent).free
     if need > 0.95 * free:
-        raise gammastar.GammastarError(f"{n:.3g} {what} need about {need / 1e9:.3g} GB, and the disk holding {out} "
-                                       f"has {free / 1e9:.3g} GB free")
+        raise gammastar.GammastarError(f"writing {n:.3g} {what} needs about {need / 1e9:.3g} GB, and the disk holding "
+                                       f"{out} has {free / 1e9:.3g} GB free")
 
 
 def _plot_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:

@@ -60,7 +60,10 @@ def save_model(model: TrainedModel, path: str | Path) -> Path:
     }
     blob["sha256"] = _digest(blob)
     with atomic_path(path) as tmp:
-        torch.save(blob, tmp)
+        try:
+            torch.save(blob, tmp)
+        except RuntimeError as exc:  # torch's stream errors (a full disk) are RuntimeErrors
+            raise GammastarError(f"cannot write {path}: {_why(exc)} (disk full?)") from None
     return path
 
 

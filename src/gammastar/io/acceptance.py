@@ -111,8 +111,10 @@ def read_acceptance(path: str | Path) -> AcceptanceMap:
                 return AcceptanceMap(z["m_edges"], z["pt_edges"], z["y_edges"], z["acceptance"], str(p))
         except KeyError as exc:
             raise GammastarError(f"{p}: acceptance .npz needs m_edges, pt_edges, y_edges, acceptance ({exc} missing)") from None
-        except (ValueError, OSError) as exc:
-            raise GammastarError(f"{p}: cannot read as .npz ({exc})") from None
+        except GammastarError:
+            raise
+        except Exception as exc:  # numpy and zipfile raise many types for damaged files
+            raise GammastarError(f"{p}: cannot read as .npz ({type(exc).__name__}: {str(exc)[:120]})") from None
     if p.suffix.lower() == ".root":
         import uproot
 
@@ -124,6 +126,9 @@ def read_acceptance(path: str | Path) -> AcceptanceMap:
         key = name or (th3[0] if th3 else None)
         if key is None or key not in th3:
             raise GammastarError(f"{p}: no 3-D histogram {name or ''} (TH3s: {', '.join(th3) or 'none'})".replace("  ", " "))
-        values, m_edges, pt_edges, y_edges = f[key].to_numpy()
+        from .readers.root import uproot_errors
+
+        with uproot_errors(p, f"histogram {key}"):
+            values, m_edges, pt_edges, y_edges = f[key].to_numpy()
         return AcceptanceMap(m_edges, pt_edges, y_edges, values, f"{p}:{key}")
     raise GammastarError(f"{p}: an acceptance map must be .npz or .root")

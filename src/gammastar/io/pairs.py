@@ -47,6 +47,9 @@ N_COLLISIONS_KEY = "gammastar.n_collisions"
 TRUTH_KEY = "gammastar.truth"
 BEAM_ENERGY_KEY = "gammastar.beam_energy"
 
+#: |momentum| or energy (GeV) beyond any accelerator: larger values are units or corruption (and overflow E^2)
+MAX_GEV = 1e8
+
 # Rounding allowance on E^2 - p^2 relative to E^2: float32 inputs round E
 # and p at 6e-8, so their m^2 is only known to a few 1e-7 E^2; float64 to 1e-15.
 _M2_REL_TOL = {4: 4e-7, 8: 1e-13}
@@ -96,6 +99,11 @@ def validated_pairs(
         raise GammastarError(
             f"{path}: {bad.size} row(s) have NaN or infinite values (first at row {bad[0]})"
         )
+    huge = (np.abs(pos) > MAX_GEV).any(axis=1) | (np.abs(neg) > MAX_GEV).any(axis=1)
+    if huge.any():
+        bad = np.flatnonzero(huge)
+        raise GammastarError(f"{path}: {bad.size} row(s) have a momentum or energy above {MAX_GEV:.0e} GeV, beyond any "
+                             f"accelerator (first at row {bad[0]}); are the units GeV?")
 
     n_e = n_mu = 0
     others = []

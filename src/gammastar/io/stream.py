@@ -69,10 +69,12 @@ def iter_dileptons(
         for f in files:
             pf = open_pairs(f, tree)  # validates the file and its columns
             names = [c for c in (*PAIR_COLUMNS, WEIGHT_COLUMN) if c in pf.names]
+            rows = 0
             for b in pf.batches(names, chunk_size):
                 n = len(b["px_pos"])
                 if n == 0:
                     continue
+                rows += n
                 pos = np.column_stack([b[c].astype(float) for c in PAIR_COLUMNS[:4]])
                 neg = np.column_stack([b[c].astype(float) for c in PAIR_COLUMNS[4:]])
                 w = b[WEIGHT_COLUMN].astype(float) if WEIGHT_COLUMN in b else np.ones(n)
@@ -83,6 +85,8 @@ def iter_dileptons(
                 seen = ds.lepton
                 yield with_acceptance(ds, acceptance, acceptance_floor)
                 bar.update(n)
+            if rows == 0:  # as for a single file: a member with no pairs is an error, not skipped
+                raise GammastarError(f"{f}: file contains no pairs")
     finally:
         bar.close()
     if seen is None:

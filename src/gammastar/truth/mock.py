@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ..io.atomic import write_text
+from ..io.atomic import atomic_path
 from ..io.jsontext import dumps
 from ..io.pairs import BEAM_ENERGY_KEY, TRUTH_KEY, write_dileptons
 from ..physics.formulas import sqrt_s_fixed_target, y_beam
@@ -102,8 +102,14 @@ def generate_mock(cfg: MockConfig, progress: bool = True) -> tuple[EventSample, 
 
 def save_mock(path: str | Path, data: EventSample, sid: np.ndarray, truth: dict[str, Any],
               truth_path: str | Path | None = None) -> tuple[Path, Path]:
-    """Write a generated sample (with its ``source_id`` column) and its truth as JSON (default ``PATH.truth.json``)."""
-    path = write_dileptons(path, data, {"source_id": sid})
+    """Write a generated sample (with its ``source_id`` column) and its truth as JSON (default ``PATH.truth.json``).
+
+    Both or neither: the truth is written first (to its temporary file) and put in place only once the
+    sample file is complete.
+    """
+    path = Path(path)
     truth_path = path.with_name(path.name + ".truth.json") if truth_path is None else Path(truth_path)
-    write_text(truth_path, dumps(truth))
+    with atomic_path(truth_path) as tmp:
+        tmp.write_text(dumps(truth))
+        write_dileptons(path, data, {"source_id": sid})
     return path, truth_path

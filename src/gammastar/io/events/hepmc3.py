@@ -67,7 +67,7 @@ class HepMC3Sink(EventSink):
     def _check(self) -> None:
         # HepMC3's C++ stream does not raise: ask it, or a full disk would pass silently
         if self.writer.failed():
-            raise OSError(f"the HepMC3 writer failed after {self.count} events (disk full or file-size limit?)")
+            raise OSError("the HepMC3 writer failed (disk full or file-size limit?)")
 
     def close(self) -> None:
         self.writer.close()

@@ -56,6 +56,9 @@ class PairFile(ABC):
         self.meta = {}
         with self.read_errors():
             self._open(tree)
+        twice = sorted({n for n in self.names if self.names.count(n) > 1})
+        if twice:
+            raise GammastarError(f"{path}: column name(s) {', '.join(twice)} appear more than once")
         missing = [c for c in PAIR_COLUMNS if c not in self.names]
         if missing:
             raise GammastarError(f"{path}: missing column(s) {', '.join(missing)}")
@@ -109,11 +112,11 @@ def arrow_column(path: Path, col: pa.ChunkedArray | pa.Array, name: str) -> np.n
     return col.to_numpy(zero_copy_only=False)
 
 
-def arrow_slices(table: pa.Table, names: list[str], chunk: int) -> Iterator[dict[str, np.ndarray]]:
-    """Columns of ``table`` as numpy arrays, in pieces of at most ``chunk`` rows."""
+def arrow_slices(path: Path, table: pa.Table, names: list[str], chunk: int) -> Iterator[dict[str, np.ndarray]]:
+    """Columns of ``table`` as numpy arrays, in pieces of at most ``chunk`` rows, checked like whole columns."""
     for start in range(0, table.num_rows, chunk):
         part = table.slice(start, chunk)
-        yield {n: part.column(n).to_numpy() for n in names}
+        yield {n: arrow_column(path, part.column(n), n) for n in names}
 
 
 def arrow_table(columns: dict[str, np.ndarray], meta: dict[str, str]) -> pa.Table:

@@ -35,7 +35,7 @@ class CsvPairs(PairFile):
         with self.read_errors():
             reader = pacsv.open_csv(self.path, read_options=pacsv.ReadOptions(block_size=16 << 20))
             for b in reader:  # blocks are by bytes: cut them to at most ``chunk`` rows
-                yield from arrow_slices(pa.Table.from_batches([b]), names, chunk)
+                yield from arrow_slices(self.path, pa.Table.from_batches([b]), names, chunk)
 
     @classmethod
     def write(cls, path: Path, columns: dict[str, np.ndarray], meta: dict[str, str], target: Path) -> None:

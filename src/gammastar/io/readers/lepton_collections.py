@@ -27,7 +27,7 @@ import numpy as np
 
 from ...errors import GammastarError
 from ...physics.pdg import mass
-from .root import open_tree
+from .root import open_tree, uproot_errors
 
 __all__ = ["COLLECTIONS", "LeptonPairs", "pairs_from_events", "like_sign_weights"]
 
@@ -87,7 +87,8 @@ def pairs_from_events(
     missing = [b for b in branches if b not in t.keys()]
     if missing:
         raise GammastarError(f"{path}: tree {tree!r} has no branch(es) {', '.join(missing)}")
-    arr = t.arrays(branches)
+    with uproot_errors(path, f"tree {tree!r}"):
+        arr = t.arrays(branches)
     lep = ak.zip({v: arr[f"{collection}_{v}"] for v in ("pt", "eta", "phi", "charge")})
     if min_pt is not None:
         lep = lep[lep.pt >= min_pt]

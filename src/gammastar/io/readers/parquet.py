@@ -46,7 +46,7 @@ class ParquetPairs(PairFile):
                     parts = (pa.Table.from_batches([b]) for b in pf.iter_batches(batch_size=chunk, row_groups=[i],
                                                                                    columns=names))
                 for t in parts:
-                    yield from arrow_slices(t, names, chunk)
+                    yield from arrow_slices(self.path, t, names, chunk)
 
     @classmethod
     def write(cls, path: Path, columns: dict[str, np.ndarray], meta: dict[str, str], target: Path) -> None:

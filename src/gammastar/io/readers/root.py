@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,19 @@ from ...errors import GammastarError
 from ..atomic import deterministic_uuid
 from .base import PairFile
 
-__all__ = ["RootPairs", "open_tree"]
+__all__ = ["RootPairs", "open_tree", "uproot_errors"]
+
+
+@contextmanager
+def uproot_errors(path: Path, what: str) -> Iterator[None]:
+    """Errors while uproot decodes a file (damaged baskets, bad compression) as one-line GammastarErrors."""
+    try:
+        yield
+    except GammastarError:
+        raise
+    except Exception as exc:  # uproot and its decompressors raise many types for damaged files
+        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+        raise GammastarError(f"{path}: cannot read {what} ({type(exc).__name__}: {first})") from None
 
 
 def open_tree(path: Path, tree: str) -> Any:
@@ -44,14 +57,19 @@ class RootPairs(PairFile):
         self.num_rows = self._tree.num_entries
 
     def column(self, name: str) -> np.ndarray:
-        arr = np.asarray(self._tree[name].array(library="np"))
+        with uproot_errors(self.path, f"branch {name}"):
+            arr = np.asarray(self._tree[name].array(library="np"))
+        return self._numeric(arr, name)
+
+    def _numeric(self, arr: np.ndarray, name: str) -> np.ndarray:
         if arr.dtype == object or arr.dtype.kind not in "fiu":
             raise GammastarError(f"{self.path}: branch {name} is not a flat numeric branch")
         return arr
 
     def batches(self, names: list[str], chunk: int) -> Iterator[dict[str, np.ndarray]]:
-        with self.read_errors():
-            yield from self._tree.iterate(names, step_size=chunk, library="np")
+        with uproot_errors(self.path, "the tree"):
+            for b in self._tree.iterate(names, step_size=chunk, library="np"):
+                yield {n: self._numeric(np.asarray(b[n]), n) for n in names}
 
     @classmethod
     def write(cls, path: Path, columns: dict[str, np.ndarray], meta: dict[str, str], target: Path) -> None:

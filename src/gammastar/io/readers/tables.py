@@ -94,14 +94,20 @@ def _hepdata_yaml(path: Path, text: str) -> _Parsed:
         errs = y.get("errors", [])
         st: list[float] = []
         sy: list[float] = []
+        if not isinstance(errs, list):
+            raise GammastarError(f"{path}: bin {i} has errors that are not a list")
         for j, e in enumerate(errs):
+            if not isinstance(e, dict):
+                raise GammastarError(f"{path}: bin {i} has an error that is neither symerror nor asymerror")
             if "symerror" in e:
                 size = _float(str(e["symerror"]).rstrip("%"), path, "error")  # negative: malformed, caught below
                 if str(e["symerror"]).endswith("%"):
                     size *= abs(value[-1]) / 100.0
             elif "asymerror" in e:
-                size = 0.5 * (abs(_float(e["asymerror"].get("plus"), path, "error"))
-                              + abs(_float(e["asymerror"].get("minus"), path, "error")))
+                asym = e["asymerror"]
+                if not isinstance(asym, dict):
+                    raise GammastarError(f"{path}: bin {i} has an asymerror without plus and minus")
+                size = 0.5 * (abs(_float(asym.get("plus"), path, "error")) + abs(_float(asym.get("minus"), path, "error")))
             else:
                 raise GammastarError(f"{path}: bin {i} has an error that is neither symerror nor asymerror")
             label = str(e.get("label", "")).lower()

@@ -1,0 +1,464 @@
+"""Nothing lost, nothing corrupt, never a traceback: the fault classes of issue 9, each as it was found.
+
+Every failure is one line ``error: ...`` with exit status 2, leaves nothing at the output path and no
+temporary file; signals stop a run cleanly; files written twice with one seed are the same bytes.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("zuko")
+
+import gammastar  # noqa: E402
+from gammastar.cli import main  # noqa: E402
+from gammastar.errors import GammastarError  # noqa: E402
+from gammastar.io.events import EventInfo, EventStream, write_events  # noqa: E402
+from gammastar.io.pairs import PAIR_COLUMNS  # noqa: E402
+
+FORMATS = ["parquet", "csv", "root", "hepmc", "lhe"]
+
+
+@pytest.fixture(scope="module")
+def files(tiny_model, tiny_data, tmp_path_factory):
+    d = tmp_path_factory.mktemp("faults")
+    model = tiny_model.save(d / "model.pt")
+    data = gammastar.write_dileptons(d / "d.parquet", tiny_data)
+    return {"dir": d, "model": model, "data": data}
+
+
+@pytest.fixture
+def run(capsys):
+    def _run(*args):
+        rc = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return rc, out, err
+
+    return _run
+
+
+def _leftovers(d: Path) -> list[str]:
+    return sorted(p.name for p in d.iterdir() if p.name.endswith(".partial"))
+
+
+def assert_one_line_error(rc, err, *fragments):
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert rc == 2 and "Traceback" not in err, err
+    assert lines and lines[-1].startswith("error: ") and sum(line.startswith("error:") for line in lines) == 1, err
+    for f in fragments:
+        assert f in lines[-1], lines[-1]
+
+
+def _gammastar(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "gammastar", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def _stream(n=50_000, seed=1):
+    rng = np.random.default_rng(seed)
+    ch = {c: rng.normal(size=n) for c in ("px", "py", "pz")}
+    ch["e"] = np.sqrt(ch["px"] ** 2 + ch["py"] ** 2 + ch["pz"] ** 2 + 0.16)
+    ch["weight"] = np.full(n, 1e-3)
+    return EventStream(EventInfo("aprime", 0.4), n, [ch], {"kind": "aprime", "seed": seed})
+
+
+# ------------------------------------------------------------------ 1. concurrent writers
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_concurrent_writers_never_mix(files, tmp_path, fmt):
+    """Two runs, one path, different seeds: each leaves its own complete file or fails clearly."""
+    out = tmp_path / f"cc.{fmt}"
+    n = 400_000
+    procs = []
+    for seed in (1, 2):
+        procs.append(_gammastar("generate", "aprime", "--model", files["model"], "--mass", "0.4", "--n", n,
+                                "--seed", seed, "--out", out))
+        time.sleep(0.3)
+    results = [(p.wait(timeout=300), p.stderr.read()) for p in procs]
+    assert all(rc in (0, 2) and "Traceback" not in err for rc, err in results), results
+    assert any(rc == 0 for rc, _ in results)
+    if fmt == "parquet":  # complete, and one run's own (its seed is in the metadata)
+        t = pq.read_table(out)
+        seed = int(t.schema.metadata[b"gammastar.seed"])
+        winners = [s for s, (rc, _) in zip((1, 2), results, strict=True) if rc == 0]
+        assert t.num_rows == n and (seed in winners if len(winners) == 1 else seed in (1, 2))
+    else:  # complete: a header and n rows pyarrow reads
+        import pyarrow.csv as pacsv
+
+        assert pacsv.read_csv(out).num_rows == n
+    assert _leftovers(tmp_path) == []
+
+
+# ------------------------------------------------------------------ 2. write errors: file-size limit, full disk
+
+
+def test_file_size_limit_is_an_error(files, tmp_path):
+    """ulimit -f: every writer reports it (HepMC3's C++ stream included), and leaves nothing."""
+    for fmt in FORMATS:
+        out = tmp_path / f"big.{fmt}"
+        cmd = (f"ulimit -f 200; exec {sys.executable} -m gammastar generate aprime --model {files['model']} "
+               f"--mass 0.4 --n 2e5 --out {out}")
+        proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=300)
+        assert_one_line_error(proc.returncode, proc.stderr, "cannot write")
+        assert not out.exists() and _leftovers(tmp_path) == [], fmt
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 256 kB tmpfs where the machine allows mounting one; skipped otherwise (ulimit covers the case)."""
+    mnt = tmp_path / "full"
+    mnt.mkdir()
+    if shutil.which("mount") is None or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)],
+                                                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here; the file-size-limit test covers write errors")
+    yield mnt
+    subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_full_disk_leaves_nothing(full_disk, fmt):
+    with pytest.raises(GammastarError, match="cannot write"):
+        write_events(full_disk / f"x.{fmt}", _stream(), progress=False)
+    assert os.listdir(full_disk) == []
+
+
+def test_full_disk_for_models_pairs_and_truth(full_disk, tiny_model, tiny_data):
+    with pytest.raises(GammastarError, match="cannot write"):
+        tiny_model.save(full_disk / "m.pt")
+    big = gammastar.EventSample(np.tile(tiny_data.pos, (4, 1)), np.tile(tiny_data.neg, (4, 1)), np.ones(4 * len(tiny_data)),
+                                "mu", 1.0)
+    with pytest.raises(GammastarError, match="cannot write"):
+        gammastar.write_dileptons(full_disk / "p.parquet", big)
+    from gammastar.truth.mock import save_mock
+
+    small = gammastar.EventSample(tiny_data.pos[:10], tiny_data.neg[:10], np.ones(10), "mu", 1.0)
+    for sample, truth in ((small, {"x": "y" * 400_000}), (big, {"x": "y"})):  # the truth, then the pairs, too big
+        with pytest.raises(GammastarError, match="cannot write"):
+            save_mock(full_disk / "m.parquet", sample, np.zeros(len(sample), dtype=np.int8), truth)
+        assert os.listdir(full_disk) == []
+
+
+def test_the_cli_checks_the_disk_before_any_work(files, tmp_path, run, monkeypatch):
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: SimpleNamespace(total=10**9, used=10**9 - 10**6, free=10**6))
+    rc, _, err = run("generate", "aprime", "--model", files["model"], "--mass", "0.4", "--n", "1e6",
+                     "--out", tmp_path / "a.hepmc")
+    assert_one_line_error(rc, err, "needs about", "GB free")
+    assert os.listdir(tmp_path) == []
+
+
+# ------------------------------------------------------------------ 3. outputs that are inputs, directories
+
+
+def test_outputs_that_are_inputs_are_refused(files, tmp_path, run):
+    model, data = files["model"], files["data"]
+    before = model.read_bytes(), data.read_bytes()
+    cases = [
+        ("generate", "aprime", "--model", model, "--mass", "0.4", "--n", "10", "--out", model, "--format", "parquet"),
+        ("train", "--data", data, "--out", data, "--epochs", "1"),
+        ("validate", "--model", model, "--data", data, "--out", model),
+        ("generate", "aprime", "--model", model, "--mass", "0.4", "--n", "10", "--out", tmp_path),
+        ("mock", "--n-events", "10", "--out", tmp_path),
+    ]
+    for args in cases:
+        rc, _, err = run(*args)
+        assert_one_line_error(rc, err)
+    assert (model.read_bytes(), data.read_bytes()) == before
+
+
+# ------------------------------------------------------------------ 4. model files
+
+
+def _blob(files):
+    return torch.load(files["model"], weights_only=True)
+
+
+def _save_blob(blob, path, checksum=True):
+    from gammastar.flow.modelfile import _digest
+
+    blob = dict(blob)
+    if checksum:
+        blob["sha256"] = _digest(blob)
+    else:
+        blob.pop("sha256", None)
+    torch.save(blob, path)
+    return path
+
+
+def test_a_flipped_bit_is_caught(files, tmp_path):
+    blob = _blob(files)
+    spec = dict(blob["spectrum"])
+    w = spec["w"].clone()
+    w.view(torch.int64)[len(w) // 2] ^= 1 << 62  # one bit in one bin: the 2.9e75 of the issue
+    blob["spectrum"] = {**spec, "w": w}
+    torch.save(blob, tmp_path / "flip.pt")
+    with pytest.raises(GammastarError, match="checksum does not match"):
+        gammastar.load_model(tmp_path / "flip.pt")
+
+
+@pytest.mark.parametrize("damage,fragment", [
+    ("nan_weights", "non-finite network weights"),
+    ("n_collisions", "n_collisions must be positive"),
+    ("lepton", "lepton 'tau' is neither e nor mu"),
+    ("short_spectrum", "inconsistent sizes"),
+])
+def test_crafted_models_are_refused_even_with_a_valid_checksum(files, tmp_path, damage, fragment):
+    blob = _blob(files)
+    meta = json.loads(blob["meta"])
+    if damage == "nan_weights":
+        state = dict(blob["state"])
+        key = next(k for k, v in state.items() if v.is_floating_point())
+        state[key] = torch.full_like(state[key], float("nan"))
+        blob["state"] = state
+    elif damage == "n_collisions":
+        meta["n_collisions"] = -1.0
+    elif damage == "lepton":
+        meta["lepton"] = "tau"
+    else:
+        blob["spectrum"] = {**blob["spectrum"], "w": blob["spectrum"]["w"][:-3]}
+    blob["meta"] = json.dumps(meta)
+    with pytest.raises(GammastarError, match=f"damaged gammastar model.*{fragment}"):
+        gammastar.load_model(_save_blob(blob, tmp_path / "crafted.pt"))
+
+
+def test_a_model_without_checksum_still_loads_with_a_warning(files, tmp_path, run):
+    old = _save_blob(_blob(files), tmp_path / "old.pt", checksum=False)
+    with pytest.warns(UserWarning, match="carried a checksum"):
+        model = gammastar.load_model(old)
+    assert model.lepton == "mu"
+    rc, _, err = run("generate", "aprime", "--model", old, "--mass", "0.4", "--n", "100", "--out", tmp_path / "a.parquet")
+    assert rc == 0 and sum(line.startswith("warning:") for line in err.splitlines()) == 1
+
+
+def test_unsafe_pickles_are_refused_without_advice_to_load_them(tmp_path):
+    torch.save({"format": "gammastar-model", "payload": Path("x")}, tmp_path / "pickle.pt")
+    with pytest.raises(GammastarError) as exc:
+        gammastar.load_model(tmp_path / "pickle.pt")
+    assert "not a readable gammastar model" in str(exc.value) and "weights_only" not in str(exc.value)
+
+
+# ------------------------------------------------------------------ 5. headers round-trip any string
+
+
+def test_any_path_round_trips_through_every_header(files, tmp_path):
+    weird = tmp_path / 'we--ird-->dir "q" \u00fcn\u00ef \u2603 <!-- ]]> &amp;'
+    weird.mkdir()
+    model = weird / "m--x.pt"
+    shutil.copy(files["model"], model)
+    for fmt in FORMATS:
+        out = tmp_path / f"w.{fmt}"
+        assert main(["generate", "aprime", "--model", str(model), "--mass", "0.4", "--n", "50", "--out", str(out)]) == 0
+    assert pq.read_schema(tmp_path / "w.parquet").metadata[b"gammastar.model"].decode() == str(model)
+    import uproot
+
+    assert str(uproot.open(tmp_path / "w.root")["gammastar_model"]) == str(model)
+    text = (tmp_path / "w.lhe").read_text()
+    comment = text.split("<!-- gammastar ", 1)[1].split(" -->", 1)[0]
+    assert "--" not in comment and json.loads(comment)["gammastar.model"] == str(model)
+    import pylhe
+
+    assert len(list(pylhe.LHEFile.fromfile(str(tmp_path / "w.lhe")).events)) == 50
+
+
+# ------------------------------------------------------------------ 6. symlinks and leftovers
+
+
+def test_a_symlink_at_the_old_temp_name_is_not_followed(files, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    for fmt in FORMATS:
+        (tmp_path / f".sym.{fmt}.partial").symlink_to(victim)
+        assert main(["generate", "aprime", "--model", str(files["model"]), "--mass", "0.4", "--n", "20",
+                     "--out", str(tmp_path / f"sym.{fmt}")]) == 0
+    assert victim.read_text() == "precious"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_signals_clean_up(files, tmp_path, fmt, sig):
+    out = tmp_path / f"t.{fmt}"
+    proc = _gammastar("generate", "aprime", "--model", files["model"], "--mass", "0.4", "--n", "5e6", "--out", out)
+    deadline = time.time() + 120
+    while not _leftovers(tmp_path) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert _leftovers(tmp_path), proc.stderr.read() if proc.poll() is not None else "no temporary file appeared"
+    time.sleep(0.3)
+    proc.send_signal(sig)
+    rc = proc.wait(timeout=60)
+    err = proc.stderr.read()
+    assert rc == 128 + sig and "interrupted" in err and "Traceback" not in err, err
+    assert not out.exists() and _leftovers(tmp_path) == []
+
+
+# ------------------------------------------------------------------ 8, 9. arguments and inputs: one line each
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["rates", "aprime", "--data", "{data}", "--mass", "0.3", "--plot", "{tmp}/out.txt"], "extensions"),
+    (["rates", "aprime", "--data", "{data}", "--mass", "0.3:0.9:1e-12"], "at most 1e+06"),
+    (["rates", "aprime", "--data", "{data}", "--mass", "0.3:nan:0.1"], "must be finite"),
+    (["rates", "aprime", "--data", "{data}", "--mass", "0.3:inf:0.1"], "must be finite"),
+    (["rates", "aprime", "--data", "{data}", "--mass", "0.3", "--json", "--n-collisions", "1e-320"], "too small"),
+    (["mock", "--seed=-1", "--n-events", "10", "--out", "{tmp}/m.parquet"], "--seed"),
+    (["mock", "--n-events", "1e12", "--out", "{tmp}/m.parquet"], "above the maximum"),
+    (["mock", "--n-events", "10", "--out", "{tmp}/m.txt"], "unknown file type"),
+    (["train", "--data", "{data}", "--out", "{tmp}/m.pt", "--seed=-1"], "--seed"),
+    (["train", "--data", "{data}", "--out", "{tmp}/m.pt", "--learning-rate", "nan"], "--learning-rate"),
+    (["train", "--data", "{data}", "--out", "{tmp}/m.pt", "--learning-rate", "-1"], "--learning-rate"),
+    (["train", "--data", "{data}", "--out", "{tmp}/m.pt", "--transforms", "0"], "--transforms"),
+    (["train", "--data", "{data}", "--out", "{tmp}/m.pt", "--hidden", "0"], "at least 1"),
+    (["train", "--data", "{data}", "--out", "{tmp}/m.pt", "--hidden", "-4"], "at least 1"),
+    (["train", "--data", "{data}", "--out", "{tmp}/m.pt", "--beam-energy=-400"], "--beam-energy"),
+    (["generate", "aprime", "--model", "{model}", "--mass", "0.4", "--n", "10", "--out", "{tmp}/g.parquet", "--seed=-1"],
+     "--seed"),
+    (["generate", "aprime", "--model", "{model}", "--mass", "0.4", "--n", "10", "--out", "{tmp}/g.parquet",
+      "--eps", "1e200"], "--eps"),
+    (["generate", "aprime", "--model", "{model}", "--mass", "0.4", "--n", "1e12", "--out", "{tmp}/g.parquet"], "maximum"),
+    (["generate", "aprime", "--model", "{model}", "--mass", "nan", "--n", "10", "--out", "{tmp}/g.parquet"], "--mass"),
+])
+def test_bad_arguments_are_one_line_before_any_work(files, tmp_path, run, args, fragment):
+    subst = {"data": str(files["data"]), "model": str(files["model"]), "tmp": str(tmp_path)}
+    rc, out, err = run(*[a.format(**subst) for a in args])
+    assert_one_line_error(rc, err, fragment)
+    assert out == "" and os.listdir(tmp_path) == []
+
+
+def _pairs(n=500, seed=3):
+    rng = np.random.default_rng(seed)
+    cols = {}
+    for side in ("pos", "neg"):
+        p = rng.normal(size=(n, 3))
+        cols.update({f"px_{side}": p[:, 0], f"py_{side}": p[:, 1], f"pz_{side}": p[:, 2] * 10,
+                     f"e_{side}": np.sqrt(np.sum(p**2, axis=1) + 99 * p[:, 2] ** 2 + 0.1056583755**2)})
+    return {c: cols[c] for c in PAIR_COLUMNS}
+
+
+def test_bad_inputs_are_one_line(tmp_path, run):
+    cols = _pairs()
+    header = ",".join(["px_pos", *PAIR_COLUMNS]) + "\n"
+    (tmp_path / "dup.csv").write_text(header + "\n".join(",".join(["1"] * 9) for _ in range(3)) + "\n")
+    dup = pa.table([pa.array(cols["px_pos"]), *(pa.array(cols[c]) for c in PAIR_COLUMNS)], names=["px_pos", *PAIR_COLUMNS])
+    pq.write_table(dup, tmp_path / "dup.parquet")
+    huge = dict(cols)
+    huge["pz_pos"] = huge["pz_pos"].copy()
+    huge["pz_pos"][7] = 1e300
+    pq.write_table(pa.table(huge), tmp_path / "huge.parquet")
+    (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 not a zip archive" * 20)
+    (tmp_path / "t1.yaml").write_text("independent_variables:\n- values: [{low: 0.3, high: 0.31}]\n"
+                                      "dependent_variables:\n- values: [{value: 1.0, errors: [5]}]\n")
+    (tmp_path / "t2.yaml").write_text("independent_variables:\n- values: [{low: 0.3, high: 0.31}]\n"
+                                      "dependent_variables:\n- values: [{value: 1.0, errors: [{asymerror: 5}]}]\n")
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.table(cols), good)
+    cases = [
+        (["--data", tmp_path / "dup.csv"], "more than once"),
+        (["--data", tmp_path / "dup.parquet"], "more than once"),
+        (["--data", tmp_path / "huge.parquet"], "above 1e+08 GeV"),
+        (["--data", good, "--acceptance", tmp_path / "bad.npz"], "cannot read as .npz"),
+        (["--spectrum", tmp_path / "t1.yaml", "--lepton", "mu"], "neither symerror nor asymerror"),
+        (["--spectrum", tmp_path / "t2.yaml", "--lepton", "mu"], "asymerror without plus and minus"),
+    ]
+    for extra, fragment in cases:
+        rc, _, err = run("rates", "aprime", "--mass", "0.3", *extra)
+        assert_one_line_error(rc, err, fragment)
+
+
+def test_a_damaged_root_file_is_one_line(tmp_path, run, tiny_data):
+    path = gammastar.write_dileptons(tmp_path / "p.root", tiny_data)
+    b = bytearray(path.read_bytes())
+    for i in range(400, len(b) - 400, 997):
+        b[i] ^= 0xFF
+    path.write_bytes(bytes(b))
+    rc, _, err = run("rates", "aprime", "--data", path, "--mass", "0.3")
+    assert_one_line_error(rc, err, str(path))
+
+
+def test_directory_members_are_checked_like_single_files(tmp_path, run):
+    good = _pairs()
+    for name, change in [("text", lambda c: {**c, "px_pos": np.array(["abc"] * len(c["px_pos"]))}),
+                         ("empty", lambda c: {k: v[:0] for k, v in c.items()})]:
+        d = tmp_path / name
+        d.mkdir()
+        pq.write_table(pa.table(good), d / "a.parquet")
+        bad = pa.table(change(good))
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(bad, d / "b.csv")
+        rc_dir, _, err_dir = run("rates", "aprime", "--data", d, "--mass", "0.3", "--n-collisions", "1")
+        rc_one, _, err_one = run("rates", "aprime", "--data", d / "b.csv", "--mass", "0.3")
+        assert_one_line_error(rc_dir, err_dir)
+        assert_one_line_error(rc_one, err_one)
+        assert err_dir.splitlines()[-1] == err_one.splitlines()[-1], (err_dir, err_one)
+
+
+def _strict(text):
+    def refuse(c):
+        raise ValueError(f"non-JSON constant {c}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_outputs_are_strict(tmp_path, run):
+    assert main(["mock", "--n-events", "3e4", "--seed", "2", "--out", str(tmp_path / "m.parquet")]) == 0
+    truth = _strict((tmp_path / "m.parquet.truth.json").read_text())
+    assert truth["sources"]["continuum"]["multiplicity"] is None and "no parent meson" in truth["sources"]["continuum"]["note"]
+    _strict(pq.read_schema(tmp_path / "m.parquet").metadata[b"gammastar.truth"].decode())
+    for cmd in (["rates", "aprime", "--mass", "0.3,0.5"], ["rates", "mcp", "--mchi", "0.05,0.2"],
+                ["rates", "photon", "--mass", "0.3"]):
+        rc, out, _ = run(*cmd, "--data", tmp_path / "m.parquet", "--json")
+        assert rc == 0 and _strict(out)
+
+
+def test_an_error_after_a_progress_bar_starts_a_line(tmp_path, capsys):
+    from tqdm import tqdm
+
+    bar = tqdm(total=10, file=sys.stderr, delay=0, mininterval=0)
+    bar.update(3)  # drawn with a carriage return, no newline: as a bar is when an error stops the work
+    rc = main(["rates", "aprime", "--data", str(tmp_path / "none.parquet"), "--mass", "0.3"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "\nerror: " in err and bar not in getattr(tqdm, "_instances", set())
+
+
+# ------------------------------------------------------------------ 7. same seed, same bytes
+
+
+def test_same_seed_same_bytes_in_every_format(files, tmp_path, monkeypatch):
+    """ROOT headers carry the time of writing (TDatime); with the clock fixed, every byte is equal."""
+    import datetime
+
+    import uproot.writing._cascade as cascade
+    import uproot.writing._cascadetree as cascadetree
+    import uproot.writing.writable as writable
+
+    class Fixed(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return cls(2026, 1, 2, 3, 4, 5)
+
+    for mod in (cascade, cascadetree, writable):
+        monkeypatch.setattr(mod.datetime, "datetime", Fixed)
+    for fmt in FORMATS:
+        outs = []
+        for k in range(2):
+            out = tmp_path / f"s{k}.{fmt}"
+            assert main(["generate", "aprime", "--model", str(files["model"]), "--mass", "0.4", "--n", "300",
+                         "--seed", "5", "--decay", "--out", str(out)]) == 0
+            outs.append(out.read_bytes())
+        assert outs[0] == outs[1], fmt
+    for k in range(2):
+        assert main(["mock", "--n-events", "2000", "--seed", "3", "--out", str(tmp_path / f"p{k}.root")]) == 0
+    assert (tmp_path / "p0.root").read_bytes() == (tmp_path / "p1.root").read_bytes()
