@@ -104,15 +104,15 @@ def test_concurrent_writers_never_mix(files, tmp_path, fmt):
 # ------------------------------------------------------------------ 2. write errors: file-size limit, full disk
 
 
-def test_file_size_limit_is_an_error(files, tmp_path):
-    """ulimit -f: every writer reports it (HepMC3's C++ stream included), and leaves nothing."""
-    for fmt in FORMATS:
-        out = tmp_path / f"big.{fmt}"
-        cmd = (f"ulimit -f 200; exec {sys.executable} -m gammastar generate aprime --model {files['model']} "
-               f"--mass 0.4 --n 2e5 --out {out}")
-        proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=300)
-        assert_one_line_error(proc.returncode, proc.stderr, "cannot write")
-        assert not out.exists() and _leftovers(tmp_path) == [], fmt
+@pytest.mark.parametrize("fmt", [pytest.param(f, marks=[] if f == "hepmc" else pytest.mark.slow) for f in FORMATS])
+def test_file_size_limit_is_an_error(files, tmp_path, fmt):
+    """ulimit -f: every writer reports it (HepMC3's C++ stream, once silent, included), and leaves nothing."""
+    out = tmp_path / f"big.{fmt}"
+    cmd = (f"ulimit -f 200; exec {sys.executable} -m gammastar generate aprime --model {files['model']} "
+           f"--mass 0.4 --n 2e5 --out {out}")
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=300)
+    assert_one_line_error(proc.returncode, proc.stderr, "cannot write")
+    assert not out.exists() and _leftovers(tmp_path) == []
 
 
 @pytest.fixture
@@ -253,18 +253,21 @@ def test_unsafe_pickles_are_refused_without_advice_to_load_them(tmp_path):
 # ------------------------------------------------------------------ 5. headers round-trip any string
 
 
-def test_any_path_round_trips_through_every_header(files, tmp_path):
-    weird = tmp_path / 'we--ird-->dir "q" \u00fcn\u00ef \u2603 <!-- ]]> &amp;'
+@pytest.mark.parametrize("name", ['we--ird-->dir "q" \u00fcn\u00ef \u2603 <!-- ]]> &amp;', os.fsdecode(b"not-utf8-\xff\xfe")])
+def test_any_path_round_trips_through_every_header(files, tmp_path, name):
+    weird = tmp_path / name
     weird.mkdir()
     model = weird / "m--x.pt"
     shutil.copy(files["model"], model)
     for fmt in FORMATS:
         out = tmp_path / f"w.{fmt}"
         assert main(["generate", "aprime", "--model", str(model), "--mass", "0.4", "--n", "50", "--out", str(out)]) == 0
-    assert pq.read_schema(tmp_path / "w.parquet").metadata[b"gammastar.model"].decode() == str(model)
+    stored = pq.read_schema(tmp_path / "w.parquet").metadata[b"gammastar.model"]
+    assert stored.decode(errors="surrogateescape") == str(model)
     import uproot
 
-    assert str(uproot.open(tmp_path / "w.root")["gammastar_model"]) == str(model)
+    in_root = str(uproot.open(tmp_path / "w.root")["gammastar_model"])
+    assert in_root == str(model) or json.loads(f'"{in_root}"') == str(model)  # JSON-escaped where not UTF-8
     text = (tmp_path / "w.lhe").read_text()
     comment = text.split("<!-- gammastar ", 1)[1].split(" -->", 1)[0]
     assert "--" not in comment and json.loads(comment)["gammastar.model"] == str(model)

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from ..readers.base import metadata_bytes
 from .base import Chunk, EventInfo, EventSink
 
 __all__ = ["ParquetSink", "CsvSink"]
@@ -44,7 +45,7 @@ class ParquetSink(_ArrowSink):
     suffixes = (".parquet", ".pq")
 
     def _open(self, schema: pa.Schema) -> Any:
-        return pq.ParquetWriter(self.path, schema.with_metadata(self.meta))
+        return pq.ParquetWriter(self.path, schema.with_metadata(metadata_bytes(self.meta)))
 
 
 class CsvSink(_ArrowSink):

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..atomic import deterministic_uuid
 from .base import Chunk, EventInfo, EventSink
 
 __all__ = ["RootSink"]
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class RootSink(EventSink):
@@ -21,7 +30,8 @@ class RootSink(EventSink):
         self.handle = open(path, "r+b")
         self.file = uproot.recreate(self.handle, uuid_function=lambda: deterministic_uuid(meta))
         for k, v in meta.items():
-            self.file[k.replace(".", "_")] = v
+            # a TObjString holds UTF-8: a string from a non-UTF-8 file name is stored JSON-escaped
+            self.file[k.replace(".", "_")] = v if v.isascii() or _utf8(v) else json.dumps(v)[1:-1]
         self.started = False
 
     def write(self, chunk: Chunk) -> None:

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from ...errors import GammastarError
 
-__all__ = ["PairFile", "PAIR_COLUMNS", "WEIGHT_COLUMN", "STREAM_ROWS"]
+__all__ = ["PairFile", "PAIR_COLUMNS", "WEIGHT_COLUMN", "STREAM_ROWS", "metadata_bytes"]
 
 PAIR_COLUMNS = ("px_pos", "py_pos", "pz_pos", "e_pos", "px_neg", "py_neg", "pz_neg", "e_neg")
 WEIGHT_COLUMN = "weight"
@@ -121,4 +121,9 @@ def arrow_slices(path: Path, table: pa.Table, names: list[str], chunk: int) -> I
 
 def arrow_table(columns: dict[str, np.ndarray], meta: dict[str, str]) -> pa.Table:
     """Columns and key-value metadata as one Arrow table (what the Arrow-based writers take)."""
-    return pa.table(columns).replace_schema_metadata(meta or None)
+    return pa.table(columns).replace_schema_metadata(metadata_bytes(meta) or None)
+
+
+def metadata_bytes(meta: dict[str, str]) -> dict[bytes, bytes]:
+    """Key-value metadata as bytes; strings from non-UTF-8 file names keep their bytes (surrogateescape)."""
+    return {k.encode(errors="surrogateescape"): v.encode(errors="surrogateescape") for k, v in meta.items()}

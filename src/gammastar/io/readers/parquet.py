@@ -25,7 +25,9 @@ class ParquetPairs(PairFile):
     def _open(self, tree: str | None) -> None:
         self._pf = pq.ParquetFile(self.path)
         schema = self._pf.schema_arrow
-        self.meta = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items()}
+        # surrogateescape: damaged or non-UTF-8 metadata bytes still give strings (and round-trip)
+        self.meta = {k.decode(errors="surrogateescape"): v.decode(errors="surrogateescape")
+                     for k, v in (schema.metadata or {}).items()}
         self.names = list(schema.names)
         self.num_rows = self._pf.metadata.num_rows
 

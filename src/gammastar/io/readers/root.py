@@ -37,11 +37,14 @@ def open_tree(path: Path, tree: str) -> Any:
     try:
         f = uproot.open(path)
     except Exception as exc:  # uproot raises many types for non-ROOT files
-        raise GammastarError(f"{path}: cannot read as ROOT ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from None
-    trees = [k.split(";")[0] for k, cls in f.classnames().items() if cls == "TTree"]
+        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+        raise GammastarError(f"{path}: cannot read as ROOT ({type(exc).__name__}: {first})") from None
+    with uproot_errors(path, "the file's directory"):
+        trees = [k.split(";")[0] for k, cls in f.classnames().items() if cls == "TTree"]
     if tree not in trees:
         raise GammastarError(f"{path}: no tree {tree!r} (trees: {', '.join(trees) or 'none'})")
-    return f[tree]
+    with uproot_errors(path, f"tree {tree!r}"):
+        return f[tree]
 
 
 class RootPairs(PairFile):
@@ -53,8 +56,9 @@ class RootPairs(PairFile):
 
     def _open(self, tree: str | None) -> None:
         self._tree = open_tree(self.path, tree or "events")
-        self.names = list(self._tree.keys())
-        self.num_rows = self._tree.num_entries
+        with uproot_errors(self.path, "the tree's branches"):
+            self.names = list(self._tree.keys())
+            self.num_rows = int(self._tree.num_entries)
 
     def column(self, name: str) -> np.ndarray:
         with uproot_errors(self.path, f"branch {name}"):
