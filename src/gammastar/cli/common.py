@@ -43,7 +43,7 @@ class Count(click.ParamType):
 class Number(click.ParamType):
     """A finite float in (``low``, ``high``] (``low`` itself allowed with ``closed``)."""
 
-    name = "number"
+    name = "float"
 
     def __init__(self, low: float = 0.0, high: float = math.inf, closed: bool = False) -> None:
         self.low, self.high, self.closed = low, high, closed

@@ -74,6 +74,9 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
     path = Path(path)
     if not path.is_file():
         raise GammastarError(f"{path}: no such model file")
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":  # torch.save writes a zip archive
+            raise GammastarError(f"{path}: not a readable gammastar model (not a torch.save archive)")
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt or foreign files
