@@ -9,20 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from gammastar.cli import main
 from gammastar.io.pairs import PAIR_COLUMNS
 
 M_MU = 0.1056583755
-
-
-@pytest.fixture
-def run(capsys):
-    def _run(*args):
-        rc = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return rc, out, err
-
-    return _run
 
 
 def assert_error(result, *fragments):

@@ -38,16 +38,6 @@ def files(tiny_model, tiny_data, tmp_path_factory):
     return {"dir": d, "model": model, "data": data}
 
 
-@pytest.fixture
-def run(capsys):
-    def _run(*args):
-        rc = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return rc, out, err
-
-    return _run
-
-
 def _leftovers(d: Path) -> list[str]:
     return sorted(p.name for p in d.iterdir() if p.name.endswith(".partial"))
 
