@@ -7,3 +7,16 @@ class GammastarError(ValueError):
     The command-line interface prints it as ``error: <message>`` and exits
     with status 2; it is never shown as a traceback.
     """
+
+
+def first_line(exc: BaseException, limit: int = 160) -> str:
+    """The first line of an exception's message (at most ``limit`` characters), else its type's name."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:limit] if text else type(exc).__name__
+
+
+def describe(exc: BaseException, limit: int = 160) -> str:
+    """``Type: first line`` of a library's exception, for a one-line error that says what went wrong."""
+    name = type(exc).__name__
+    text = first_line(exc, limit)
+    return name if text == name else f"{name}: {text}"

@@ -11,11 +11,13 @@ from typing import Any, TypeVar
 import click
 
 import gammastar
+from gammastar.io.acceptance import acceptance_file
+from gammastar.io.atomic import check_output
 from gammastar.io.jsontext import dumps
 from gammastar.io.readers import listed_suffixes
 
-__all__ = ["COUNT", "Count", "Number", "POSITIVE", "NON_NEGATIVE", "SEED", "MOCK_MAX", "GENERATE_MAX", "note", "data_options",
-           "rates_options", "open_data", "header", "emit", "parse_window", "check_disk", "plot_option"]
+__all__ = ["Count", "Number", "POSITIVE", "NON_NEGATIVE", "SEED", "MOCK_MAX", "GENERATE_MAX", "F", "note", "data_options",
+           "rates_options", "open_data", "check_not_input", "header", "emit", "parse_window", "check_disk", "plot_option"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,8 +63,6 @@ class Number(click.ParamType):
         return f
 
 
-#: event and pair counts
-COUNT = Count()
 #: what the built-in cocktail holds in memory at once (about 200 bytes a pair)
 MOCK_MAX = 1e8
 #: events one generate run writes
@@ -128,6 +128,12 @@ def open_data(data_path: Path | None, lepton: str | None, n_collisions: float | 
     return gammastar.open_sample(data_path, stream=stream, lepton=lepton, n_collisions=n_collisions, **opts)
 
 
+def check_not_input(out: Path, data_path: Path | None, opts: dict[str, Any]) -> None:
+    """Refuse, before any work, an output that is the data, the spectrum table or the acceptance map."""
+    acceptance = opts.get("acceptance")
+    check_output(out, data_path, opts.get("spectrum_path"), acceptance_file(acceptance)[0] if acceptance else None)
+
+
 def header(title: str, data: gammastar.Sample) -> str:
     """The first line of a table: command, input, what it holds, normalisation."""
     norm = f"per collision (n_collisions = {data.n_collisions:.6g})" if data.n_collisions is not None else "per sample"
@@ -144,7 +150,7 @@ def emit(payload: dict[str, Any], table_rows: list[str], as_json: bool) -> None:
 
 def check_disk(out: Path, n: int, bytes_each: float, what: str) -> None:
     """Refuse, before any work, an output the disk holding ``out`` has no room for (with 5% to spare)."""
-    parent = out.parent if str(out.parent) else Path(".")
+    parent = out.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     need, free = n * bytes_each, shutil.disk_usage(parent).free
@@ -157,10 +163,10 @@ def _plot_path(ctx: click.Context, param: click.Parameter, value: Path | None) -
     if value is not None:
         from gammastar.plots import plot_formats
 
-        ext = value.suffix.lstrip(".").lower()
-        if ext not in plot_formats():
+        formats = plot_formats()
+        if value.suffix.lstrip(".").lower() not in formats:
             raise click.BadParameter(f"{str(value)!r}: a plot needs one of the extensions "
-                                     f"{', '.join(sorted(plot_formats()))}", ctx, param)
+                                     f"{', '.join(sorted(formats))}", ctx, param)
     return value
 
 

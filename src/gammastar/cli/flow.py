@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -14,9 +13,20 @@ from gammastar.io.events import EVENT_FORMATS, FORMATS, format_from_path
 from gammastar.io.jsontext import dumps
 from gammastar.io.pairs import BEAM_ENERGY_KEY
 
-from .common import GENERATE_MAX, POSITIVE, SEED, Count, Number, check_disk, data_options, note, open_data, parse_window
-
-F = TypeVar("F", bound=Callable[..., Any])
+from .common import (
+    GENERATE_MAX,
+    POSITIVE,
+    SEED,
+    Count,
+    F,
+    Number,
+    check_disk,
+    check_not_input,
+    data_options,
+    note,
+    open_data,
+    parse_window,
+)
 
 
 @click.command()
@@ -44,7 +54,7 @@ def train(data_path: Path, lepton: str | None, n_collisions: float | None, as_js
     if min(hidden_t) < 1:
         raise gammastar.GammastarError(f"--hidden {hidden!r}: every width must be at least 1")
     window = parse_window(holdout_mass)
-    check_output(out_path, data_path, opts.get("acceptance"))
+    check_not_input(out_path, data_path, opts)
     check_disk(out_path, 1, 20e6, "model file")
     data = open_data(data_path, lepton, n_collisions, opts, stream=False).events()
     if beam_energy is None:

@@ -9,14 +9,8 @@ import click
 import numpy as np
 
 import gammastar
-from gammastar.io.atomic import check_output
 
-from .common import POSITIVE, emit, header, note, open_data, plot_option, rates_options
-
-
-def _check_plot(plot: Path | None, data_path: Path | None, opts: dict[str, Any]) -> None:
-    if plot is not None:
-        check_output(plot, data_path, opts.get("spectrum_path"), opts.get("acceptance"))
+from .common import POSITIVE, check_not_input, emit, header, note, open_data, plot_option, rates_options
 
 
 @click.group()
@@ -56,7 +50,8 @@ def aprime(data_path: Path | None, lepton: str | None, n_collisions: float | Non
            bandwidth: float | None, plot: Path | None, **opts: Any) -> None:
     """Dark photons produced per collision for eps = 1 (multiply by eps^2)."""
     masses = gammastar.parse_mass_spec(mass_spec)
-    _check_plot(plot, data_path, opts)
+    if plot is not None:
+        check_not_input(plot, data_path, opts)
     data = open_data(data_path, lepton, n_collisions, opts)
     res = gammastar.aprime_yield(data, masses, bandwidth=bandwidth, progress=True)
     rows = [header("rates aprime", data), "# mass[GeV]  N_A'/eps^2    error    rel.err  half-width[GeV]"]
@@ -78,7 +73,8 @@ def mcp(data_path: Path | None, lepton: str | None, n_collisions: float | None, 
         spin: str, plot: Path | None, **opts: Any) -> None:
     """Millicharged chi-chibar pairs per collision for eps = 1 (multiply by eps^2)."""
     m_chi = gammastar.parse_mass_spec(mchi_spec)
-    _check_plot(plot, data_path, opts)
+    if plot is not None:
+        check_not_input(plot, data_path, opts)
     data = open_data(data_path, lepton, n_collisions, opts)
     res = gammastar.mcp_yield(data, m_chi, spin=spin, progress=True)
     if res.incomplete:

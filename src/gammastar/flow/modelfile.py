@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ..errors import GammastarError
+from ..errors import GammastarError, describe, first_line
 from ..io.atomic import atomic_path
 from ..physics.pdg import LEPTONS
 from ..rates.spectrum import MassSpectrum
@@ -112,7 +112,7 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
     except GammastarError:
         raise
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise GammastarError(f"{path}: damaged gammastar model ({type(exc).__name__}: {str(exc)[:160]})") from None
+        raise GammastarError(f"{path}: damaged gammastar model ({describe(exc)})") from None
     try:
         return TrainedModel(
             flow, spectrum, meta["lepton"], meta["n_collisions"], tuple(meta["mass_range"]),
@@ -156,8 +156,7 @@ def _why(exc: Exception) -> str:
     text = str(exc).strip()
     if "weights_only" in text or "Weights only" in text:
         return "it holds objects other than tensors, numbers and strings; gammastar does not load those"
-    first = text.splitlines()[0] if text else type(exc).__name__
-    return first[:160]
+    return first_line(exc)
 
 
 def file_sha256(path: str | Path) -> str:

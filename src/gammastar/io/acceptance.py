@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GammastarError
+from ..errors import GammastarError, describe
 
-__all__ = ["AcceptanceMap", "read_acceptance"]
+__all__ = ["AcceptanceMap", "read_acceptance", "acceptance_file"]
 
 LOW = 0.1
 
@@ -95,14 +95,18 @@ class AcceptanceMap:
         return new
 
 
-def read_acceptance(path: str | Path) -> AcceptanceMap:
-    """Read an acceptance map from ``.npz`` or ``.root[:name]`` (see the module docstring)."""
+def acceptance_file(path: str | Path) -> tuple[Path, str | None]:
+    """The file of an acceptance map given as ``file.npz``, ``file.root`` or ``file.root:histogram``, and the name."""
     text = str(path)
-    name = None
     if ".root:" in text:
         text, name = text.split(".root:", 1)
-        text += ".root"
-    p = Path(text)
+        return Path(text + ".root"), name
+    return Path(text), None
+
+
+def read_acceptance(path: str | Path) -> AcceptanceMap:
+    """Read an acceptance map from ``.npz`` or ``.root[:name]`` (see the module docstring)."""
+    p, name = acceptance_file(path)
     if not p.is_file():
         raise GammastarError(f"{p}: no such acceptance file")
     if p.suffix.lower() == ".npz":
@@ -114,20 +118,15 @@ def read_acceptance(path: str | Path) -> AcceptanceMap:
         except GammastarError:
             raise
         except Exception as exc:  # numpy and zipfile raise many types for damaged files
-            raise GammastarError(f"{p}: cannot read as .npz ({type(exc).__name__}: {str(exc)[:120]})") from None
+            raise GammastarError(f"{p}: cannot read as .npz ({describe(exc, 120)})") from None
     if p.suffix.lower() == ".root":
-        import uproot
+        from .readers.root import open_root, uproot_errors
 
-        try:
-            f = uproot.open(p)
-        except Exception as exc:  # uproot raises many types for non-ROOT files
-            raise GammastarError(f"{p}: cannot read as ROOT ({type(exc).__name__})") from None
+        f = open_root(p)
         th3 = [k.split(";")[0] for k, c in f.classnames().items() if c.startswith("TH3")]
         key = name or (th3[0] if th3 else None)
         if key is None or key not in th3:
             raise GammastarError(f"{p}: no 3-D histogram {name or ''} (TH3s: {', '.join(th3) or 'none'})".replace("  ", " "))
-        from .readers.root import uproot_errors
-
         with uproot_errors(p, f"histogram {key}"):
             values, m_edges, pt_edges, y_edges = f[key].to_numpy()
         return AcceptanceMap(m_edges, pt_edges, y_edges, values, f"{p}:{key}")

@@ -136,7 +136,7 @@ def check_output(out: str | Path, *inputs: str | Path | None, directory: bool = 
     for inp in inputs:
         if inp is None:
             continue
-        p = Path(str(inp).split(".root:")[0] + ".root") if ".root:" in str(inp) else Path(inp)
+        p = Path(inp)
         same = out.resolve() == p.resolve()
         if not same and out.exists() and p.exists():
             same = os.path.samefile(out, p)

@@ -15,6 +15,7 @@ mass that is e or mu) before it becomes an :class:`~gammastar.samples.EventSampl
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,7 @@ __all__ = [
     "validated_pairs",
     "with_acceptance",
     "m2_tolerance",
+    "pair_arrays",
 ]
 
 N_COLLISIONS_KEY = "gammastar.n_collisions"
@@ -58,6 +60,25 @@ _M2_REL_TOL = {4: 4e-7, 8: 1e-13}
 def m2_tolerance(itemsize: int) -> float:
     """Relative rounding allowance on E^2 - p^2 for columns stored with ``itemsize`` bytes per number."""
     return _M2_REL_TOL[4] if itemsize < 8 else _M2_REL_TOL[8]
+
+
+def pair_arrays(
+    get: Callable[[str], np.ndarray], names: Iterable[str], n: int, columns: Iterable[str] = PAIR_COLUMNS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(pos, neg, weight, E^2 - p^2 tolerance) in float64 from the ``n`` rows of columns ``get(name)``.
+
+    ``names`` are the columns there are (weight 1 without a weight column);
+    ``columns`` is :data:`PAIR_COLUMNS`, possibly wrapped in a progress bar.
+    The tolerance follows the narrowest type stored (float32 rounds E and p).
+    """
+    pos, neg = np.empty((n, 4)), np.empty((n, 4))
+    itemsize = 8
+    for j, name in enumerate(columns):
+        col = get(name)
+        itemsize = min(itemsize, col.dtype.itemsize)
+        (pos if j < 4 else neg)[:, j % 4] = col
+    weight = get(WEIGHT_COLUMN).astype(float) if WEIGHT_COLUMN in names else np.ones(n)
+    return pos, neg, weight, m2_tolerance(itemsize)
 
 
 def _lepton_counts(m2: np.ndarray, tol: np.ndarray) -> tuple[int, int, np.ndarray]:
@@ -224,7 +245,7 @@ def _pairs_from_collection(
     lp = pairs_from_events(path, leptons, tree or "Events", min_pt=min_pt, max_abs_eta=max_abs_eta,
                            background=background, r=r, bin_width=bin_width)
     meta = {"gammastar.pairs": f"{lp.n_opposite} opposite-sign, {lp.n_plus_plus} ++, {lp.n_minus_minus} --"}
-    return validated_pairs(path, lp.pos, lp.neg, lp.weight, lp.lepton, n_collisions, meta, _M2_REL_TOL[8])
+    return validated_pairs(path, lp.pos, lp.neg, lp.weight, lp.lepton, n_collisions, meta, m2_tolerance(8))
 
 
 def _pairs_from_file(path: Path, lepton: str | None, n_collisions: float | None, tree: str | None) -> EventSample:
@@ -233,18 +254,11 @@ def _pairs_from_file(path: Path, lepton: str | None, n_collisions: float | None,
     if n == 0:
         raise GammastarError(f"{path}: file contains no pairs")
 
-    pos = np.empty((n, 4))
-    neg = np.empty((n, 4))
-    itemsize = 8
-    names = tqdm(PAIR_COLUMNS, desc=f"reading {path.name}", unit="col", delay=1.0, leave=False)
-    for j, name in enumerate(names):
-        col = columns.column(name)
-        itemsize = min(itemsize, col.dtype.itemsize)
-        (pos if j < 4 else neg)[:, j % 4] = col
-    weight = columns.column(WEIGHT_COLUMN).astype(float) if WEIGHT_COLUMN in columns.names else np.ones(n)
+    bar = tqdm(PAIR_COLUMNS, desc=f"reading {path.name}", unit="col", delay=1.0, leave=False)
+    pos, neg, weight, rel_tol = pair_arrays(columns.column, columns.names, n, bar)
     meta = columns.meta
     del columns
-    return validated_pairs(path, pos, neg, weight, lepton, n_collisions, meta, m2_tolerance(itemsize))
+    return validated_pairs(path, pos, neg, weight, lepton, n_collisions, meta, rel_tol)
 
 
 def write_dileptons(

@@ -22,7 +22,7 @@ from ..errors import GammastarError
 from ..physics.pdg import mass
 from ..rates.spectrum import MassSpectrum
 from ..samples import EventSample, SpectrumSample, check_n_collisions
-from .pairs import N_COLLISIONS_KEY, m2_tolerance, validated_pairs, with_acceptance
+from .pairs import N_COLLISIONS_KEY, pair_arrays, validated_pairs, with_acceptance
 from .readers import PAIR_COLUMNS, STREAM_ROWS, WEIGHT_COLUMN, listed_suffixes, open_pairs, pair_suffixes, reader_for
 
 if TYPE_CHECKING:
@@ -75,11 +75,8 @@ def iter_dileptons(
                 if n == 0:
                     continue
                 rows += n
-                pos = np.column_stack([b[c].astype(float) for c in PAIR_COLUMNS[:4]])
-                neg = np.column_stack([b[c].astype(float) for c in PAIR_COLUMNS[4:]])
-                w = b[WEIGHT_COLUMN].astype(float) if WEIGHT_COLUMN in b else np.ones(n)
-                itemsize = min(b[c].dtype.itemsize for c in PAIR_COLUMNS)
-                ds = validated_pairs(f, pos, neg, w, lepton, None, {}, m2_tolerance(itemsize))
+                pos, neg, w, rel_tol = pair_arrays(b.__getitem__, b, n)
+                ds = validated_pairs(f, pos, neg, w, lepton, None, {}, rel_tol)
                 if seen is not None and lepton is None and ds.lepton != seen:
                     raise GammastarError(f"{f}: mixed sample across chunks ({seen} and {ds.lepton})")
                 seen = ds.lepton

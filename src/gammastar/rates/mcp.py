@@ -21,6 +21,7 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -33,6 +34,11 @@ __all__ = ["pair_sums", "binned_sums", "table_sums"]
 
 _CHUNK = 1 << 14
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
+
+
+def mass_progress(items: np.ndarray, desc: str, progress: bool) -> Any:
+    """``items`` (masses) with a progress bar on stderr when ``progress`` and the work takes over a second."""
+    return tqdm(items, desc=desc, unit="mass", delay=1.0, disable=not progress, file=sys.stderr)
 
 
 def pair_sums(
@@ -58,7 +64,7 @@ def pair_sums(
     del r_l
     cum_w = np.concatenate([np.cumsum(w[::-1])[::-1], [0.0]])  # net weight above each pair
     vals, errs = [], []
-    for mc in tqdm(m_chi, desc="mcp", unit="mass", delay=1.0, disable=not progress, file=sys.stderr):
+    for mc in mass_progress(m_chi, "mcp", progress):
         i = max(start, int(np.searchsorted(m, 2.0 * mc, side="right")))
         if m.size - i < min_pairs:
             raise GammastarError(

@@ -8,17 +8,16 @@ sample otherwise (``normalization`` says which).
 
 from __future__ import annotations
 
-import sys
 import warnings
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from tqdm import tqdm
 
 from ..errors import GammastarError
 from ..physics.formulas import check_spin
+from .mcp import mass_progress
 from .spectrum import MassSpectrum
 
 if TYPE_CHECKING:
@@ -66,10 +65,6 @@ def parse_mass_spec(spec: str | ArrayLike) -> np.ndarray:
     if np.any(values <= 0):
         raise GammastarError(f"masses must be positive, got {spec!r}")
     return np.round(values, 12)
-
-
-def _progress(items: np.ndarray, desc: str, progress: bool) -> Any:
-    return tqdm(items, desc=desc, unit="mass", delay=1.0, disable=not progress, file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -172,7 +167,7 @@ def photon_yield(
     """
     masses = parse_mass_spec(masses)
     spec = spectrum if spectrum is not None else data.mass_spectrum()
-    points = [spec.estimate(float(m), bandwidth) for m in _progress(masses, "rates", progress)]
+    points = [spec.estimate(float(m), bandwidth) for m in mass_progress(masses, "rates", progress)]
     s = data.scale
     n_v = np.array([p.n_v for p in points]) * s
     n_v_err = np.array([p.n_v_err for p in points]) * s

@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 import pyarrow as pa
 
-from ...errors import GammastarError
+from ...errors import GammastarError, first_line
 
 __all__ = ["PairFile", "PAIR_COLUMNS", "WEIGHT_COLUMN", "STREAM_ROWS", "metadata_bytes"]
 
@@ -99,8 +99,7 @@ class PairFile(ABC):
         try:
             yield
         except (pa.ArrowException, OSError, EOFError) as exc:
-            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise GammastarError(f"{self.path}: cannot read as {self.format}: {msg}") from None
+            raise GammastarError(f"{self.path}: cannot read as {self.format}: {first_line(exc, 10_000)}") from None
 
 
 def arrow_column(path: Path, col: pa.ChunkedArray | pa.Array, name: str) -> np.ndarray:

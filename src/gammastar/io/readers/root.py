@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import GammastarError
+from ...errors import GammastarError, describe
 from ..atomic import deterministic_uuid
 from .base import PairFile
 
-__all__ = ["RootPairs", "open_tree", "uproot_errors"]
+__all__ = ["RootPairs", "open_root", "open_tree", "uproot_errors"]
 
 
 @contextmanager
@@ -24,21 +24,24 @@ def uproot_errors(path: Path, what: str) -> Iterator[None]:
     except GammastarError:
         raise
     except Exception as exc:  # uproot and its decompressors raise many types for damaged files
-        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
-        raise GammastarError(f"{path}: cannot read {what} ({type(exc).__name__}: {first})") from None
+        raise GammastarError(f"{path}: cannot read {what} ({describe(exc, 120)})") from None
+
+
+def open_root(path: Path) -> Any:
+    """An open ROOT file, or a one-line error for a file that is not one."""
+    import uproot
+
+    try:
+        return uproot.open(path)
+    except Exception as exc:  # uproot raises many types for non-ROOT files
+        raise GammastarError(f"{path}: cannot read as ROOT ({describe(exc, 120)})") from None
 
 
 def open_tree(path: Path, tree: str) -> Any:
     """The TTree ``tree`` of a ROOT file, with one-line errors for missing files, non-ROOT files and wrong names."""
-    import uproot
-
     if not path.is_file():
         raise GammastarError(f"{path}: no such file")
-    try:
-        f = uproot.open(path)
-    except Exception as exc:  # uproot raises many types for non-ROOT files
-        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
-        raise GammastarError(f"{path}: cannot read as ROOT ({type(exc).__name__}: {first})") from None
+    f = open_root(path)
     with uproot_errors(path, "the file's directory"):
         trees = [k.split(";")[0] for k, cls in f.classnames().items() if cls == "TTree"]
     if tree not in trees:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import GammastarError
+from ...errors import GammastarError, first_line
 from ...physics.pdg import mass
 from ...samples import PublishedSpectrum, check_lepton, check_n_collisions
 
@@ -77,7 +77,7 @@ def _hepdata_yaml(path: Path, text: str) -> _Parsed:
         indep = doc["independent_variables"][0]["values"]
         dep = doc["dependent_variables"][0]["values"]
     except yaml.YAMLError as exc:
-        raise GammastarError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        raise GammastarError(f"{path}: not valid YAML ({first_line(exc, 10_000)})") from None
     except (KeyError, IndexError, TypeError):
         raise GammastarError(f"{path}: not a HEPData table (need independent_variables and dependent_variables)") from None
     if len(indep) != len(dep):
