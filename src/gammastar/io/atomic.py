@@ -35,20 +35,36 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
-def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
-    raise Interrupted(signum)
-
-
 @contextmanager
 def handle_signals() -> Iterator[None]:
     """While the block runs, SIGTERM and SIGHUP (what ``kill``, ``timeout`` and batch schedulers send)
-    raise :class:`Interrupted`, so that temporary files are removed as for Ctrl-C."""
-    old = {sig: signal.signal(sig, _raise_interrupted) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    raise :class:`Interrupted` and SIGINT raises KeyboardInterrupt, so that temporary files are removed.
+
+    Each signal interrupts once: its handler then ignores it, so that a repeat cannot cut the clean-up
+    short or escape the command's own handling (once, under load, a second KeyboardInterrupt escaped
+    after the first had been handled, and the process died of SIGINT).  A signal that fired stays
+    ignored after the block: the command is ending.  SIGINT is left alone when it was ignored already
+    (a background job of a non-interactive shell).
+    """
+    fired: set[int] = set()
+
+    def once(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signum, signal.SIG_IGN)
+        fired.add(signum)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise Interrupted(signum)
+
+    signals = [signal.SIGTERM, signal.SIGHUP]
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signals.append(signal.SIGINT)
+    old = {sig: signal.signal(sig, once) for sig in signals}
     try:
         yield
     finally:
         for sig, handler in old.items():
-            signal.signal(sig, handler)
+            if sig not in fired:
+                signal.signal(sig, handler)
 
 
 def _fsync(path: Path) -> None:
