@@ -79,3 +79,16 @@ def gen(model_file):
     from gammastar.flow.generate import Generator
 
     return Generator.load(model_file)
+
+
+@pytest.fixture
+def run(capsys):
+    """The CLI run in-process, as a user would run it: (exit status, stdout, stderr)."""
+    from gammastar.cli import main
+
+    def _run(*args):
+        rc = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return rc, out, err
+
+    return _run

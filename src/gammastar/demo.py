@@ -15,7 +15,7 @@ import numpy as np
 from .io.atomic import atomic_path, write_text
 from .io.jsontext import dumps
 from .io.pairs import read_dileptons
-from .plots import plot_aprime, plot_mass_spectrum, plot_mcp
+from .plots import plot_aprime, plot_label, plot_mass_spectrum, plot_mcp
 from .rates.yields import aprime_yield, mcp_yield, parse_mass_spec
 from .truth.cocktail import DALITZ, SOURCES, MockConfig
 from .truth.mock import generate_mock, save_mock
@@ -46,17 +46,18 @@ def run_demo(out: str | Path, n_events: int = 500_000, seed: int = 1,
     t_ap = truth["aprime"]
     t_by = t_ap["by_source"]
     dalitz = np.sum([t_by[s] for s in DALITZ], axis=0)
+    label = plot_label(data)
     files = [
         plot_aprime(ap, out / "aprime_yield.png", {
             "truth (all sources)": (np.array(t_ap["mass"]), np.array(t_ap["n_per_eps2"])),
             "truth, Dalitz decays only": (np.array(t_ap["mass"]), dalitz),
-        }),
+        }, label),
         plot_mcp(mcps, out / "mcp_yield.png", {
             s: (np.array(truth["mcp"]["m_chi"]), np.array(truth["mcp"][s]["n_pairs_per_eps2_visible"]))
             for s in ("fermion", "scalar")
-        }),
-        plot_mass_spectrum(data.mass, data.weight, out / "dimuon_mass.png", data.lepton, data.scale, data.normalization,
-                           groups={s: sid == SOURCES.index(s) for s in SOURCES}),
+        }, label),
+        plot_mass_spectrum(data.mass, data.weight, out / "dimuon_mass.png", data.lepton, data.scale,
+                           groups={s: sid == SOURCES.index(s) for s in SOURCES}, label=label),
     ]
 
     say("[4/4] writing tables")

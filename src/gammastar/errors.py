@@ -20,3 +20,15 @@ def describe(exc: BaseException, limit: int = 160) -> str:
     name = type(exc).__name__
     text = first_line(exc, limit)
     return name if text == name else f"{name}: {text}"
+
+
+class EstimateError(GammastarError):
+    """One mass of a scan cannot be estimated; ``kind`` says why: ``range`` (outside the data), ``statistics``
+    (too few pairs) or ``negative`` (no net yield left, e.g. after background subtraction).
+
+    Scans record it for that mass and go on (:mod:`gammastar.rates.scan`).
+    """
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind

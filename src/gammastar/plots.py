@@ -1,20 +1,59 @@
-"""Plots people would rather look at than tables (matplotlib, headless)."""
+"""Plots people would rather look at than tables: matplotlib with mplhep's styling, headless.
+
+Every plot says what it shows: ``gammastar`` above the frame on the left,
+the beam on the right, and the sample and normalisation inside
+(:class:`PlotLabel`, from a sample by :func:`plot_label`).  Where a reference
+(truth, a direct formula, the data) is drawn, a ratio panel is drawn below.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .io.atomic import atomic_path  # noqa: E402
-from .rates.yields import AprimeYield, McpYield  # noqa: E402
+from .rates.yields import AprimeYield, McpYield, PhotonYield  # noqa: E402
+
+if TYPE_CHECKING:
+    from .samples import Sample
+
+__all__ = ["PlotLabel", "plot_label", "plot_formats", "save_figure", "styled", "figure", "decorate", "plot_photon",
+           "plot_aprime", "plot_mcp", "plot_mass_spectrum"]
 
 _LEPTON_TEX = {"mu": r"\mu", "e": "e"}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class PlotLabel:
+    """What a plot is of: the sample (one line), the beam (or ""), the normalisation."""
+
+    sample: str = ""
+    beam: str = ""
+    normalization: str = "per_sample"
+
+    @property
+    def per(self) -> str:
+        return "per collision" if self.normalization == "per_collision" else "per sample"
+
+
+def plot_label(sample: Sample) -> PlotLabel:
+    """The label of plots made from ``sample``."""
+    beam = getattr(sample, "beam", None)
+    return PlotLabel(f"{Path(sample.source).name or sample.source}: {sample.describe()}",
+                     beam.describe() if beam is not None else "", sample.normalization)
 
 
 def plot_formats() -> set[str]:
@@ -30,56 +69,122 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
     """Save and close ``fig`` atomically, in the format of the file extension."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".").lower() or "png")
+        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".").lower() or "png", bbox_inches="tight")
     plt.close(fig)
     return path
 
 
-def _per(normalization: str) -> str:
-    return "per collision" if normalization == "per_collision" else "per sample"
+@contextmanager
+def _style() -> Iterator[None]:
+    import mplhep
+
+    # ROOT's look at a size that leaves room for two panels and long axis labels
+    with plt.style.context([mplhep.style.ROOT, {"font.size": 16, "axes.labelsize": 19, "xtick.labelsize": 15,
+                                                "ytick.labelsize": 15, "legend.fontsize": 14}]):
+        yield
 
 
-def plot_aprime(result: AprimeYield, path: str | Path, truth: dict | None = None) -> Path:
-    """A' yield per eps^2 vs mass: the data-driven 1-sigma band, and the truth if given.
+def styled(f: F) -> F:
+    """Draw ``f``'s figure in the house style (mplhep's ROOT style)."""
 
-    ``truth`` maps a label to ``(mass, n_per_eps2)`` arrays.
+    @wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _style():
+            return f(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def figure(ratio: bool, width: float = 8.0, ncols: int = 1) -> tuple[Figure, np.ndarray]:
+    """A figure with a main panel and, with ``ratio``, a ratio panel below it; axes as a (rows, cols) array."""
+    if ratio:
+        fig, axes = plt.subplots(2, ncols, figsize=(width, 7.5), sharex="col", squeeze=False,
+                                 gridspec_kw={"height_ratios": [3, 1], "hspace": 0.06})
+    else:
+        fig, axes = plt.subplots(1, ncols, figsize=(width, 6), squeeze=False)
+    return fig, axes
+
+
+def decorate(ax: Axes, label: PlotLabel | None, legend: bool = True) -> None:
+    """The house label (gammastar, beam, sample, normalisation) and the legend."""
+    import mplhep
+
+    mplhep.label.exp_label(exp="gammastar", text="", llabel="", rlabel=(label.beam if label else ""), ax=ax, loc=0,
+                           fontsize=15)
+    if label is not None and (label.sample or label.normalization):
+        ax.text(0.03, 0.04, f"{label.sample}\nyields {label.per}".strip(), transform=ax.transAxes, fontsize=12,
+                va="bottom", ha="left", color="0.25")
+    if legend and ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False, loc="upper right")
+
+
+def _ratio_panel(rx: Axes, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, ylabel: str, lines: dict | None = None,
+                 span: float = 0.2) -> None:
+    rx.fill_between(x, lo, hi, color="C0", alpha=0.35, lw=0)
+    for k, (lab, (tx, ty)) in enumerate((lines or {}).items()):
+        rx.plot(tx, ty, color="k", ls=["-", "--", ":", "-."][k % 4], lw=1.2, label=lab)
+    rx.axhline(1.0, color="k", lw=1)
+    rx.set_ylim(1 - span, 1 + span)
+    rx.set_ylabel(ylabel)
+
+
+@styled
+def plot_photon(result: PhotonYield, path: str | Path, label: PlotLabel | None = None) -> Path:
+    """dN_ll/dm (points with errors) above N_V(m) (1-sigma band): the measured spectrum and what it implies."""
+    lt = _LEPTON_TEX[result.lepton]
+    fig, axes = plt.subplots(2, 1, figsize=(8, 8), sharex=True, gridspec_kw={"hspace": 0.06})
+    top, bottom = axes
+    m = result.mass
+    top.errorbar(m, result.dn_ll_dm, result.dn_ll_dm_err, fmt="o", ms=3, color="k", lw=1,
+                 label=rf"$dN_{{{lt}{lt}}}/dm$ (local estimate)")
+    top.set_yscale("log")
+    top.set_ylabel(rf"$dN_{{{lt}{lt}}}/dm$ [GeV$^{{-1}}$]")
+    n, e = result.n_v, result.n_v_err
+    bottom.fill_between(m, n - e, n + e, color="C0", alpha=0.35, lw=0, label=r"$N_V(m)$ $\pm1\sigma$")
+    bottom.plot(m, n, color="C0", lw=1)
+    bottom.set_yscale("log")
+    bottom.set_ylabel(r"$N_V$")
+    bottom.set_xlabel(rf"$m_{{{lt}{lt}}}$ = $m_V$ [GeV]")
+    decorate(top, label)
+    bottom.legend(frameon=False, loc="upper right")
+    return save_figure(fig, path)
+
+
+@styled
+def plot_aprime(result: AprimeYield, path: str | Path, truth: dict | None = None, label: PlotLabel | None = None) -> Path:
+    """A' yield per eps^2 vs mass: the data-driven 1-sigma band, and the truth (with a ratio panel) if given.
+
+    ``truth`` maps a label to ``(mass, n_per_eps2)`` arrays; the first is the ratio's reference.
     """
-    has_truth = bool(truth)
-    fig, axes = plt.subplots(
-        2 if has_truth else 1, 1, figsize=(7, 6 if has_truth else 4.5), sharex=True,
-        gridspec_kw={"height_ratios": [3, 1]} if has_truth else None, squeeze=False,
-    )
+    fig, axes = figure(bool(truth))
     ax = axes[0, 0]
     m, n, e = result.mass, result.n_per_eps2, result.n_err
-    ax.fill_between(m, n - e, n + e, color="C0", alpha=0.35, lw=0, label=r"data-driven $\pm1\sigma$")
+    lt = _LEPTON_TEX[result.lepton]
+    ax.fill_between(m, n - e, n + e, color="C0", alpha=0.35, lw=0, label=rf"from $\gamma^*\to{lt}{lt}$ $\pm1\sigma$")
     ax.plot(m, n, color="C0", lw=1)
-    styles = ["-", "--", ":", "-."]
-    for k, (label, (tm, tn)) in enumerate((truth or {}).items()):
-        ax.plot(tm, tn, color="k", ls=styles[k % 4], lw=1.2, label=label)
+    for k, (lab, (tm, tn)) in enumerate((truth or {}).items()):
+        ax.plot(tm, tn, color="k", ls=["-", "--", ":", "-."][k % 4], lw=1.2, label=lab)
     ax.set_yscale("log")
-    ax.set_ylabel(rf"$N_{{A'}}/\varepsilon^2$ ({_per(result.normalization)})")
-    ax.set_title(rf"Dark-photon yield from $\gamma^* \to {_LEPTON_TEX[result.lepton]}^+{_LEPTON_TEX[result.lepton]}^-$")
-    ax.legend(frameon=False)
+    ax.set_ylabel(r"$N_{A'}/\varepsilon^2$")
     if truth:
         tm, tn = next(iter(truth.values()))
         ref = np.interp(m, tm, tn)
         good = ref > 0
-        r = axes[1, 0]
-        r.fill_between(m[good], ((n - e) / ref)[good], ((n + e) / ref)[good], color="C0", alpha=0.35, lw=0)
-        r.axhline(1.0, color="k", lw=1)
-        r.set_ylim(0.8, 1.2)
-        r.set_ylabel("data / truth")
+        _ratio_panel(axes[1, 0], m[good], ((n - e) / ref)[good], ((n + e) / ref)[good], "data / truth")
     axes[-1, 0].set_xlabel(r"$m_{A'}$ [GeV]")
-    fig.tight_layout()
+    decorate(ax, label)
     return save_figure(fig, path)
 
 
-def plot_mcp(results: list[McpYield], path: str | Path, truth: dict | None = None) -> Path:
-    """mCP pair yield per eps^2 vs m_chi for one or more spins, truth lines optional.
+@styled
+def plot_mcp(results: list[McpYield], path: str | Path, truth: dict | None = None, label: PlotLabel | None = None) -> Path:
+    """mCP pair yield per eps^2 vs m_chi for one or more spins; truth lines (and a ratio panel) optional.
 
     ``truth`` maps a spin to ``(m_chi, n_pairs_per_eps2)``.
     """
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    has_truth = bool(truth) and any(r.spin in (truth or {}) for r in results)
+    fig, axes = figure(has_truth)
+    ax = axes[0, 0]
     for k, res in enumerate(results):
         c = f"C{k}"
         n, e = res.n_pairs_per_eps2, res.n_err
@@ -88,38 +193,50 @@ def plot_mcp(results: list[McpYield], path: str | Path, truth: dict | None = Non
         if truth and res.spin in truth:
             tm, tn = truth[res.spin]
             ax.plot(tm, tn, color=c, ls="--", lw=1.2, label=f"{res.spin}, direct formula")
+            ref = np.interp(res.m_chi, tm, tn)
+            good = ref > 0
+            rx = axes[1, 0]
+            rx.fill_between(res.m_chi[good], ((n - e) / ref)[good], ((n + e) / ref)[good], color=c, alpha=0.35, lw=0)
+    if has_truth:
+        axes[1, 0].axhline(1.0, color="k", lw=1)
+        axes[1, 0].set_ylim(0.8, 1.2)
+        axes[1, 0].set_ylabel("data / formula")
     if results:
-        ax.set_xlim(0.0, max(r.m_chi.max() for r in results) * 1.02)
-        ax.axvspan(0.0, results[0].m_min / 2, color="0.85", zorder=0,
-                   label=r"$2m_\chi < 2m_\ell$: visible part only")
+        for a in axes[:, 0]:
+            a.set_xlim(0.0, max(r.m_chi.max() for r in results) * 1.02)
+            a.axvspan(0.0, results[0].m_min / 2, color="0.85", zorder=0,
+                      label=r"$2m_\chi < 2m_\ell$: visible part only" if a is ax else None)
     ax.set_yscale("log")
-    ax.set_xlabel(r"$m_\chi$ [GeV]")
-    ax.set_ylabel(rf"$N_{{\chi\bar\chi}}/\varepsilon^2$ ({_per(results[0].normalization)})" if results else "")
-    ax.set_title("Millicharged-particle pair yield")
-    ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
+    axes[-1, 0].set_xlabel(r"$m_\chi$ [GeV]")
+    ax.set_ylabel(r"$N_{\chi\bar\chi}/\varepsilon^2$")
+    decorate(ax, label)
     return save_figure(fig, path)
 
 
+@styled
 def plot_mass_spectrum(
     mass: np.ndarray, weight: np.ndarray, path: str | Path, lepton: str, scale: float = 1.0,
-    normalization: str = "per_sample", groups: dict[str, np.ndarray] | None = None,
+    groups: dict[str, np.ndarray] | None = None, label: PlotLabel | None = None,
 ) -> Path:
     """dN/dm of the pairs, stacked by ``groups`` (label -> boolean mask) when given."""
+    import mplhep
+
     lt = _LEPTON_TEX[lepton]
     hi = float(np.quantile(mass, 0.9995)) if mass.size else 1.0
-    edges = np.linspace(mass.min(), hi, 241).tolist()
+    edges = np.linspace(mass.min(), hi, 241)
     width = edges[1] - edges[0]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, axes = figure(False)
+    ax = axes[0, 0]
     if groups:
         labels = list(groups)
-        ax.hist([mass[groups[g]] for g in labels], bins=edges, weights=[weight[groups[g]] * scale / width for g in labels],
-                stacked=True, histtype="stepfilled", alpha=0.7, label=labels)
-        ax.legend(frameon=False, fontsize=8, ncol=2)
-    ax.hist(mass, bins=edges, weights=weight * scale / width, histtype="step", color="k", label="all")
+        hists = [np.histogram(mass[groups[g]], edges, weights=weight[groups[g]] * scale / width)[0] for g in labels]
+        mplhep.histplot(hists, edges, stack=True, histtype="fill", alpha=0.7, label=labels, ax=ax)
+    h, _ = np.histogram(mass, edges, weights=weight * scale / width)
+    mplhep.histplot(h, edges, histtype="step", color="k", label="all", ax=ax)
     ax.set_yscale("log")
     ax.set_xlabel(rf"$m_{{{lt}{lt}}}$ [GeV]")
-    ax.set_ylabel(rf"$dN_{{{lt}{lt}}}/dm$ [GeV$^{{-1}}$, {_per(normalization)}]")
-    ax.set_title("Dilepton mass spectrum")
-    fig.tight_layout()
+    ax.set_ylabel(rf"$dN_{{{lt}{lt}}}/dm$ [GeV$^{{-1}}$]")
+    decorate(ax, label, legend=False)
+    if groups:
+        ax.legend(frameon=False, fontsize=11, ncol=2, loc="upper right")
     return save_figure(fig, path)

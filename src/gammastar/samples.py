@@ -31,13 +31,15 @@ from .errors import GammastarError
 from .physics.kinematics import pair_mass
 from .physics.pdg import LEPTONS, mass
 from .rates import mcp as mcp_sums
+from .rates.scan import FailedMass
 from .rates.spectrum import MassSpectrum
 
 __all__ = ["Sample", "EventSample", "SpectrumSample", "PublishedSpectrum", "Normalised", "check_n_collisions",
            "check_lepton"]
 
-#: (pair yields, statistical errors, correlated systematic errors or None) per eps^2, before normalisation
-McpSums = tuple[np.ndarray, np.ndarray, np.ndarray | None]
+#: (pair yields, statistical errors, correlated systematic errors or None, the m_chi that failed) per eps^2,
+#: before normalisation; NaN where an m_chi failed
+McpSums = tuple[np.ndarray, np.ndarray, np.ndarray | None, list[FailedMass]]
 
 
 def check_n_collisions(value: object) -> float:
@@ -169,8 +171,8 @@ class EventSample(Sample):
 
     def mcp_sums(self, m_chi: np.ndarray, spin: str, *, min_pairs: int = 10, progress: bool = False) -> McpSums:
         """Exact sums over the pairs (see :func:`gammastar.rates.mcp.pair_sums`)."""
-        vals, errs = mcp_sums.pair_sums(self.mass, self.weight, self.m_lepton, m_chi, spin, min_pairs, progress)
-        return vals, errs, None
+        vals, errs, failed = mcp_sums.pair_sums(self.mass, self.weight, self.m_lepton, m_chi, spin, min_pairs, progress)
+        return vals, errs, None, failed
 
     def describe(self) -> str:
         return f"{len(self)} {self.lepton}{self.lepton} pairs"

@@ -78,7 +78,7 @@ def test_options_that_do_not_apply_are_errors(files):
         gammastar.open_sample(files["table"], spectrum=True, lepton="mu", acceptance="acc.npz")
     with pytest.raises(GammastarError, match="cannot be streamed"):
         gammastar.open_sample(files["dir"], leptons="Muon")
-    with pytest.raises(GammastarError, match="needs event-level leptons"):
+    with pytest.raises(GammastarError, match="needs the leptons' charges"):
         gammastar.open_sample(files["single"], background="like-sign")
 
 

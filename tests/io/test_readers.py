@@ -113,10 +113,16 @@ def test_integer_weights_and_extra_columns(pairs, tmp_path):
 
 
 def test_other_column_names_are_named_as_missing(pairs, tmp_path):
-    cols = {k.replace("_pos", "1").replace("_neg", "2"): v for k, v in _columns(pairs).items()}
+    cols = {k.replace("_pos", "_a").replace("_neg", "_b"): v for k, v in _columns(pairs).items()}
     pq.write_table(pa.table(cols), tmp_path / "z.parquet")
-    with pytest.raises(GammastarError, match="missing column\\(s\\) px_pos, py_pos, pz_pos, e_pos, px_neg"):
+    with pytest.raises(GammastarError, match="missing column\\(s\\) px_pos, py_pos, pz_pos, e_pos, px_neg.*the file has "
+                       "px_a, .*--columns KEY=NAME"):
         open_pairs(tmp_path / "z.parquet")
+    # per-leg names without the charges: what that layout lacks is named
+    legs = {k.replace("_pos", "1").replace("_neg", "2"): v for k, v in _columns(pairs).items()}
+    pq.write_table(pa.table(legs), tmp_path / "legs.parquet")
+    with pytest.raises(GammastarError, match="missing column\\(s\\) q1, q2 "):
+        open_pairs(tmp_path / "legs.parquet")
 
 
 def test_non_numeric_and_empty_values(pairs, tmp_path):

@@ -116,11 +116,11 @@ def test_flat_pair_tree_equals_parquet(dalitz_mock, tmp_path):
 
 def test_bad_root_inputs(nano_files, tmp_path):
     signal, _, _ = nano_files
-    with pytest.raises(GammastarError, match="no tree 'Evts' \\(trees: Events\\)"):
+    with pytest.raises(GammastarError, match="no tree 'Evts' \\(trees and RNTuples: Events\\)"):
         gammastar.read_dileptons(signal, leptons="Muon", tree="Evts")
-    with pytest.raises(GammastarError, match="no branch\\(es\\) Electron_pt"):
+    with pytest.raises(GammastarError, match="no lepton collection 'Electron'"):
         gammastar.read_dileptons(signal, leptons="Electron")
-    with pytest.raises(GammastarError, match="unknown lepton collection"):
+    with pytest.raises(GammastarError, match="no lepton collection 'Tau'"):
         gammastar.read_dileptons(signal, leptons="Tau")
     with pytest.raises(GammastarError, match="no Muon leptons"):
         gammastar.read_dileptons(signal, leptons="Muon", min_pt=1e4)
@@ -135,7 +135,5 @@ def test_bad_root_inputs(nano_files, tmp_path):
     (tmp_path / "junk.root").write_bytes(b"not root" * 50)
     with pytest.raises(GammastarError, match="cannot read as ROOT"):
         gammastar.read_dileptons(tmp_path / "junk.root", leptons="Muon")
-    with pytest.raises(GammastarError, match="needs event-level leptons"):
-        gammastar.read_dileptons(signal, background="like-sign")
-    with pytest.raises(GammastarError, match="no tree 'events'"):
+    with pytest.raises(GammastarError, match="missing column.*--leptons Muon"):
         gammastar.read_dileptons(signal)  # a NanoAOD file read as a pair tree

@@ -50,15 +50,25 @@ def test_chunks_are_bounded_and_complete(dalitz_mock, parts):
     assert max(sizes) <= 40_000
 
 
-def test_cli_streams_directories(dalitz_mock, parts, capsys):
+def test_cli_streams_directories(dalitz_mock, parts, capsys, tmp_path):
+    data, _, _ = dalitz_mock
+    want = gammastar.aprime_yield(data, [0.4]).n_per_eps2[0]
+    # the parts' n_collisions (Parquet metadata, the CSV part's sidecar) add up to the whole sample's
     rc = main(["rates", "aprime", "--data", str(parts), "--mass", "0.4", "--json"])
     captured = capsys.readouterr()
-    assert rc == 2 and "carry gammastar.n_collisions" in captured.err  # CSV parts have no metadata
-    data, _, _ = dalitz_mock
-    rc = main(["rates", "aprime", "--data", str(parts), "--mass", "0.4", "--json", "--n-collisions", str(data.n_collisions)])
-    captured = capsys.readouterr()
     assert rc == 0 and "reading it in chunks" in captured.err
-    assert json.loads(captured.out)["n_per_eps2"][0] == pytest.approx(gammastar.aprime_yield(data, [0.4]).n_per_eps2[0], rel=1e-9)
+    assert json.loads(captured.out)["n_per_eps2"][0] == pytest.approx(want, rel=1e-9)
+    # a CSV part without its sidecar: the normalisation is unknown
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for f in parts.iterdir():
+        if not f.name.endswith(".meta.json"):
+            (bare / f.name).write_bytes(f.read_bytes())
+    rc = main(["rates", "aprime", "--data", str(bare), "--mass", "0.4", "--json"])
+    assert rc == 2 and "2 of 3 files carry gammastar.n_collisions" in capsys.readouterr().err
+    rc = main(["rates", "aprime", "--data", str(bare), "--mass", "0.4", "--json", "--n-collisions", str(data.n_collisions)])
+    captured = capsys.readouterr()
+    assert rc == 0 and json.loads(captured.out)["n_per_eps2"][0] == pytest.approx(want, rel=1e-9)
     assert main(["train", "--data", str(parts), "--out", "m.pt"]) == 2
     assert "needs the pairs in memory" in capsys.readouterr().err
 

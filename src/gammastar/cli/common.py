@@ -90,10 +90,17 @@ def data_options(f: F) -> F:
     f = click.option("--max-abs-eta", type=POSITIVE, default=None, help="Lepton |eta| cut before pairing (--leptons).")(f)
     f = click.option("--min-pt", type=NON_NEGATIVE, default=None, help="Lepton pT cut (GeV) before pairing (--leptons).")(f)
     f = click.option("--background", type=click.Choice(["like-sign"]), default=None,
-                     help="Subtract the combinatorial background (needs --leptons).")(f)
+                     help="Subtract the combinatorial background with like-sign pairs (needs charges: --leptons or "
+                          "per-leg columns q1, q2).")(f)
+    f = click.option("--columns", default=None, metavar="KEY=NAME,...",
+                     help="Your column names for ours: px_pos..e_neg, or per leg px1,py1,pz1,e1,q1,px2,..,q2, or "
+                          "pt1,eta1,phi1,q1,pt2,..,q2; and weight.  Ours in any case are found by themselves.")(f)
     f = click.option("--leptons", default=None,
-                     help="Build pairs from this event-level collection of a ROOT file: Muon or Electron.")(f)
-    f = click.option("--tree", default=None, help="ROOT tree [events for pair trees, Events with --leptons].")(f)
+                     help="Build pairs from this event-level lepton collection of a ROOT file, any case (Muon: "
+                          "Muon_pt/_eta/_phi/_charge or Muon_Px/_Py/_Pz/_E/_Charge).")(f)
+    f = click.option("--tree", default=None,
+                     help="ROOT TTree or RNTuple (or --data FILE.root:NAME) [events for pairs, Events with --leptons, "
+                          "or the file's only one].")(f)
     f = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout instead of a table.")(f)
     f = click.option("--n-collisions", type=float, default=None,
                      help="Collisions (or protons on target) the sample stands for; yields become per collision.")(f)

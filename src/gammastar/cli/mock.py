@@ -28,7 +28,7 @@ def mock(n_events: int, seed: int, out: Path, lepton: str, beam_energy: float, s
     The built-in NA60-like p-A cocktail, or (--generator pythia8) an independent
     cross-check from Pythia8 whose truth is Pythia's own meson multiplicities.
     Writes the input schema plus a source_id column, the number of collisions
-    as metadata (Parquet), and the truth as OUT.truth.json.
+    as metadata (Parquet; a sidecar OUT.meta.json for CSV), and the truth as OUT.truth.json.
     """
     from gammastar.io.atomic import check_output
     from gammastar.io.readers import reader_for

@@ -17,12 +17,14 @@ those records as ``note: ...``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import GammastarError
 from ..samples import Sample, streamed_needs_memory, table_needs_events
 from .pairs import read_dileptons
+from .readers.root import split_object_path
 from .readers.tables import looks_like_table, read_spectrum
 from .stream import scan_dileptons, should_stream
 
@@ -33,14 +35,14 @@ __all__ = ["open_sample"]
 
 log = logging.getLogger("gammastar")
 
-_EVENT_ONLY = ("tree", "leptons", "background", "min_pt", "max_abs_eta", "acceptance")
+_EVENT_ONLY = ("tree", "leptons", "columns", "background", "min_pt", "max_abs_eta", "acceptance")
 _PAIR_BUILDING = ("leptons", "background", "min_pt", "max_abs_eta")
 
 
 def open_sample(
     path: str | Path, *, spectrum: bool = False, stream: bool | None = None, lepton: str | None = None,
     n_collisions: float | None = None, tree: str | None = None, leptons: str | None = None,
-    background: str | None = None, min_pt: float | None = None, max_abs_eta: float | None = None,
+    columns: Mapping[str, str] | str | None = None, background: str | None = None, min_pt: float | None = None, max_abs_eta: float | None = None,
     like_sign_r: float = 1.0, like_sign_bin: float = 0.01, acceptance: str | Path | AcceptanceMap | None = None,
     acceptance_floor: float = 0.01, chunk_size: int = 2_000_000, progress: bool = True,
 ) -> Sample:
@@ -58,29 +60,31 @@ def open_sample(
         pairs into fine bins, read everything else into memory; ``False``:
         the pairs must fit in memory (an error otherwise: what training and
         validation need); ``True``: stream whatever the size.
-    lepton, n_collisions, tree, leptons, background, min_pt, max_abs_eta, like_sign_r, like_sign_bin, acceptance,
+    lepton, n_collisions, tree, leptons, columns, background, min_pt, max_abs_eta, like_sign_r, like_sign_bin, acceptance,
     acceptance_floor
         As for :func:`~gammastar.io.pairs.read_dileptons` and the CLI options of the
         same names (a table takes only ``lepton`` and ``n_collisions``).
     chunk_size, progress
         Pairs per chunk when streaming, and whether to show a progress bar.
     """
-    event_options = {"tree": tree, "leptons": leptons, "background": background, "min_pt": min_pt,
-                     "max_abs_eta": max_abs_eta, "acceptance": acceptance}
+    event_options = {"tree": tree, "leptons": leptons, "columns": columns, "background": background,
+                     "min_pt": min_pt, "max_abs_eta": max_abs_eta, "acceptance": acceptance}
     if spectrum:
         if any(event_options[k] is not None for k in _EVENT_ONLY):
-            raise GammastarError("--tree, --leptons, --background, --acceptance and the lepton cuts apply to events, "
-                                 "not to --spectrum")
+            raise GammastarError("--tree, --leptons, --columns, --background, --acceptance and the lepton cuts apply "
+                                 "to events, not to --spectrum")
         table = read_spectrum(path, lepton=lepton, n_collisions=n_collisions)
         if table.n_collisions is None:
             log.info("no --n-collisions: yields are in the table's own normalisation (per collision if it is)")
         return table
 
+    path, tree = split_object_path(path, tree)
     if stream is True or (stream is None and should_stream(path)):
         if any(event_options[k] is not None for k in _PAIR_BUILDING):
-            raise GammastarError("pair building (--leptons) reads a whole file; it cannot be streamed")
+            raise GammastarError("pair building (--leptons) and like-sign subtraction read a whole file; "
+                                 "they cannot be streamed")
         log.info(f"{path} is large or a directory: reading it in chunks; mCP yields from 1e-4-relative mass bins")
-        sample: Sample = scan_dileptons(path, lepton=lepton, n_collisions=n_collisions, tree=tree,
+        sample: Sample = scan_dileptons(path, lepton=lepton, n_collisions=n_collisions, tree=tree, columns=columns,
                                         chunk_size=chunk_size, acceptance=acceptance,
                                         acceptance_floor=acceptance_floor, progress=progress)
     else:
@@ -89,7 +93,7 @@ def open_sample(
         if looks_like_table(path):
             raise GammastarError(table_needs_events(str(path)))
         sample = read_dileptons(path, lepton=lepton, n_collisions=n_collisions, tree=tree, leptons=leptons,
-                                background=background, min_pt=min_pt, max_abs_eta=max_abs_eta,
+                                columns=columns, background=background, min_pt=min_pt, max_abs_eta=max_abs_eta,
                                 like_sign_r=like_sign_r, like_sign_bin=like_sign_bin, acceptance=acceptance,
                                 acceptance_floor=acceptance_floor)
     if sample.n_collisions is None:

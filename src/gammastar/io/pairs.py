@@ -5,17 +5,20 @@ One row per opposite-sign lepton pair, lab frame, GeV, beam along +z::
     px_pos, py_pos, pz_pos, e_pos, px_neg, py_neg, pz_neg, e_neg [, weight]
 
 in any registered pair-file format (:mod:`gammastar.io.readers`: Parquet,
-CSV, ROOT pair trees), or built from event-level lepton collections
-(:mod:`gammastar.io.readers.lepton_collections`).  Parquet files may carry the
+CSV, ROOT TTrees and RNTuples), under other names or as two unordered legs
+with charges (:mod:`gammastar.io.columns`, ``--columns``), or built from
+event-level lepton collections (:mod:`gammastar.io.readers.lepton_collections`).  Parquet files may carry the
 number of collisions the sample stands for as key-value metadata
 ``gammastar.n_collisions``.  Every pair is checked (finite, E >= |p|, a lepton
-mass that is e or mu) before it becomes an :class:`~gammastar.samples.EventSample`.
+mass that is e or mu; E >= |p| up to float32 rounding, :data:`M2_REL_TOL`)
+before it becomes an :class:`~gammastar.samples.EventSample`.
 """
 
 from __future__ import annotations
 
+import logging
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +29,8 @@ from ..errors import GammastarError
 from ..physics.pdg import mass
 from ..samples import EventSample, check_lepton
 from .atomic import atomic_path
+from .columns import ColumnLayout
+from .legs import OrientedPairs, oriented_pairs
 from .readers import PAIR_COLUMNS, WEIGHT_COLUMN, open_pairs, reader_for
 
 if TYPE_CHECKING:
@@ -41,9 +46,12 @@ __all__ = [
     "write_dileptons",
     "validated_pairs",
     "with_acceptance",
-    "m2_tolerance",
-    "pair_arrays",
+    "M2_REL_TOL",
+    "layout_pairs",
+    "infer_lepton",
 ]
+
+log = logging.getLogger("gammastar")
 
 N_COLLISIONS_KEY = "gammastar.n_collisions"
 TRUTH_KEY = "gammastar.truth"
@@ -52,33 +60,54 @@ BEAM_ENERGY_KEY = "gammastar.beam_energy"
 #: |momentum| or energy (GeV) beyond any accelerator: larger values are units or corruption (and overflow E^2)
 MAX_GEV = 1e8
 
-# Rounding allowance on E^2 - p^2 relative to E^2: float32 inputs round E
-# and p at 6e-8, so their m^2 is only known to a few 1e-7 E^2; float64 to 1e-15.
-_M2_REL_TOL = {4: 4e-7, 8: 1e-13}
+#: E >= |p| is checked up to this rounding allowance on m^2 = E^2 - p^2, relative to E^2 (|p| may exceed E by
+#: 5e-7 E): float32 stores E and each p_i to 6e-8, so data kept or computed in float32 (columns, branches,
+#: or float64 columns holding float32-rounded values) miss m^2 by up to a few 1e-7 E^2.  Every kinematic
+#: quantity is then computed in float64.
+M2_REL_TOL = 1e-6
 
 
-def m2_tolerance(itemsize: int) -> float:
-    """Relative rounding allowance on E^2 - p^2 for columns stored with ``itemsize`` bytes per number."""
-    return _M2_REL_TOL[4] if itemsize < 8 else _M2_REL_TOL[8]
+def layout_pairs(
+    path: Path, layout: ColumnLayout, get: Callable[[str], np.ndarray], n: int, lepton: str | None,
+    background: str | None = None, r: float = 1.0, bin_width: float = 0.01,
+) -> tuple[OrientedPairs, str | None]:
+    """The rows of a file in ``layout`` as oriented pairs, and the flavour (None: to be inferred from the pairs).
 
-
-def pair_arrays(
-    get: Callable[[str], np.ndarray], names: Iterable[str], n: int, columns: Iterable[str] = PAIR_COLUMNS,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """(pos, neg, weight, E^2 - p^2 tolerance) in float64 from the ``n`` rows of columns ``get(name)``.
-
-    ``names`` are the columns there are (weight 1 without a weight column);
-    ``columns`` is :data:`PAIR_COLUMNS`, possibly wrapped in a progress bar.
-    The tolerance follows the narrowest type stored (float32 rounds E and p).
+    ``get`` returns one of the file's columns by name.  Per-leg layouts are
+    oriented by charge (same-sign rows dropped, or weighted with like-sign).
     """
-    pos, neg = np.empty((n, 4)), np.empty((n, 4))
-    itemsize = 8
-    for j, name in enumerate(columns):
-        col = get(name)
-        itemsize = min(itemsize, col.dtype.itemsize)
-        (pos if j < 4 else neg)[:, j % 4] = col
-    weight = get(WEIGHT_COLUMN).astype(float) if WEIGHT_COLUMN in names else np.ones(n)
-    return pos, neg, weight, m2_tolerance(itemsize)
+    if layout.kind == "polar" and lepton is None:
+        raise GammastarError(f"{path}: pT, eta, phi columns need the lepton flavour for the energy: pass --lepton e|mu")
+    legs = layout.arrays(get, n, None if lepton is None else mass(lepton))
+    if layout.oriented:
+        if background is not None:
+            raise GammastarError(f"--background {background} needs the leptons' charges: lepton collections "
+                                 "(--leptons) or per-leg columns with q1, q2")
+        return OrientedPairs(legs.a, legs.b, legs.weight, n, 0, 0), lepton
+    if lepton is None:
+        lepton = infer_lepton(path, legs.a, legs.b)
+    op = oriented_pairs(legs, mass(lepton), background, r, bin_width)
+    if not len(op.pos):
+        raise GammastarError(f"{path}: no opposite-sign pairs ({op.describe()})")
+    return op, lepton
+
+
+def infer_lepton(path: Path, *momenta: np.ndarray) -> str:
+    """The flavour, e or mu, that the invariant masses of the lepton four-momenta (N, 4) say.
+
+    Rows that are not finite or not physical are left to :func:`validated_pairs` to name.
+    """
+    n_e = n_mu = 0
+    others = []
+    for p in momenta:
+        e2 = p[:, 3] ** 2
+        tol = M2_REL_TOL * e2 + 1e-12
+        m2 = e2 - np.einsum("ij,ij->i", p[:, :3], p[:, :3])
+        ok = np.isfinite(m2) & (m2 >= -tol)
+        ne, nmu, other = _lepton_counts(m2[ok], tol[ok])
+        n_e, n_mu = n_e + ne, n_mu + nmu
+        others.append(other)
+    return _infer_lepton(n_e, n_mu, np.concatenate(others), path)
 
 
 def _lepton_counts(m2: np.ndarray, tol: np.ndarray) -> tuple[int, int, np.ndarray]:
@@ -108,7 +137,7 @@ def _infer_lepton(n_e: int, n_mu: int, others: np.ndarray, path: Path) -> str:
 
 def validated_pairs(
     path: Path, pos: np.ndarray, neg: np.ndarray, weight: np.ndarray, lepton: str | None,
-    n_collisions: float | None, meta: dict[str, str], rel_tol: float,
+    n_collisions: float | None, meta: dict[str, str],
 ) -> EventSample:
     """Check finiteness, E >= |p| and the lepton flavour; attach the normalisation.
 
@@ -130,7 +159,7 @@ def validated_pairs(
     others = []
     for p in (pos, neg):
         e2 = p[:, 3] ** 2
-        tol = rel_tol * e2 + 1e-12
+        tol = M2_REL_TOL * e2 + 1e-12
         m2 = e2 - np.einsum("ij,ij->i", p[:, :3], p[:, :3])
         del e2
         unphysical = (p[:, 3] < 0) | (m2 < -tol)
@@ -177,9 +206,9 @@ def with_acceptance(ds: EventSample, acceptance: str | Path | AcceptanceMap | No
 
 def read_dileptons(
     path: str | Path, *, lepton: str | None = None, n_collisions: float | None = None, tree: str | None = None,
-    leptons: str | None = None, background: str | None = None, min_pt: float | None = None,
-    max_abs_eta: float | None = None, like_sign_r: float = 1.0, like_sign_bin: float = 0.01,
-    acceptance: str | Path | AcceptanceMap | None = None, acceptance_floor: float = 0.01,
+    leptons: str | None = None, columns: Mapping[str, str] | str | None = None, background: str | None = None,
+    min_pt: float | None = None, max_abs_eta: float | None = None, like_sign_r: float = 1.0,
+    like_sign_bin: float = 0.01, acceptance: str | Path | AcceptanceMap | None = None, acceptance_floor: float = 0.01,
 ) -> EventSample:
     """Read and validate the dilepton pairs of one file into memory.
 
@@ -187,8 +216,9 @@ def read_dileptons(
     ----------
     path : str or Path
         A pair file of any registered format (``.parquet``/``.pq``,
-        ``.csv``/``.csv.gz``, ``.root``): a ROOT file is a flat TTree of the
-        pair columns (``tree``, default ``events``) or, with ``leptons``,
+        ``.csv``/``.csv.gz``, ``.root``): a ROOT file is a flat TTree or
+        RNTuple of pair columns (``tree``, default ``events`` or the file's
+        only one; ``FILE.root:NAME`` names it too) or, with ``leptons``,
         events with lepton collections.
     lepton : {"e", "mu"}, optional
         Force the lepton flavour; by default it is inferred from the leptons'
@@ -197,15 +227,21 @@ def read_dileptons(
         Collisions the sample stands for; overrides the file's
         ``gammastar.n_collisions`` metadata.
     tree : str, optional
-        ROOT tree name (``events`` for pair trees, ``Events`` for NanoAOD).
-    leptons : {"Muon", "Electron"}, optional
-        Build pairs from the event-level collection ``{leptons}_pt, _eta,
-        _phi, _charge`` (see :mod:`gammastar.io.readers.lepton_collections`),
-        with the cuts ``min_pt`` (GeV) and ``max_abs_eta``.
+        ROOT TTree or RNTuple name (``events`` for pair trees, ``Events`` for
+        lepton collections, or the file's only one).
+    leptons : str, optional
+        Build pairs from the event-level collection of that name, any case
+        (``Muon``: ``Muon_pt, _eta, _phi, _charge`` or ``Muon_Px, _Py, _Pz, _E,
+        _Charge``; see :mod:`gammastar.io.readers.lepton_collections`), with the
+        cuts ``min_pt`` (GeV) and ``max_abs_eta``.
+    columns : mapping or "KEY=NAME,..." string, optional
+        The file's names for our column keys (see :mod:`gammastar.io.columns`):
+        ``px_pos ... e_neg``, per leg ``px1 ... q2``, or ``pt1 ... q2``, and ``weight``.
     background : {"like-sign"}, optional
         Subtract the combinatorial background with like-sign pairs
         (``like_sign_r`` = R, ``like_sign_bin`` = mass bin width in GeV):
-        like-sign pairs join the sample with negative weights.
+        like-sign pairs join the sample with negative weights.  Needs charges
+        (``leptons``, or per-leg columns).
     acceptance : path or AcceptanceMap, optional
         Divide every pair's weight by its acceptance A(m, pT, y), floored at
         ``acceptance_floor`` (see :mod:`gammastar.io.acceptance`).
@@ -216,18 +252,20 @@ def read_dileptons(
         On any unreadable, empty, incomplete or unphysical input, with a
         one-line message naming the problem.
     """
-    path = Path(path)
+    from .readers.root import split_object_path
+
+    path, tree = split_object_path(path, tree)
     if lepton is not None:
         check_lepton(lepton, "--lepton")
     if leptons is not None:
+        if columns:
+            raise GammastarError("--columns maps the columns of pair files; --leptons reads a collection by its name")
         ds = _pairs_from_collection(path, lepton, n_collisions, tree, leptons, background, min_pt, max_abs_eta,
                                     like_sign_r, like_sign_bin)
     else:
-        if background is not None:
-            raise GammastarError(f"--background {background} needs event-level leptons: a ROOT file and --leptons")
         if min_pt is not None or max_abs_eta is not None:
             raise GammastarError("--min-pt and --max-abs-eta select leptons when pairs are built (--leptons)")
-        ds = _pairs_from_file(path, lepton, n_collisions, tree)
+        ds = _pairs_from_file(path, lepton, n_collisions, tree, columns, background, like_sign_r, like_sign_bin)
     return with_acceptance(ds, acceptance, acceptance_floor)
 
 
@@ -235,30 +273,42 @@ def _pairs_from_collection(
     path: Path, lepton: str | None, n_collisions: float | None, tree: str | None, leptons: str,
     background: str | None, min_pt: float | None, max_abs_eta: float | None, r: float, bin_width: float,
 ) -> EventSample:
-    from .readers.lepton_collections import COLLECTIONS, pairs_from_events
+    from .readers.lepton_collections import pairs_from_events
     from .readers.root import RootPairs
 
     if reader_for(path) is not RootPairs:
         raise GammastarError(f"{path}: --leptons needs a ROOT file with event-level lepton collections")
-    if lepton is not None and COLLECTIONS.get(leptons) not in (None, lepton):
-        raise GammastarError(f"--lepton {lepton} contradicts --leptons {leptons}")
-    lp = pairs_from_events(path, leptons, tree or "Events", min_pt=min_pt, max_abs_eta=max_abs_eta,
-                           background=background, r=r, bin_width=bin_width)
+    lp = pairs_from_events(path, leptons, tree, min_pt=min_pt, max_abs_eta=max_abs_eta, background=background, r=r,
+                           bin_width=bin_width, lepton=lepton)
     meta = {"gammastar.pairs": f"{lp.n_opposite} opposite-sign, {lp.n_plus_plus} ++, {lp.n_minus_minus} --"}
-    return validated_pairs(path, lp.pos, lp.neg, lp.weight, lp.lepton, n_collisions, meta, m2_tolerance(8))
+    return validated_pairs(path, lp.pos, lp.neg, lp.weight, lp.lepton, n_collisions, meta)
 
 
-def _pairs_from_file(path: Path, lepton: str | None, n_collisions: float | None, tree: str | None) -> EventSample:
-    columns = open_pairs(path, tree)
-    n = columns.num_rows
+def _pairs_from_file(
+    path: Path, lepton: str | None, n_collisions: float | None, tree: str | None,
+    columns: Mapping[str, str] | str | None, background: str | None, r: float, bin_width: float,
+) -> EventSample:
+    pf = open_pairs(path, tree, columns)
+    layout = pf.layout
+    n = pf.num_rows
     if n == 0:
         raise GammastarError(f"{path}: file contains no pairs")
+    bar = tqdm(total=len(layout.names), desc=f"reading {path.name}", unit="col", delay=1.0, leave=False)
 
-    bar = tqdm(PAIR_COLUMNS, desc=f"reading {path.name}", unit="col", delay=1.0, leave=False)
-    pos, neg, weight, rel_tol = pair_arrays(columns.column, columns.names, n, bar)
-    meta = columns.meta
-    del columns
-    return validated_pairs(path, pos, neg, weight, lepton, n_collisions, meta, rel_tol)
+    def get(name: str) -> np.ndarray:
+        bar.update()
+        return pf.column(name)
+
+    with bar:
+        op, lepton = layout_pairs(path, layout, get, n, lepton, background, r, bin_width)
+    meta = dict(pf.meta)
+    if not layout.oriented:
+        meta["gammastar.pairs"] = op.describe()
+        dropped = op.n_plus_plus + op.n_minus_minus
+        if dropped and background is None:
+            log.info(f"{path}: {dropped} same-sign rows dropped ({op.describe()}); "
+                     "--background like-sign subtracts the combinatorial background with them")
+    return validated_pairs(path, op.pos, op.neg, op.weight, lepton, n_collisions, meta)
 
 
 def write_dileptons(

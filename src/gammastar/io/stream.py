@@ -12,7 +12,7 @@ streams by itself directories and files of more than
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,8 +22,8 @@ from ..errors import GammastarError
 from ..physics.pdg import mass
 from ..rates.spectrum import MassSpectrum
 from ..samples import EventSample, SpectrumSample, check_n_collisions
-from .pairs import N_COLLISIONS_KEY, pair_arrays, validated_pairs, with_acceptance
-from .readers import PAIR_COLUMNS, STREAM_ROWS, WEIGHT_COLUMN, listed_suffixes, open_pairs, pair_suffixes, reader_for
+from .pairs import N_COLLISIONS_KEY, layout_pairs, validated_pairs, with_acceptance
+from .readers import STREAM_ROWS, listed_suffixes, open_pairs, pair_suffixes, reader_for
 
 if TYPE_CHECKING:
     from .acceptance import AcceptanceMap
@@ -54,7 +54,8 @@ def should_stream(path: str | Path) -> bool:
 
 
 def iter_dileptons(
-    path: str | Path, *, lepton: str | None = None, tree: str | None = None, chunk_size: int = 2_000_000,
+    path: str | Path, *, lepton: str | None = None, tree: str | None = None,
+    columns: Mapping[str, str] | str | None = None, chunk_size: int = 2_000_000,
     acceptance: str | Path | AcceptanceMap | None = None, acceptance_floor: float = 0.01, progress: bool = True,
 ) -> Iterator[EventSample]:
     """Validated chunks of pairs from a file or a directory (normalisation left to the caller)."""
@@ -67,16 +68,16 @@ def iter_dileptons(
     seen = None
     try:
         for f in files:
-            pf = open_pairs(f, tree)  # validates the file and its columns
-            names = [c for c in (*PAIR_COLUMNS, WEIGHT_COLUMN) if c in pf.names]
+            pf = open_pairs(f, tree, columns)  # validates the file and its columns
+            names = pf.layout.names
             rows = 0
             for b in pf.batches(names, chunk_size):
-                n = len(b["px_pos"])
+                n = len(b[names[0]])
                 if n == 0:
                     continue
                 rows += n
-                pos, neg, w, rel_tol = pair_arrays(b.__getitem__, b, n)
-                ds = validated_pairs(f, pos, neg, w, lepton, None, {}, rel_tol)
+                op, lep = layout_pairs(f, pf.layout, b.__getitem__, n, lepton)
+                ds = validated_pairs(f, op.pos, op.neg, op.weight, lep, None, {})
                 if seen is not None and lepton is None and ds.lepton != seen:
                     raise GammastarError(f"{f}: mixed sample across chunks ({seen} and {ds.lepton})")
                 seen = ds.lepton
@@ -94,7 +95,7 @@ def _n_collisions(files: list[Path], flag: float | None) -> float | None:
     """The flag, else the sum of the files' gammastar.n_collisions metadata (all or none must have it)."""
     if flag is not None:
         return flag
-    values = [open_pairs(f).meta.get(N_COLLISIONS_KEY) if reader_for(f).stores_metadata else None for f in files]
+    values = [reader_for(f).metadata(f).get(N_COLLISIONS_KEY) for f in files]
     have = [v for v in values if v is not None]
     if have and len(have) != len(values):
         raise GammastarError(f"{len(have)} of {len(values)} files carry {N_COLLISIONS_KEY}: pass --n-collisions")
@@ -103,7 +104,7 @@ def _n_collisions(files: list[Path], flag: float | None) -> float | None:
 
 def scan_dileptons(
     path: str | Path, *, lepton: str | None = None, n_collisions: float | None = None, tree: str | None = None,
-    chunk_size: int = 2_000_000, acceptance: str | Path | AcceptanceMap | None = None,
+    columns: Mapping[str, str] | str | None = None, chunk_size: int = 2_000_000, acceptance: str | Path | AcceptanceMap | None = None,
     acceptance_floor: float = 0.01, progress: bool = True,
 ) -> SpectrumSample:
     """Read a large file or a directory in chunks into a :class:`~gammastar.samples.SpectrumSample`."""
@@ -114,7 +115,7 @@ def scan_dileptons(
     seen: dict[str, str | int] = {"lepton": "", "n": 0}
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for ds in iter_dileptons(path, lepton=lepton, tree=tree, chunk_size=chunk_size, acceptance=acceptance,
+        for ds in iter_dileptons(path, lepton=lepton, tree=tree, columns=columns, chunk_size=chunk_size, acceptance=acceptance,
                                  acceptance_floor=acceptance_floor, progress=progress):
             seen["lepton"], seen["n"] = ds.lepton, int(seen["n"]) + len(ds)
             yield ds.mass, ds.weight

@@ -13,7 +13,8 @@ holds (each :class:`~gammastar.samples.Sample` picks its own):
   independent between bins, systematic ones fully correlated.
 
 All return values per eps^2 in the sample's own units (before dividing by
-n_collisions).
+n_collisions), NaN where an m_chi cannot be estimated, and the list of those
+(:class:`~gammastar.rates.scan.FailedMass`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ..errors import GammastarError
+from ..errors import EstimateError
 from ..physics.formulas import r_chi, r_lepton
+from .scan import FailedMass, each_mass
 from .spectrum import MassSpectrum
 
 __all__ = ["pair_sums", "binned_sums", "table_sums"]
@@ -44,11 +46,11 @@ def mass_progress(items: np.ndarray, desc: str, progress: bool) -> Any:
 def pair_sums(
     mass: np.ndarray, weight: np.ndarray, m_l: float, m_chi: np.ndarray, spin: str, min_pairs: int = 10,
     progress: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(sum w R_chi/R_l, its error) over the pairs above 2 m_chi, for each m_chi.
+) -> tuple[np.ndarray, np.ndarray, list[FailedMass]]:
+    """(sum w R_chi/R_l, its error, failures) over the pairs above 2 m_chi, for each m_chi.
 
-    Raises :class:`GammastarError` for an m_chi with fewer than ``min_pairs``
-    pairs above 2 m_chi, or with a negative net weight there.
+    An m_chi with fewer than ``min_pairs`` pairs above 2 m_chi, or with a
+    negative net weight there, gets NaN and a :class:`FailedMass`.
     """
     order = np.argsort(mass)
     m = mass[order]
@@ -63,16 +65,16 @@ def pair_sums(
     w_over_rl[start:] = w[start:] / r_l[start:]
     del r_l
     cum_w = np.concatenate([np.cumsum(w[::-1])[::-1], [0.0]])  # net weight above each pair
-    vals, errs = [], []
-    for mc in mass_progress(m_chi, "mcp", progress):
+
+    def one(mc: float) -> tuple[float, float]:
         i = max(start, int(np.searchsorted(m, 2.0 * mc, side="right")))
         if m.size - i < min_pairs:
-            raise GammastarError(
+            raise EstimateError(
                 f"m_chi = {mc:.4g} GeV: only {m.size - i} pair(s) above 2 m_chi = {2 * mc:.4g} GeV "
-                f"(highest pair mass {m[-1]:.4g} GeV); too few to estimate anything"
+                f"(highest pair mass {m[-1]:.4g} GeV); too few to estimate anything", "statistics"
             )
         if cum_w[i] <= 0:
-            raise GammastarError(f"m_chi = {mc:.4g} GeV: negative net dilepton yield above 2 m_chi")
+            raise EstimateError(f"m_chi = {mc:.4g} GeV: negative net dilepton yield above 2 m_chi", "negative")
         total = total2 = 0.0
         # Small chunks keep the temporaries in cache (4x faster than whole-array passes).
         for j in range(i, m.size, _CHUNK):
@@ -80,28 +82,34 @@ def pair_sums(
             ws *= w_over_rl[j : j + _CHUNK]
             total += ws.sum()
             total2 += ws @ ws
-        vals.append(total)
-        errs.append(np.sqrt(total2))
-    return np.array(vals), np.array(errs)
+        return total, float(np.sqrt(total2))
+
+    results, failed = each_mass(mass_progress(m_chi, "mcp", progress), one)
+    vals = np.array([np.nan if r is None else r[0] for r in results])
+    errs = np.array([np.nan if r is None else r[1] for r in results])
+    return vals, errs, failed
 
 
 def _per_mass(m_chi: np.ndarray, m_max: float, one: Callable[[float], tuple[float, float, float]]
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[FailedMass]]:
     """Apply ``one(m_chi) -> (value, stat, sys)`` per mass, with the checks every binned sample makes."""
-    vals, stat, sys_ = [], [], []
-    for mc in m_chi:
+
+    def checked(mc: float) -> tuple[float, float, float]:
         if 2.0 * mc >= m_max:
-            raise GammastarError(f"m_chi = {mc:.4g} GeV: 2 m_chi is above the data's highest mass ({m_max:.4g} GeV)")
-        v, e, sy = one(float(mc))
+            raise EstimateError(f"m_chi = {mc:.4g} GeV: 2 m_chi is above the data's highest mass ({m_max:.4g} GeV)",
+                                "range")
+        v, e, sy = one(mc)
         if v <= 0:
-            raise GammastarError(f"m_chi = {mc:.4g} GeV: negative net dilepton yield above 2 m_chi")
-        vals.append(v)
-        stat.append(e)
-        sys_.append(sy)
-    return np.array(vals), np.array(stat), np.array(sys_)
+            raise EstimateError(f"m_chi = {mc:.4g} GeV: negative net dilepton yield above 2 m_chi", "negative")
+        return v, e, sy
+
+    results, failed = each_mass(m_chi, checked)
+    arrays = [np.array([np.nan if r is None else r[j] for r in results]) for j in range(3)]
+    return arrays[0], arrays[1], arrays[2], failed
 
 
-def binned_sums(spectrum: MassSpectrum, m_chi: np.ndarray, spin: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def binned_sums(spectrum: MassSpectrum, m_chi: np.ndarray, spin: str
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[FailedMass]]:
     """Sums over fine bins at their weighted mean mass (no systematic part: zeros)."""
 
     def one(mc: float) -> tuple[float, float, float]:
@@ -121,7 +129,7 @@ def _integral(f: Callable[[np.ndarray], np.ndarray], a: np.ndarray, b: np.ndarra
 def table_sums(
     lo: np.ndarray, hi: np.ndarray, value: np.ndarray, stat: np.ndarray, sys: np.ndarray, m_l: float,
     m_chi: np.ndarray, spin: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[FailedMass]]:
     """Bin-integral sums of a dN/dm table (value, stat, sys per bin; N_V constant within a bin)."""
 
     def one(mc: float) -> tuple[float, float, float]:

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import GammastarError
+from ..errors import EstimateError, GammastarError
 from ..physics.formulas import phi_l, r_chi, r_lepton
 
 __all__ = ["MassSpectrum", "SpectrumPoint"]
@@ -257,11 +257,12 @@ class MassSpectrum:
         if not np.isfinite(m0):
             raise GammastarError(f"mass must be finite, not {m0}")
         if m0 <= self.threshold:
-            raise GammastarError(f"{label} is at or below the pair threshold 2 m_{self.lepton} = {self.threshold:.4g} GeV")
+            raise EstimateError(f"{label} is at or below the pair threshold 2 m_{self.lepton} = {self.threshold:.4g} GeV",
+                                "range")
         if m0 > self.m_max:
-            raise GammastarError(f"{label} is above the data's reach (highest pair mass {self.m_max:.4g} GeV)")
+            raise EstimateError(f"{label} is above the data's reach (highest pair mass {self.m_max:.4g} GeV)", "range")
         if m0 < self.m_min - 0.0015:  # (events start at threshold; tables and cut data may not)
-            raise GammastarError(f"{label} is below the data's lowest mass bin ({self.m_min:.4g} GeV)")
+            raise EstimateError(f"{label} is below the data's lowest mass bin ({self.m_min:.4g} GeV)", "range")
         if h_min is None:  # at least ~3 bins in the window, for the 3-parameter local fit
             b = int(np.clip(np.searchsorted(self.edges, m0) - 1, 0, len(self.w) - 1))
             h_min = max(0.003, 0.005 * m0, 1.6 * (self.edges[b + 1] - self.edges[b]))
@@ -270,12 +271,11 @@ class MassSpectrum:
             if not bandwidth > 0:
                 raise GammastarError(f"bandwidth must be positive, not {bandwidth}")
             if self.pairs_in(m0 - bandwidth, m0 + bandwidth) < min_pairs:
-                raise GammastarError(f"too few pairs (< {min_pairs}) within +-{bandwidth:.3g} GeV of {label}")
+                raise EstimateError(f"too few pairs (< {min_pairs}) within +-{bandwidth:.3g} GeV of {label}", "statistics")
             return self._checked(self.local_estimate(m0, bandwidth), label)
         if self.pairs_in(m0 - h_max, m0 + h_max) < min_pairs:
-            raise GammastarError(
-                f"too few pairs (< {min_pairs}) within +-{h_max:.3g} GeV of {label} to estimate anything"
-            )
+            raise EstimateError(f"too few pairs (< {min_pairs}) within +-{h_max:.3g} GeV of {label} to estimate anything",
+                                "statistics")
         n_steps = int(np.ceil(np.log(h_max / h_min) / np.log(1.15))) + 1
         best = None
         lo, hi = -np.inf, np.inf
@@ -296,8 +296,8 @@ class MassSpectrum:
     @staticmethod
     def _checked(pt: SpectrumPoint, label: str) -> SpectrumPoint:
         if pt.net_weight <= 0:
-            raise GammastarError(
+            raise EstimateError(
                 f"negative net yield ({pt.net_weight:.4g}) within +-{pt.bandwidth:.3g} GeV of {label}: "
-                "nothing is left to scale there"
+                "nothing is left to scale there", "negative"
             )
         return pt

@@ -9,7 +9,7 @@ sample otherwise (``normalization`` says which).
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike
 from ..errors import GammastarError
 from ..physics.formulas import check_spin
 from .mcp import mass_progress
+from .scan import MCP_REMEDIES, FailedMass, check_some, each_mass
 from .spectrum import MassSpectrum
 
 if TYPE_CHECKING:
@@ -86,9 +87,10 @@ class PhotonYield:
     normalization: str
     lepton: str
     n_v_err_sys: np.ndarray | None = None
+    failed: tuple[FailedMass, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return _jsonable(self)
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,10 @@ class AprimeYield:
     normalization: str
     lepton: str
     n_err_sys: np.ndarray | None = None
+    failed: tuple[FailedMass, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return _jsonable(self)
 
 
 @dataclass(frozen=True)
@@ -129,19 +132,26 @@ class McpYield:
     normalization: str
     lepton: str
     n_err_sys: np.ndarray | None = None
+    failed: tuple[FailedMass, ...] = ()
 
     @property
     def incomplete(self) -> bool:
         return bool(np.any(self.incomplete_at))
 
     def to_dict(self) -> dict[str, Any]:
-        d = _jsonable(asdict(self))
+        d = _jsonable(self, "m_chi")
         d["incomplete"] = self.incomplete
         return d
 
 
-def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in d.items()}
+def _jsonable(result: Any, key: str = "mass") -> dict[str, Any]:
+    """The result's fields with arrays as lists (NaN where a mass failed), and the failures as a list."""
+    d: dict[str, Any] = {}
+    for f in fields(result):
+        v = getattr(result, f.name)
+        d[f.name] = v.tolist() if isinstance(v, np.ndarray) else v
+    d["failed"] = [{key: f.mass, "reason": f.reason} for f in result.failed]
+    return d
 
 
 def photon_yield(
@@ -164,13 +174,23 @@ def photon_yield(
         :mod:`gammastar.rates.spectrum`).
     spectrum : MassSpectrum, optional
         A spectrum already built from ``data`` (saves re-binning).
+
+    A mass that cannot be estimated (outside the data, too few pairs, no net
+    yield) gets NaN values and an entry in ``failed`` (a
+    :class:`~gammastar.rates.scan.FailedMass`: mass, reason); the others
+    are estimated as usual.  Raises :class:`GammastarError` when no mass can be.
     """
     masses = parse_mass_spec(masses)
     spec = spectrum if spectrum is not None else data.mass_spectrum()
-    points = [spec.estimate(float(m), bandwidth) for m in mass_progress(masses, "rates", progress)]
+    points, failed = each_mass(mass_progress(masses, "rates", progress), lambda m: spec.estimate(m, bandwidth))
+    check_some(failed, masses.size)
+
+    def column(attr: str) -> np.ndarray:
+        return np.array([np.nan if p is None else getattr(p, attr) for p in points])
+
     s = data.scale
-    n_v = np.array([p.n_v for p in points]) * s
-    n_v_err = np.array([p.n_v_err for p in points]) * s
+    n_v = column("n_v") * s
+    n_v_err = column("n_v_err") * s
     negative = masses[n_v < 0]
     if negative.size:
         warnings.warn(
@@ -179,11 +199,11 @@ def photon_yield(
             stacklevel=2,
         )
     phi = spec.phi(masses)
-    sys = np.array([p.n_v_err_sys for p in points]) * s if spec.w_sys is not None else None
+    sys = column("n_v_err_sys") * s if spec.w_sys is not None else None
+    n_pairs = np.array([0 if p is None else p.n_pairs for p in points])
     return PhotonYield(
-        masses, n_v, n_v_err, n_v * phi, n_v_err * phi,
-        np.array([p.bandwidth for p in points]), np.array([p.n_pairs for p in points]),
-        data.normalization, data.lepton, sys,
+        masses, n_v, n_v_err, n_v * phi, n_v_err * phi, column("bandwidth"), n_pairs,
+        data.normalization, data.lepton, sys, tuple(failed),
     )
 
 
@@ -197,11 +217,12 @@ def aprime_yield(
 ) -> AprimeYield:
     """Dark-photon yield per eps^2: N_A'(m) / eps^2 = N_V(m) (PHYSICS.md section 1).
 
-    Same arguments as :func:`photon_yield`; raises :class:`GammastarError`
-    for masses the data do not cover.
+    Same arguments as :func:`photon_yield`, and the same treatment of masses
+    that cannot be estimated.
     """
     ph = photon_yield(data, masses, bandwidth=bandwidth, spectrum=spectrum, progress=progress)
-    return AprimeYield(ph.mass, ph.n_v, ph.n_v_err, ph.bandwidth, ph.normalization, ph.lepton, ph.n_v_err_sys)
+    return AprimeYield(ph.mass, ph.n_v, ph.n_v_err, ph.bandwidth, ph.normalization, ph.lepton, ph.n_v_err_sys,
+                       ph.failed)
 
 
 def mcp_yield(
@@ -216,12 +237,15 @@ def mcp_yield(
     over their fine bins, on published tables over their bins (with the
     correlated systematic error as ``n_err_sys``).  See :mod:`gammastar.rates.mcp`.
 
-    Raises :class:`GammastarError` for an unknown spin, non-positive m_chi,
-    or an m_chi with fewer than ``min_pairs`` pairs above 2 m_chi.
+    An m_chi with fewer than ``min_pairs`` pairs above 2 m_chi (or 2 m_chi
+    above the data) gets NaN values and an entry in ``failed``; raises
+    :class:`GammastarError` for an unknown spin, non-positive m_chi, or when
+    no m_chi can be estimated.
     """
     check_spin(spin)
     m_chi = parse_mass_spec(m_chi)
-    vals, errs, sys_err = data.mcp_sums(m_chi, spin, min_pairs=min_pairs, progress=progress)
+    vals, errs, sys_err, failed = data.mcp_sums(m_chi, spin, min_pairs=min_pairs, progress=progress)
+    check_some(failed, m_chi.size, "m_chi", MCP_REMEDIES)
     s, m_l = data.scale, data.m_lepton
     return McpYield(m_chi, vals * s, errs * s, m_chi < m_l, 2.0 * m_l, spin, data.normalization, data.lepton,
-                    None if sys_err is None else sys_err * s)
+                    None if sys_err is None else sys_err * s, tuple(failed))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ...errors import GammastarError
 from ..atomic import atomic_path
+from ..sidecar import write_sidecar
 from .arrow import CsvSink, ParquetSink
 from .base import APRIME_ID, CHI_ID, EventInfo, EventSink, EventStream
 from .hepmc3 import HepMC3Sink
@@ -54,7 +55,7 @@ def write_events(path: str | Path, events: EventStream, fmt: str | None = None, 
 
     The stream's metadata (JSON-able values) is stored as ``gammastar.*``
     key-value metadata (Parquet), TObjStrings (ROOT), the run's tool version
-    (HepMC3) or a comment (LHE).
+    (HepMC3), a comment (LHE) or a sidecar ``NAME.meta.json`` (CSV).
     """
     from tqdm import tqdm
 
@@ -73,4 +74,6 @@ def write_events(path: str | Path, events: EventStream, fmt: str | None = None, 
                 sink.close()
             raise
         sink.close()
+        if sink_type.sidecar:
+            write_sidecar(tmp, path, meta)
     return path

@@ -49,10 +49,11 @@ class ParquetSink(_ArrowSink):
 
 
 class CsvSink(_ArrowSink):
-    """Plain CSV with a header line (no metadata)."""
+    """Plain CSV with a header line; the metadata in a sidecar ``NAME.meta.json``."""
 
     format = "csv"
     suffixes = (".csv",)
+    sidecar = True
 
     def _open(self, schema: pa.Schema) -> Any:
         return pacsv.CSVWriter(str(self.path), schema)

@@ -65,6 +65,8 @@ class EventSink(ABC):
 
     format: ClassVar[str]
     suffixes: ClassVar[tuple[str, ...]]
+    #: the metadata go to a sidecar NAME.meta.json (:mod:`gammastar.io.sidecar`): the format has no place for them
+    sidecar: ClassVar[bool] = False
 
     @abstractmethod
     def __init__(self, path: Path, info: EventInfo, meta: dict[str, str]) -> None:

@@ -10,6 +10,7 @@ gammastar) and :mod:`.tables` (published binned spectra).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from ...errors import GammastarError
@@ -53,7 +54,15 @@ def reader_for(path: str | Path) -> type[PairFile]:
     )
 
 
-def open_pairs(path: str | Path, tree: str | None = None) -> PairFile:
-    """Open a pair file of any registered format (existence, emptiness and columns checked)."""
+def open_pairs(path: str | Path, tree: str | None = None, columns: Mapping[str, str] | str | None = None) -> PairFile:
+    """Open a pair file of any registered format (existence and emptiness checked) and find its column layout.
+
+    ``columns`` maps the file's names onto ours (:mod:`gammastar.io.columns`);
+    the layout is the PairFile's ``layout``.
+    """
+    from ..columns import column_layout
+
     path = Path(path)
-    return reader_for(path)(path, tree)
+    pf = reader_for(path)(path, tree)
+    pf.layout = column_layout(path, pf.names, columns)
+    return pf

@@ -10,12 +10,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import pyarrow as pa
 
 from ...errors import GammastarError, first_line
+
+if TYPE_CHECKING:
+    from ..columns import ColumnLayout
 
 __all__ = ["PairFile", "PAIR_COLUMNS", "WEIGHT_COLUMN", "STREAM_ROWS", "metadata_bytes"]
 
@@ -27,12 +30,12 @@ STREAM_ROWS = 20_000_000
 
 
 class PairFile(ABC):
-    """An open file of lepton pairs in the input schema (:data:`PAIR_COLUMNS` [+ ``weight``]).
+    """An open file of lepton pairs (in the input schema :data:`PAIR_COLUMNS` [+ ``weight``], or mapped onto it).
 
     Subclasses set ``format`` (the name in messages), ``suffixes`` (matched at
     the end of the lower-case file name), ``listed`` (the suffixes named in
-    help and error texts) and ``stores_metadata`` (whether the file carries
-    ``gammastar.*`` key-value metadata), open the file in :meth:`_open`, and
+    help and error texts) and ``stores_metadata`` (whether the file, or its
+    sidecar, carries ``gammastar.*`` key-value metadata), open the file in :meth:`_open`, and
     implement :meth:`column`, :meth:`batches` and :meth:`write`.
     """
 
@@ -44,6 +47,8 @@ class PairFile(ABC):
     names: list[str]
     num_rows: int
     meta: dict[str, str]
+    #: which columns hold the pairs (set by :func:`~gammastar.io.readers.open_pairs`)
+    layout: ColumnLayout
 
     def __init__(self, path: Path, tree: str | None = None) -> None:
         self.path = path
@@ -59,9 +64,6 @@ class PairFile(ABC):
         twice = sorted({n for n in self.names if self.names.count(n) > 1})
         if twice:
             raise GammastarError(f"{path}: column name(s) {', '.join(twice)} appear more than once")
-        missing = [c for c in PAIR_COLUMNS if c not in self.names]
-        if missing:
-            raise GammastarError(f"{path}: missing column(s) {', '.join(missing)}")
 
     @abstractmethod
     def _open(self, tree: str | None) -> None:
@@ -82,6 +84,11 @@ class PairFile(ABC):
 
         ``path`` is the temporary file; ``target`` the name it will have (``.csv.gz`` means gzip).
         """
+
+    @classmethod
+    def metadata(cls, path: Path, tree: str | None = None) -> dict[str, str]:
+        """The file's ``gammastar.*`` metadata ({} for formats that store none)."""
+        return cls(path, tree).meta if cls.stores_metadata else {}
 
     @classmethod
     def row_count(cls, path: Path, tree: str | None = None) -> int | None:

@@ -1,4 +1,8 @@
-"""CSV pair files (``.csv``, gzip-compressed ``.csv.gz``), read and written with pyarrow."""
+"""CSV pair files (``.csv``, gzip-compressed ``.csv.gz``), read and written with pyarrow.
+
+The metadata (n_collisions, beam, ...) live in a sidecar ``NAME.meta.json``
+(:mod:`gammastar.io.sidecar`), written with the file and read with it.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +13,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from ..sidecar import read_sidecar, write_sidecar
 from .base import PairFile, arrow_column, arrow_slices, arrow_table
 
 __all__ = ["CsvPairs"]
 
 
 class CsvPairs(PairFile):
-    """CSV carries no metadata; its row count is known only by reading it."""
+    """Metadata in the sidecar; the row count is known only by reading the file."""
 
     format = "csv"
     suffixes = (".csv", ".csv.gz")
     listed = (".csv", ".csv.gz")
+    stores_metadata = True
 
     def _open(self, tree: str | None) -> None:
+        self.meta = {k: str(v) for k, v in read_sidecar(self.path).items()}
         self._table = pacsv.read_csv(self.path)
         self.names = self._table.column_names
         self.num_rows = self._table.num_rows
@@ -45,6 +52,11 @@ class CsvPairs(PairFile):
                 pacsv.write_csv(table, stream)
         else:
             pacsv.write_csv(table, str(path))
+        write_sidecar(path, target, meta)
+
+    @classmethod
+    def metadata(cls, path: Path, tree: str | None = None) -> dict[str, str]:
+        return {k: str(v) for k, v in read_sidecar(path).items()}
 
     @classmethod
     def row_count(cls, path: Path, tree: str | None = None) -> int | None:

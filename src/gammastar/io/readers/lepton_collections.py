@@ -1,20 +1,18 @@
-"""Dilepton pairs from event-level lepton collections (e.g. CMS NanoAOD), and like-sign background subtraction.
+"""Dilepton pairs from event-level lepton collections (CMS NanoAOD and the like), in a TTree or an RNTuple.
 
-Pair building: in every event, all pairs of leptons that pass the selection
-(``min_pt``, ``max_abs_eta``) are formed; opposite-sign pairs are the
-signal candidates, like-sign pairs (++ and --) measure the combinatorial
-background.  Lepton four-vectors come from (pT, eta, phi) and the PDG lepton
-mass (``particle``), built with ``vector``.
+A collection ``NAME`` (any case: ``--leptons muon`` finds ``Muon_pt``) is
+read in either convention, whichever the file has:
 
-Like-sign subtraction (``background="like-sign"``): in mass bins of width
-``bin_width`` the combinatorial opposite-sign yield is 2 R sqrt(N++ N--)
-(R = 1 for charge-symmetric production and acceptance), so every like-sign
-pair in bin k enters with weight -2 R sqrt(N++ N--) / (N++ + N--).  The
-opposite-sign pairs keep weight +1, and the summed weights in every bin are
-N+- - 2 R sqrt(N++ N--), the signal, with the like-sign pairs' own
-kinematics standing for the background's.  The geometric mean is biased low
-when a bin holds only a few like-sign pairs: choose ``bin_width`` so that
-typical bins hold tens of them.
+* polar, as NanoAOD: ``NAME_pt, NAME_eta, NAME_phi, NAME_charge [, NAME_mass]``;
+  the energy comes from the PDG lepton mass (``particle``), built with ``vector``;
+* Cartesian: ``NAME_Px, NAME_Py, NAME_Pz, NAME_E, NAME_Charge``.
+
+The flavour is the collection's name when it says it (Muon, Electron, mu,
+ele, ...), else ``--lepton``, else the leptons' masses (Cartesian four-vectors
+or a mass branch).  In every event all pairs of leptons that pass the
+selection (``min_pt``, ``max_abs_eta``) are formed and oriented by charge
+(:mod:`gammastar.io.legs`): opposite-sign pairs are the signal candidates,
+like-sign pairs measure the combinatorial background.
 """
 
 from __future__ import annotations
@@ -27,12 +25,17 @@ import numpy as np
 
 from ...errors import GammastarError
 from ...physics.pdg import mass
+from ..legs import Legs, check_background, like_sign_weights, oriented_pairs, polar_four_momenta
 from .root import open_tree, uproot_errors
 
-__all__ = ["COLLECTIONS", "LeptonPairs", "pairs_from_events", "like_sign_weights"]
+__all__ = ["COLLECTIONS", "CONVENTIONS", "LeptonPairs", "pairs_from_events", "like_sign_weights", "find_collection",
+           "flavour_of"]
 
-#: NanoAOD collection name -> lepton flavour
-COLLECTIONS = {"Muon": "mu", "Electron": "e"}
+#: collection names (lower case) that say the flavour
+COLLECTIONS = {"muon": "mu", "muons": "mu", "mu": "mu", "electron": "e", "electrons": "e", "ele": "e", "e": "e",
+               "el": "e"}
+#: convention -> the fields it needs (lower case), in the order read
+CONVENTIONS = {"polar": ("pt", "eta", "phi", "charge"), "cartesian": ("px", "py", "pz", "e", "charge")}
 
 
 @dataclass
@@ -48,84 +51,89 @@ class LeptonPairs:
     n_minus_minus: int
 
 
-def like_sign_weights(
-    m_ls: np.ndarray, plus: np.ndarray, m_lo: float, r: float = 1.0, bin_width: float = 0.01
-) -> np.ndarray:
-    """Weights of like-sign pairs (masses ``m_ls``, ``plus`` True for ++) for the subtraction above."""
-    if not bin_width > 0 or not r > 0:
-        raise GammastarError("like-sign bin width and R must be positive")
-    if m_ls.size == 0:
-        return np.zeros(0)
-    k = np.floor((m_ls - m_lo) / bin_width).astype(np.int64)
-    k -= k.min()
-    n_pp = np.bincount(k[plus], minlength=k.max() + 1).astype(float)
-    n_mm = np.bincount(k[~plus], minlength=k.max() + 1).astype(float)
-    total = n_pp + n_mm
-    per_pair = np.where(total > 0, -2.0 * r * np.sqrt(n_pp * n_mm) / np.where(total > 0, total, 1.0), 0.0)
-    return per_pair[k]
+def flavour_of(collection: str) -> str | None:
+    """The lepton flavour a collection's name says (``Muon`` -> mu), or None."""
+    return COLLECTIONS.get(collection.lower())
+
+
+def find_collection(keys: list[str], collection: str, where: str) -> tuple[str, dict[str, str]]:
+    """(convention, {field: branch}) of the collection ``collection`` among branch names ``keys``, any case."""
+    prefix = collection.lower() + "_"
+    fields = {k[len(prefix):].lower(): k for k in keys if k.lower().startswith(prefix)}
+    for convention, needed in CONVENTIONS.items():
+        if all(f in fields for f in needed):
+            branches = {f: fields[f] for f in needed}
+            if convention == "polar" and "mass" in fields:
+                branches["mass"] = fields["mass"]
+            return convention, branches
+    if fields:
+        have = ", ".join(sorted(fields.values()))
+        raise GammastarError(f"{where}: collection {collection!r} has {have}, neither NAME_pt, _eta, _phi, _charge "
+                             "nor NAME_Px, _Py, _Pz, _E, _Charge")
+    prefixes = sorted({k.split("_")[0] for k in keys if "_" in k})
+    raise GammastarError(f"{where}: no lepton collection {collection!r} (branches {collection}_pt, ... or "
+                         f"{collection}_Px, ...); collections there: {', '.join(prefixes[:30]) or 'none'}")
 
 
 def pairs_from_events(
-    path: str | Path, collection: str, tree: str = "Events", *, min_pt: float | None = None,
+    path: str | Path, collection: str, tree: str | None = None, *, min_pt: float | None = None,
     max_abs_eta: float | None = None, background: str | None = None, r: float = 1.0, bin_width: float = 0.01,
+    lepton: str | None = None,
 ) -> LeptonPairs:
     """Opposite-sign pairs (and, with ``background="like-sign"``, weighted like-sign pairs) from a ROOT file.
 
-    ``collection`` names the branches ``{collection}_pt, _eta, _phi, _charge``.
+    ``tree`` names a TTree or RNTuple (default ``Events``, or the file's only
+    one); ``lepton`` gives the flavour when the collection's name does not.
     """
     import awkward as ak
-    import vector
 
     path = Path(path)
-    if collection not in COLLECTIONS:
-        raise GammastarError(f"unknown lepton collection {collection!r}; use {' or '.join(COLLECTIONS)}")
-    if background not in (None, "like-sign"):
-        raise GammastarError(f"unknown background method {background!r}; the one available is like-sign")
-    lepton = COLLECTIONS[collection]
-    t = open_tree(path, tree)
-    branches = [f"{collection}_{v}" for v in ("pt", "eta", "phi", "charge")]
-    missing = [b for b in branches if b not in t.keys()]
-    if missing:
-        raise GammastarError(f"{path}: tree {tree!r} has no branch(es) {', '.join(missing)}")
-    with uproot_errors(path, f"tree {tree!r}"):
-        arr = t.arrays(branches)
-    lep = ak.zip({v: arr[f"{collection}_{v}"] for v in ("pt", "eta", "phi", "charge")})
+    check_background(background)
+    t = open_tree(path, tree, "Events")
+    where = f"{path}: tree {getattr(t, 'name', tree)!r}"
+    with uproot_errors(path, "the tree's branches"):
+        keys = list(t.keys())
+    convention, branches = find_collection(keys, collection, where)
+    named = flavour_of(collection)
+    if named is not None and lepton is not None and named != lepton:
+        raise GammastarError(f"--lepton {lepton} contradicts --leptons {collection}")
+    lepton = lepton or named
+    if lepton is None and convention == "polar" and "mass" not in branches:
+        raise GammastarError(f"{where}: collection {collection!r} does not say its flavour; pass --lepton e|mu")
+    with uproot_errors(path, f"collection {collection!r}"):
+        arr = t.arrays(list(branches.values()))
+    lep = ak.zip({f: arr[b] for f, b in branches.items()})
+    if convention == "cartesian":
+        pt = np.hypot(lep.px, lep.py)
+        eta = np.arcsinh(lep.pz / ak.where(pt > 0, pt, 1e-300))
+    else:
+        pt, eta = lep.pt, lep.eta
+    keep = ak.ones_like(pt, dtype=bool)
     if min_pt is not None:
-        lep = lep[lep.pt >= min_pt]
+        keep = keep & (pt >= min_pt)
     if max_abs_eta is not None:
-        lep = lep[abs(lep.eta) <= max_abs_eta]
-    n_leptons = int(ak.sum(ak.num(lep)))
-    if n_leptons == 0:
-        raise GammastarError(f"{path}: no {collection} leptons in tree {tree!r}" + (" after the cuts" if min_pt or max_abs_eta else ""))
+        keep = keep & (abs(eta) <= max_abs_eta)
+    lep = lep[keep]
+    if int(ak.sum(ak.num(lep))) == 0:
+        raise GammastarError(f"{where}: no {collection} leptons" + (" after the cuts" if min_pt or max_abs_eta else ""))
     pairs = ak.combinations(lep, 2, fields=["a", "b"])
+
+    def flat(x: Any) -> np.ndarray:
+        return np.asarray(ak.to_numpy(ak.flatten(x)), dtype=float)
+
+    def four(x: Any, m: float | None) -> np.ndarray:
+        if convention == "cartesian":
+            return np.column_stack([flat(x.px), flat(x.py), flat(x.pz), flat(x.e)])
+        return polar_four_momenta(flat(x.pt), flat(x.eta), flat(x.phi), flat(x.mass) if m is None else m)
+
+    if lepton is None:
+        from ..pairs import infer_lepton
+
+        lepton = infer_lepton(path, four(lep, None))
     m_l = mass(lepton)
-
-    def four(x: ak.Array) -> np.ndarray:
-        v: Any = vector.array({"pt": ak.to_numpy(ak.flatten(x.pt)).astype(float),
-                          "eta": ak.to_numpy(ak.flatten(x.eta)).astype(float),
-                          "phi": ak.to_numpy(ak.flatten(x.phi)).astype(float),
-                          "mass": np.full(int(ak.sum(ak.num(x.pt))), m_l)})
-        return np.column_stack([v.px, v.py, v.pz, v.E])
-
-    a, b = four(pairs.a), four(pairs.b)
-    qa = ak.to_numpy(ak.flatten(pairs.a.charge))
-    qb = ak.to_numpy(ak.flatten(pairs.b.charge))
-    opposite = qa * qb < 0
-    a_pos = (qa > 0)[:, None]
-    pos = np.where(a_pos, a, b)[opposite]
-    neg = np.where(a_pos, b, a)[opposite]
-    weight = np.ones(len(pos))
-    same = qa * qb > 0
-    n_pp, n_mm = int(np.sum(same & (qa > 0))), int(np.sum(same & (qa < 0)))
-    if background == "like-sign":
-        ls_a, ls_b = a[same], b[same]
-        p = ls_a + ls_b
-        m_ls = np.sqrt(np.clip(p[:, 3] ** 2 - np.sum(p[:, :3] ** 2, axis=1), 0.0, None))
-        w_ls = like_sign_weights(m_ls, qa[same] > 0, 2.0 * m_l, r, bin_width)
-        keep = w_ls != 0
-        pos = np.concatenate([pos, ls_a[keep]])
-        neg = np.concatenate([neg, ls_b[keep]])
-        weight = np.concatenate([weight, w_ls[keep]])
-    if not len(pos):
-        raise GammastarError(f"{path}: no opposite-sign {collection} pairs in tree {tree!r}")
-    return LeptonPairs(pos, neg, weight, lepton, int(opposite.sum()), n_pp, n_mm)
+    a, b = four(pairs.a, m_l), four(pairs.b, m_l)
+    legs = Legs(a, b, flat(pairs.a.charge), flat(pairs.b.charge), np.ones(len(a)))
+    op = oriented_pairs(legs, m_l, background, r, bin_width)
+    if not len(op.pos):
+        raise GammastarError(f"{where}: no opposite-sign {collection} pairs")
+    return LeptonPairs(op.pos, op.neg, op.weight, lepton, op.n_opposite, op.n_plus_plus, op.n_minus_minus)
