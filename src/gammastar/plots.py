@@ -29,7 +29,8 @@ from .rates.yields import AprimeYield, McpYield, PhotonYield  # noqa: E402
 if TYPE_CHECKING:
     from .samples import Sample
 
-__all__ = ["PlotLabel", "plot_label", "plot_formats", "save_figure", "styled", "figure", "decorate", "plot_photon",
+__all__ = ["PlotLabel", "plot_label", "plot_formats", "save_figure", "style", "styled", "figure", "decorate", "decorate_row",
+           "plot_photon",
            "plot_aprime", "plot_mcp", "plot_mass_spectrum"]
 
 _LEPTON_TEX = {"mu": r"\mu", "e": "e"}
@@ -75,7 +76,8 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
 
 
 @contextmanager
-def _style() -> Iterator[None]:
+def style() -> Iterator[None]:
+    """The house style (mplhep's ROOT style at a size for two panels) while the block runs."""
     import mplhep
 
     # ROOT's look at a size that leaves room for two panels and long axis labels
@@ -89,7 +91,7 @@ def styled(f: F) -> F:
 
     @wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with _style():
+        with style():
             return f(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -116,6 +118,16 @@ def decorate(ax: Axes, label: PlotLabel | None, legend: bool = True) -> None:
                 va="bottom", ha="left", color="0.25")
     if legend and ax.get_legend_handles_labels()[0]:
         ax.legend(frameon=False, loc="upper right")
+
+
+def decorate_row(axes: list[Axes], label: PlotLabel | None) -> None:
+    """The house label over a row of panels: gammastar and the sample on the left, the beam on the right."""
+    import mplhep
+
+    mplhep.label.exp_label(exp="gammastar", text="", llabel=label.sample if label else "", rlabel="", ax=axes[0],
+                           loc=0, fontsize=15)
+    if label is not None and label.beam:
+        axes[-1].set_title(label.beam, loc="right", fontsize=13)
 
 
 def _ratio_panel(rx: Axes, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, ylabel: str, lines: dict | None = None,

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import GammastarError
+from .physics.beams import Beam
 from .physics.kinematics import pair_mass
 from .physics.pdg import LEPTONS, mass
 from .rates import mcp as mcp_sums
@@ -95,10 +96,13 @@ class Sample(Normalised, ABC):
     """Lepton pairs of one flavour with their normalisation, however they are held.
 
     Attributes every sample has: ``lepton`` ("e" or "mu"), ``n_collisions``
-    (float or None), ``source`` (where the pairs came from).
+    (float or None), ``source`` (where the pairs came from), ``beam`` (the
+    :class:`~gammastar.physics.beams.Beam` the pairs come from, or None when
+    not known).
     """
 
     source: str
+    beam: Beam | None
 
     @abstractmethod
     def __len__(self) -> int:
@@ -140,6 +144,8 @@ class EventSample(Sample):
         Where the pairs came from (a path or a description).
     metadata : dict
         ``gammastar.*`` key-value metadata of the file (truth, beam energy, ...).
+    beam : Beam or None
+        The beams the pairs come from (:func:`gammastar.open_sample` always sets them).
     """
 
     pos: np.ndarray
@@ -149,6 +155,7 @@ class EventSample(Sample):
     n_collisions: float | None = None
     source: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    beam: Beam | None = None
 
     def __post_init__(self) -> None:
         check_lepton(self.lepton)
@@ -190,6 +197,7 @@ class SpectrumSample(Sample):
     n_collisions: float | None
     source: str
     n_pairs: int
+    beam: Beam | None = None
 
     def __len__(self) -> int:
         return self.n_pairs
@@ -240,6 +248,7 @@ class PublishedSpectrum(Sample):
     lepton: str
     n_collisions: float | None
     source: str
+    beam: Beam | None = None
 
     def __len__(self) -> int:
         return len(self.lo)

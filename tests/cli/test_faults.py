@@ -335,8 +335,8 @@ def _pairs(n=500, seed=3):
     cols = {}
     for side in ("pos", "neg"):
         p = rng.normal(size=(n, 3))
-        cols.update({f"px_{side}": p[:, 0], f"py_{side}": p[:, 1], f"pz_{side}": p[:, 2] * 10,
-                     f"e_{side}": np.sqrt(np.sum(p**2, axis=1) + 99 * p[:, 2] ** 2 + 0.1056583755**2)})
+        cols.update({f"px_{side}": p[:, 0], f"py_{side}": p[:, 1], f"pz_{side}": p[:, 2] * 3,
+                     f"e_{side}": np.sqrt(np.sum(p**2, axis=1) + 8 * p[:, 2] ** 2 + 0.1056583755**2)})
     return {c: cols[c] for c in PAIR_COLUMNS}
 
 

@@ -180,3 +180,20 @@ def test_pt_eta_phi_legs_take_the_pdg_mass_and_need_the_flavour(run, files, tmp_
     for got_p, want_p in ((data.pos, ref.pos), (data.neg, ref.neg)):
         np.testing.assert_allclose(got_p[:, :3], want_p[:, :3], rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(got_p[:, 3], want_p[:, 3], rtol=1e-6)  # the reference E is float32-rounded
+
+
+def test_train_and_validate_take_the_same_input_options(run, files, tmp_path):
+    pytest.importorskip("zuko")
+    d, _, n_coll = files
+    model = tmp_path / "m.pt"
+    rc, _, err = run("train", "--data", f"{d / 'nano_rntuple.root'}:Events", "--leptons", "muon", "--n-collisions", n_coll,
+                     "--beam-energy", "400", "--out", model, "--epochs", "1", "--hidden", "8", "--transforms", "1")
+    assert rc == 0, err
+    rc, out, err = run("validate", "--model", model, "--data", d / "dimuon.root", "--tree", "mumu",
+                       "--background", "like-sign", "--n-events", "3000", "--out", tmp_path / "v", "--json")
+    assert rc == 0, err
+    v = json.loads(out)
+    assert v["n_pairs"] == 3000 and 0.3 < v["classifier"]["overall"]["auc"] < 0.8
+    rc, _, err = run("validate", "--model", model, "--data", d / "cartesian.root", "--leptons", "Muon",
+                     "--max-pairs", "2000", "--out", tmp_path / "v2")
+    assert rc == 0 and (tmp_path / "v2" / "validation.json").exists(), err

@@ -11,6 +11,7 @@ pytest.importorskip("zuko")
 import gammastar  # noqa: E402
 from gammastar.errors import GammastarError  # noqa: E402
 from gammastar.flow.sample import decay_angles, given_pairs, h_tensor, sample_pairs  # noqa: E402
+from gammastar.physics.beams import Beam  # noqa: E402
 
 M_MU = 0.1056583755
 
@@ -36,7 +37,7 @@ def test_aprime_events_and_their_metadata(tiny_model, tiny_data, tmp_path):
     assert ev["weight"].sum() == pytest.approx(meta["expected_yield"], rel=1e-12)
     assert (meta["kind"], meta["mass"], meta["n_events"], meta["decay"], meta["model"]) == ("aprime", 0.35, 2_500, True, str(path))
     assert meta["normalization"] == "per_collision" and meta["version"] == gammastar.__version__
-    assert (events.info.kind, events.info.mass, events.info.lepton, events.info.beam_energy) == ("aprime", 0.35, "mu", 400.0)
+    assert (events.info.kind, events.info.mass, events.info.lepton, events.info.beam) == ("aprime", 0.35, "mu", Beam.fixed_target(400.0))
     a, lp, lm = _p4(ev), _p4(ev, "_pos"), _p4(ev, "_neg")
     np.testing.assert_allclose(np.sqrt(_m2(a)), 0.35, rtol=1e-9)
     np.testing.assert_allclose(lp + lm, a, rtol=0, atol=1e-9 * np.abs(a).max())

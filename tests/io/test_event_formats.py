@@ -22,6 +22,7 @@ from gammastar.io.events import (  # noqa: E402
     format_from_path,
     write_events,
 )
+from gammastar.physics.beams import Beam  # noqa: E402
 
 M_MU = 0.1056583755
 M_AP = 0.4
@@ -65,7 +66,7 @@ def _chunks(kind, seed=1):
 
 def _stream(kind):
     chunks = _chunks(kind)
-    info = EventInfo(kind, M_AP if kind == "aprime" else M_MU, "mu", 400.0)
+    info = EventInfo(kind, M_AP if kind == "aprime" else M_MU, "mu", Beam.fixed_target(400.0))
     return EventStream(info, sum(SIZES), chunks, {"kind": kind, "mass": M_AP, "n_events": sum(SIZES),
                                                   "expected_yield": float(sum(c["weight"].sum() for c in chunks))})
 

@@ -95,6 +95,12 @@ def test_aprime_with_decay_in_every_format(model_file, tmp_path):
         np.testing.assert_allclose(np.sum([[p.px, p.py, p.pz, p.e] for p in leptons], axis=0), a_ref[i], rtol=1e-9)
         assert all(p.mother1 == 3 for p in leptons) and ev.particles[0].status == -1
     assert np.sum([ev.eventinfo.weight for ev in lhe]) == pytest.approx(expected, rel=1e-9)
+    # the documented convention: signed weighted events, XSECUP = the sum of the weights, XMAXUP = the largest
+    init = pylhe.LHEFile.fromfile(str(tmp_path / "a.lhe")).init
+    info, proc = init.initInfo, init.procInfo[0]
+    assert info.weightingStrategy == -4 and (info.energyA, info.energyB) == pytest.approx((400.0, 0.93827208943))
+    assert proc.xSection == pytest.approx(expected, rel=1e-12)
+    assert proc.unitWeight == pytest.approx(max(abs(ev.eventinfo.weight) for ev in lhe), rel=1e-12)
 
 
 @pytest.mark.slow

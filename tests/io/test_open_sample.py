@@ -8,6 +8,7 @@ import pytest
 import gammastar
 from gammastar.errors import GammastarError
 from gammastar.io.pairs import write_dileptons
+from gammastar.physics.beams import Beam
 
 N = 30_000
 
@@ -92,7 +93,10 @@ def test_notes_go_to_the_gammastar_logger(files, caplog, tmp_path):
     s = gammastar.open_sample(per_sample)
     assert s.normalization == "per_sample" and "yields are per sample" in caplog.text
     caplog.clear()
-    gammastar.open_sample(files["single"])
+    gammastar.open_sample(files["single"])  # its file does not record the beams
+    assert "assuming p (400 GeV) on fixed target" in caplog.text
+    caplog.clear()
+    gammastar.open_sample(files["single"], beam=Beam.fixed_target(400))
     assert caplog.text == ""
 
 

@@ -15,9 +15,10 @@ from gammastar.io.acceptance import acceptance_file
 from gammastar.io.atomic import check_output
 from gammastar.io.jsontext import dumps
 from gammastar.io.readers import listed_suffixes
+from gammastar.physics.beams import Beam
 
 __all__ = ["Count", "Number", "POSITIVE", "NON_NEGATIVE", "SEED", "MOCK_MAX", "GENERATE_MAX", "F", "note", "data_options",
-           "rates_options", "open_data", "check_not_input", "header", "emit", "parse_window", "check_disk", "plot_option"]
+           "rates_options", "open_data", "beam_option", "check_not_input", "header", "emit", "parse_window", "check_disk", "plot_option"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,6 +80,11 @@ def note(msg: str) -> None:
 
 def data_options(f: F) -> F:
     """--data and the options that say how to read it (the keywords of :func:`gammastar.open_sample`)."""
+    f = click.option("--collider", type=POSITIVE, default=None, metavar="SQRT_S",
+                     help="The data come from a symmetric pp collider of this sqrt(s), GeV (lab = centre of mass).")(f)
+    f = click.option("--beam-energy", type=POSITIVE, default=None,
+                     help="The data come from a proton beam of this energy (GeV) on a fixed target [what the file "
+                          "records, else 400].")(f)
     f = click.option("--acceptance-floor", type=Number(high=1.0), default=0.01, show_default=True,
                      help="Smallest acceptance used in 1/A.")(f)
     f = click.option("--acceptance", default=None,
@@ -122,9 +128,23 @@ def rates_options(f: F) -> F:
                         help="A published dN/dm table instead of events: HEPData YAML/CSV or m_lo,m_hi,value,err CSV.")(f)
 
 
+def beam_option(beam_energy: float | None, collider: float | None) -> Beam | None:
+    """The beams ``--beam-energy`` or ``--collider`` give (not both), or None."""
+    if beam_energy is not None and collider is not None:
+        raise gammastar.GammastarError("give either --beam-energy (a fixed target) or --collider (a collider), not both")
+    if collider is not None:
+        return Beam.collider(collider)
+    return Beam.fixed_target(beam_energy) if beam_energy is not None else None
+
+
 def open_data(data_path: Path | None, lepton: str | None, n_collisions: float | None, opts: dict[str, Any],
-              stream: bool | None = None) -> gammastar.Sample:
-    """The sample the options describe: ``--data`` (events) or ``--spectrum`` (a table), not both."""
+              stream: bool | None = None, beam: Beam | None = None) -> gammastar.Sample:
+    """The sample the options describe: ``--data`` (events) or ``--spectrum`` (a table), not both.
+
+    The beams are ``--beam-energy``/``--collider``, else ``beam``, else what the data record.
+    """
+    beam = beam_option(opts.pop("beam_energy", None), opts.pop("collider", None)) or beam
+    opts["beam"] = beam
     spectrum_path = opts.pop("spectrum_path", None)
     if spectrum_path is not None:
         if data_path is not None:
@@ -144,7 +164,8 @@ def check_not_input(out: Path, data_path: Path | None, opts: dict[str, Any]) -> 
 def header(title: str, data: gammastar.Sample) -> str:
     """The first line of a table: command, input, what it holds, normalisation."""
     norm = f"per collision (n_collisions = {data.n_collisions:.6g})" if data.n_collisions is not None else "per sample"
-    return f"# gammastar {title}: {data.source}, {data.describe()}, yields {norm}"
+    beam = f", {data.beam.describe()}" if data.beam is not None else ""
+    return f"# gammastar {title}: {data.source}, {data.describe()}{beam}, yields {norm}"
 
 
 def emit(payload: dict[str, Any], table_rows: list[str], as_json: bool) -> None:

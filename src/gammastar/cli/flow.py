@@ -11,7 +11,7 @@ import gammastar
 from gammastar.io.atomic import check_output
 from gammastar.io.events import EVENT_FORMATS, FORMATS, format_from_path
 from gammastar.io.jsontext import dumps
-from gammastar.io.pairs import BEAM_ENERGY_KEY
+from gammastar.physics.beams import Beam
 
 from .common import (
     GENERATE_MAX,
@@ -20,6 +20,7 @@ from .common import (
     Count,
     F,
     Number,
+    beam_option,
     check_disk,
     check_not_input,
     data_options,
@@ -40,12 +41,10 @@ from .common import (
 @click.option("--hidden", default="64,64", show_default=True, help="Hidden layer widths.")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
 @click.option("--seed", type=SEED, default=1, show_default=True)
-@click.option("--beam-energy", type=POSITIVE, default=None,
-              help="Beam energy (GeV) defining the Collins-Soper frame [file metadata, else 400].")
 @click.option("--holdout-mass", default=None, help="LO:HI: leave pairs in this mass window out of training.")
 def train(data_path: Path, lepton: str | None, n_collisions: float | None, as_json: bool, out_path: Path, epochs: int,
           batch_size: int, learning_rate: float, transforms: int, hidden: str, device: str, seed: int,
-          beam_energy: float | None, holdout_mass: str | None, **opts: Any) -> None:
+          holdout_mass: str | None, **opts: Any) -> None:
     """Train the conditional flow on dilepton pairs; write one self-describing model file."""
     try:
         hidden_t = tuple(int(x) for x in hidden.split(","))
@@ -57,11 +56,10 @@ def train(data_path: Path, lepton: str | None, n_collisions: float | None, as_js
     check_not_input(out_path, data_path, opts)
     check_disk(out_path, 1, 20e6, "model file")
     data = open_data(data_path, lepton, n_collisions, opts, stream=False).events()
-    if beam_energy is None:
-        beam_energy = float(data.metadata.get(BEAM_ENERGY_KEY, 400.0))
+    beam = data.beam or Beam()
     cfg = gammastar.FlowConfig(transforms=transforms, hidden=hidden_t, epochs=epochs, batch_size=batch_size,
-                               learning_rate=learning_rate, seed=seed, device=device, beam_energy=beam_energy,
-                               holdout_mass=window)
+                               learning_rate=learning_rate, seed=seed, device=device, holdout_mass=window
+                               ).with_beam(beam)
     model = gammastar.train(data, cfg)
     model.save(out_path)
     last = model.history[-1]
@@ -91,7 +89,7 @@ def _gen_options(f: F) -> F:
                      help=f"Output format [default: from the extension {' '.join(s.suffixes[0] for s in EVENT_FORMATS)}].")(f)
     f = click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
                      help="File to write.")(f)
-    f = click.option("--n", "n_events", type=Count(GENERATE_MAX), required=True,
+    f = click.option("--n-events", "--n", "n_events", type=Count(GENERATE_MAX), required=True,
                      help="Events to generate (1e6 notation ok; at most 1e11, and as many as the disk holds).")(f)
     f = click.option("--model", "model_path", type=click.Path(path_type=Path), required=True)(f)
     return f
@@ -148,23 +146,34 @@ def generate_mcp(model_path: Path, n_events: int, out_path: Path, fmt: str | Non
 
 @click.command("validate")
 @click.option("--model", "model_path", type=click.Path(path_type=Path), required=True)
-@click.option("--data", "data_path", type=click.Path(path_type=Path), required=True,
-              help="Held-out dilepton pairs (not used in training).")
+@data_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("gammastar-validation"),
               show_default=True)
 @click.option("--holdout-mass", default=None,
               help="LO:HI window to report separately [default: the window the model was trained without].")
-@click.option("--lepton", type=click.Choice(["e", "mu"]), default=None)
-@click.option("--max-pairs", type=Count(1e8), default=500_000, show_default=True)
+@click.option("--n-events", "--max-pairs", "n_events", type=Count(1e8), default=500_000, show_default=True,
+              help="Held-out pairs compared at most (a random subset of larger samples).")
 @click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True)
-def validate(model_path: Path, data_path: Path, out_dir: Path, holdout_mass: str | None, lepton: str | None,
-             max_pairs: int, seed: int, device: str) -> None:
-    """Classifier AUC, KL divergences and ratio plots of the flow vs held-out data."""
+def validate(model_path: Path, data_path: Path, lepton: str | None, n_collisions: float | None, as_json: bool,
+             out_dir: Path, holdout_mass: str | None, n_events: int, seed: int, device: str, **opts: Any) -> None:
+    """Classifier AUC, KL divergences and ratio plots of the flow vs held-out data (not used in training).
+
+    The held-out data are read with the options of ``rates`` and ``train``; their
+    beams are the model's unless given.
+    """
     check_output(out_dir, model_path, data_path, directory=True)
+    check_not_input(out_dir / "validation.json", data_path, opts)
     model = gammastar.load_model(model_path, device)
-    data = gammastar.read_dileptons(data_path, lepton=lepton)
-    res = gammastar.validate(model, data, out_dir, parse_window(holdout_mass), seed=seed, max_pairs=max_pairs)
+    given = beam_option(opts.get("beam_energy"), opts.get("collider"))
+    if given is not None and given != model.config.beam:
+        raise gammastar.GammastarError(f"the data's beams ({given.describe()}) are not the model's "
+                                       f"({model.config.beam.describe()}): validate a model on data like its own")
+    data = open_data(data_path, lepton, n_collisions, opts, stream=False, beam=model.config.beam).events()
+    res = gammastar.validate(model, data, out_dir, parse_window(holdout_mass), seed=seed, max_pairs=n_events)
+    if as_json:
+        click.echo(dumps(res.to_dict()))
+        return
     ov = res.classifier.overall
     click.echo(f"classifier AUC {ov.auc:.4f} +- {ov.auc_err:.4f} on {res.n_pairs} held-out pairs; "
                f"max 1-D KL {res.max_kl_1d:.2g}")
@@ -175,3 +184,4 @@ def validate(model_path: Path, data_path: Path, out_dir: Path, holdout_mass: str
         h = res.holdout.classifier.overall
         click.echo(f"held-out window {list(res.holdout_mass or ())}: AUC {h.auc:.4f} +- {h.auc_err:.4f}")
     click.echo(f"wrote {out_dir / 'validation.json'} and ratio plots in {out_dir}")
+

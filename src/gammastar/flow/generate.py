@@ -62,7 +62,7 @@ class Generator:
         self.model = model
         self.flow = model.flow
         self.m_lepton = model.m_lepton
-        self.beam_energy = model.config.beam_energy
+        self.beam = model.config.beam
         #: where the model came from (the path as given), recorded in the events' metadata
         self.source = source
         self._tables: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
@@ -82,6 +82,8 @@ class Generator:
                                  f"{2 * self.m_lepton:.4g} GeV")
         if not lo <= m <= hi:
             raise GammastarError(f"{what} {m:.4g} GeV is outside the model's trained range {lo:.4g}-{hi:.4g} GeV")
+        if m >= self.beam.sqrt_s:
+            raise GammastarError(f"{what} {m:.4g} GeV is above what the beams can make ({self.beam.describe()})")
 
     def aprime_yield(self, m_aprime: float) -> tuple[float, float]:
         """(A' per collision per eps^2, its error) at ``m_aprime``: the ``rates aprime`` number."""
@@ -111,19 +113,49 @@ class Generator:
         """Probability the flow puts inside the sampling grid at ``m_aprime`` (should be ~1)."""
         return self._table(float(m_aprime))[3]
 
+    def _within_beams(self, m: np.ndarray, z: np.ndarray, redraw: Callable[[np.ndarray, int], np.ndarray]
+                      ) -> tuple[np.ndarray, dict[str, np.ndarray], bool]:
+        """Pair features ``z`` at masses ``m`` with every pair the beams cannot make drawn again.
+
+        The flow's tails may reach beyond the energy a collision has (E_beam + m_p
+        on a fixed target, sqrt(s) at a collider); such pairs are redrawn by
+        ``redraw(indices, attempt)``.  Returns (z, the pair variables, whether any
+        was redrawn).  With no pair beyond, the random streams are untouched.
+        """
+        changed = False
+        for attempt in range(1, 101):
+            v = self.flow.features_to_pair(z)
+            bad = np.flatnonzero(self.beam.beyond(m, np.sqrt(m**2 + v["pt"] ** 2) * np.cosh(v["y"])))
+            if bad.size == 0:
+                return z, v, changed
+            z = z.copy()
+            z[bad] = redraw(bad, attempt)
+            changed = True
+        raise GammastarError(f"the model keeps putting pairs beyond what the beams ({self.beam.describe()}) can make "
+                             f"at m = {float(np.median(m)):.4g} GeV; was it trained with the right --beam-energy or --collider?")
+
+    def _redraw(self, m: np.ndarray, seed: int) -> Callable[[np.ndarray, int], np.ndarray]:
+        """Fresh flow draws at the masses ``m[indices]``, seeded by ``seed`` + the attempt."""
+        return lambda bad, attempt: sample_pairs(self.flow, m[bad], seed + attempt).features()
+
     def _pair_at_mass(self, m_aprime: float, n: int, rng: np.random.Generator, seed: int
                       ) -> tuple[np.ndarray, Callable[[], DevicePairs]]:
         """n pair four-momenta of mass ``m_aprime`` from the flow, and how to have their features on the device."""
         m = np.full(n, m_aprime)
         if "phi" in self.flow.pair_features:  # azimuth not uniform in the data: sample the flow itself
             pairs = sample_pairs(self.flow, m, seed)
-            v = self.flow.features_to_pair(pairs.features())
+            z, v, changed = self._within_beams(m, pairs.features(), self._redraw(m, seed))
+            if changed:
+                pairs = given_pairs(self.flow, m, z)
             return from_pt_y_phi(v["pt"], v["y"], v["phi"], m), lambda: pairs
         cdf, ex, ey, _ = self._table(m_aprime)
-        idx = np.searchsorted(cdf, rng.random(n), side="right").clip(0, cdf.size - 1)
-        ix, iy = np.divmod(idx, GRID)
-        z = np.column_stack([ex[ix] + (ex[1] - ex[0]) * rng.random(n), ey[iy] + (ey[1] - ey[0]) * rng.random(n)])
-        v = self.flow.features_to_pair(z)
+
+        def draw(k: int) -> np.ndarray:
+            idx = np.searchsorted(cdf, rng.random(k), side="right").clip(0, cdf.size - 1)
+            ix, iy = np.divmod(idx, GRID)
+            return np.column_stack([ex[ix] + (ex[1] - ex[0]) * rng.random(k), ey[iy] + (ey[1] - ey[0]) * rng.random(k)])
+
+        z, v, _ = self._within_beams(m, draw(n), lambda bad, attempt: draw(bad.size))
         # uploaded only if the decay needs H (the grid path itself stays on the host)
         return from_pt_y_phi(v["pt"], v["y"], rng.uniform(-np.pi, np.pi, n), m), lambda: given_pairs(self.flow, m, z)
 
@@ -135,7 +167,7 @@ class Generator:
         """
         b2 = np.clip(1.0 - 4.0 * m_f**2 / m**2, 0.0, 1.0)
         cos_t, phi = decay_angles(self.flow, pairs, b2, law, rng)
-        return decay_in_collins_soper(p4, cos_t, phi, m_f, self.beam_energy)
+        return decay_in_collins_soper(p4, cos_t, phi, m_f, self.beam)
 
     def iter_aprime(
         self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, chunk: int = 1_000_000, decay: bool = False
@@ -176,11 +208,14 @@ class Generator:
         weights) with its error, the normalisation, the model and the version.
         """
         total, err = self.aprime_yield(m_aprime)
+        if "phi" not in self.flow.pair_features:
+            self._table(float(m_aprime))  # the grid now, so that the writer's progress bar counts events only
         meta: dict[str, Any] = {
             "kind": "aprime", "mass": m_aprime, "eps": eps, "seed": seed, "n_events": n, "decay": decay,
+            "beam": self.beam.to_text(),
             "expected_yield": total * eps**2, "expected_yield_err": err * eps**2,
             "normalization": self.model.normalization, "model": self.source, "version": __version__}
-        info = EventInfo("aprime", m_aprime, self.model.lepton, self.beam_energy)
+        info = EventInfo("aprime", m_aprime, self.model.lepton, self.beam)
         return EventStream(info, n, self.iter_aprime(m_aprime, n, eps, seed, decay=decay), meta)
 
     # ------------------------------------------------------------------ mCP
@@ -210,6 +245,11 @@ class Generator:
                                  f"{self.model.mass_range[1]:.4g} GeV")
         return m_chi, spin
 
+    def _mcp_weight(self, m_chi: float, spin: str) -> float:
+        """|weight| x events per eps^2: the summed |contributions| (each event carries +- this over n)."""
+        contrib, _ = self._mcp_bins(*self._check_mcp(m_chi, spin))
+        return float(np.abs(contrib).sum()) * self.model.scale
+
     def mcp_incomplete(self, m_chi: float) -> bool:
         """True when 2 m_chi < 2 m_l: pair masses below 2 m_l are not in the data, so not generated."""
         return m_chi < self.m_lepton
@@ -231,14 +271,16 @@ class Generator:
         if cum[-1] <= 0 or contrib.sum() <= 0:
             raise GammastarError(f"m_chi = {m_chi:.4g} GeV: no positive dilepton yield above 2 m_chi")
         s = self.model.spectrum
-        w_abs = cum[-1] * self.model.scale * eps**2 / n
+        w_abs = self._mcp_weight(m_chi, spin) * eps**2 / n
         for j, start in enumerate(range(0, n, chunk)):
             k = min(chunk, n - start)
             rng = np.random.default_rng([seed, j])
             b = np.searchsorted(cum, rng.random(k) * cum[-1], side="right").clip(0, cum.size - 1)
             m = lower[b] + (s.edges[b + 1] - lower[b]) * rng.random(k)
             pairs = sample_pairs(self.flow, m, _torch_seed(seed, j))
-            v = self.flow.features_to_pair(pairs.features())
+            z, v, changed = self._within_beams(m, pairs.features(), self._redraw(m, _torch_seed(seed, j)))
+            if changed:
+                pairs = given_pairs(self.flow, m, z)
             phi_pair = v["phi"] if "phi" in v else rng.uniform(-np.pi, np.pi, k)
             pair = from_pt_y_phi(v["pt"], v["y"], phi_pair, m)
             # exact laws given H (PHYSICS.md 2): Dirac fermion 1 - beta_chi^2 n.H.n, complex scalar n.H.n
@@ -255,9 +297,11 @@ class Generator:
         total = self.mcp_yield(m_chi, spin)
         meta: dict[str, Any] = {
             "kind": "mcp", "m_chi": m_chi, "spin": spin, "eps": eps, "seed": seed, "n_events": n,
-            "expected_yield": total * eps**2, "incomplete": self.mcp_incomplete(m_chi),
+            "beam": self.beam.to_text(),
+            "expected_yield": total * eps**2, "max_abs_weight": self._mcp_weight(m_chi, spin) * eps**2 / n,
+            "incomplete": self.mcp_incomplete(m_chi),
             "normalization": self.model.normalization, "model": self.source, "version": __version__}
-        info = EventInfo("mcp", m_chi, self.model.lepton, self.beam_energy)
+        info = EventInfo("mcp", m_chi, self.model.lepton, self.beam)
         return EventStream(info, n, self.iter_mcp(m_chi, n, spin, eps, seed), meta)
 
 

@@ -28,6 +28,7 @@ in :mod:`.sample`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import GammastarError
+from ..physics.beams import Beam
 from ..physics.kinematics import collins_soper_angles, pair_kinematics
 from ..rates.spectrum import MassSpectrum
 from ..samples import EventSample, Normalised
@@ -69,8 +71,21 @@ class FlowConfig:
     val_fraction: float = 0.1
     seed: int = 1
     device: str = "cpu"
+    #: the beams of the training data: a fixed-target beam energy (GeV), or with ``collider`` its sqrt(s) (GeV)
     beam_energy: float = 400.0
     holdout_mass: tuple[float, float] | None = None
+    collider: float | None = None
+
+    def with_beam(self, beam: Beam) -> FlowConfig:
+        """This configuration for data from ``beam``."""
+        if beam.kind == "collider":
+            return dataclasses.replace(self, collider=beam.energy)
+        return dataclasses.replace(self, beam_energy=beam.energy, collider=None)
+
+    @property
+    def beam(self) -> Beam:
+        """The beams (they define the Collins-Soper frame of the angular laws)."""
+        return Beam.collider(self.collider) if self.collider is not None else Beam.fixed_target(self.beam_energy)
 
 
 def check_device(device: str) -> None:
@@ -84,10 +99,10 @@ def check_device(device: str) -> None:
         raise GammastarError(f"unknown device {device!r} (use cpu, cuda or cuda:N)") from None
 
 
-def pair_variables(data: EventSample, beam_energy: float) -> dict[str, np.ndarray]:
+def pair_variables(data: EventSample, beam: Beam | float) -> dict[str, np.ndarray]:
     """Per-pair m, log pT, y, phi and the Collins-Soper angles (cos theta, phi) of the positive lepton."""
     k = pair_kinematics(data.pos, data.neg)
-    cos_t, phi_cs = collins_soper_angles(data.pos, data.neg, beam_energy)
+    cos_t, phi_cs = collins_soper_angles(data.pos, data.neg, beam)
     return {
         "m": data.mass,
         "log_pt": np.log(np.maximum(k.pt, 1e-6)),

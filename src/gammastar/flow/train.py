@@ -69,7 +69,7 @@ def _check_config(config: FlowConfig) -> None:
 
 def _training_pairs(data: EventSample, config: FlowConfig) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The pairs' variables and weights outside the held-out mass window."""
-    v = pair_variables(data, config.beam_energy)
+    v = pair_variables(data, config.beam)
     w = data.weight
     keep = np.ones(len(w), dtype=bool)
     if config.holdout_mass is not None:

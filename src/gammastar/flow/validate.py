@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from ..io.atomic import write_text
 from ..io.jsontext import dumps
 from ..physics.angular import decay_law
 from ..samples import Sample
+
+if TYPE_CHECKING:
+    from ..plots import PlotLabel
 from .model import TrainedModel, pair_variables
 from .sample import decay_angles, sample_pairs
 
@@ -214,43 +217,38 @@ def compare(data: dict[str, np.ndarray], flow: dict[str, np.ndarray], weight: np
 
 
 def ratio_plots(data: dict[str, np.ndarray], flow: dict[str, np.ndarray], weight: np.ndarray | None, path: Path,
-                names: tuple[str, ...] = VARIABLES, bins: int = 50) -> Path:
+                names: tuple[str, ...] = VARIABLES, bins: int = 50, label: PlotLabel | None = None) -> Path:
     """Data and flow distributions with the data/flow ratio and its statistical band, one panel per variable."""
-    import matplotlib
+    from ..plots import decorate_row, figure, save_figure, style
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..plots import save_figure
-
-    fig, axes = plt.subplots(2, len(names), figsize=(3.2 * len(names), 5), sharex="col",
-                             gridspec_kw={"height_ratios": [3, 1]})
-    w_d = weight if weight is not None else np.ones(len(data["m"]))
-    norm = w_d.sum() / len(flow["m"])
-    for i, k in enumerate(names):
-        e = _edges(data[k], bins)
-        h_d, _ = np.histogram(data[k], e, weights=w_d)
-        v_d, _ = np.histogram(data[k], e, weights=w_d**2)
-        h_f, _ = np.histogram(flow[k], e)
-        c = 0.5 * (e[1:] + e[:-1])
-        ax, rx = axes[0, i], axes[1, i]
-        ax.stairs(h_f * norm, e, color="C1", label="flow")
-        ax.errorbar(c, h_d, np.sqrt(v_d), fmt=".", color="k", ms=3, label="data")
-        ax.set_yticks([])
-        ok = (h_f > 0) & (h_d > 0)
-        r = np.full(c.size, np.nan)
-        r_err = np.full(c.size, np.nan)
-        r[ok] = h_d[ok] / (h_f[ok] * norm)
-        r_err[ok] = r[ok] * np.sqrt(v_d[ok] / h_d[ok] ** 2 + 1.0 / h_f[ok])
-        rx.fill_between(c, r - r_err, r + r_err, color="0.7", step="mid", lw=0)
-        rx.plot(c, r, drawstyle="steps-mid", color="k", lw=1)
-        rx.axhline(1.0, color="C1", lw=1)
-        rx.set_ylim(0.8, 1.2)
-        rx.set_xlabel(_LABELS[k])
-    axes[0, 0].legend(frameon=False)
-    axes[1, 0].set_ylabel("data / flow")
-    fig.tight_layout()
-    return save_figure(fig, path, dpi=110)
+    with style():
+        fig, axes = figure(True, width=3.4 * len(names), ncols=len(names))
+        w_d = weight if weight is not None else np.ones(len(data["m"]))
+        norm = w_d.sum() / len(flow["m"])
+        for i, k in enumerate(names):
+            e = _edges(data[k], bins)
+            h_d, _ = np.histogram(data[k], e, weights=w_d)
+            v_d, _ = np.histogram(data[k], e, weights=w_d**2)
+            h_f, _ = np.histogram(flow[k], e)
+            c = 0.5 * (e[1:] + e[:-1])
+            ax, rx = axes[0, i], axes[1, i]
+            ax.stairs(h_f * norm, e, color="C1", label="flow")
+            ax.errorbar(c, h_d, np.sqrt(v_d), fmt=".", color="k", ms=3, label="data")
+            ax.set_yticks([])
+            ok = (h_f > 0) & (h_d > 0)
+            r = np.full(c.size, np.nan)
+            r_err = np.full(c.size, np.nan)
+            r[ok] = h_d[ok] / (h_f[ok] * norm)
+            r_err[ok] = r[ok] * np.sqrt(v_d[ok] / h_d[ok] ** 2 + 1.0 / h_f[ok])
+            rx.fill_between(c, r - r_err, r + r_err, color="0.7", step="mid", lw=0)
+            rx.plot(c, r, drawstyle="steps-mid", color="k", lw=1)
+            rx.axhline(1.0, color="C1", lw=1)
+            rx.set_ylim(0.8, 1.2)
+            rx.set_xlabel(_LABELS[k])
+        axes[0, 0].legend(frameon=False)
+        axes[1, 0].set_ylabel("data / flow")
+        decorate_row(list(axes[0]), label)
+        return save_figure(fig, path, dpi=110)
 
 
 def default_windows(m: np.ndarray, n: int = 6) -> list[tuple[float, float]]:
@@ -276,7 +274,7 @@ def validate(
     if events.lepton != model.lepton:
         raise GammastarError(f"held-out data are {events.lepton}{events.lepton} pairs, the model was trained on "
                              f"{model.lepton}{model.lepton}")
-    v = pair_variables(events, model.config.beam_energy)
+    v = pair_variables(events, model.config.beam)
     lo, hi = model.mass_range
     inside = (v["m"] >= lo) & (v["m"] <= hi)
     if inside.sum() < 200:
@@ -286,6 +284,9 @@ def validate(
         idx = np.sort(np.random.default_rng(seed).choice(idx, max_pairs, replace=False))
     d = {k: v[k][idx] for k in VARIABLES}
     w = events.weight[idx]
+    from ..plots import plot_label
+
+    label = plot_label(data)
     f = flow_twins(model, d["m"], seed=seed)
     if holdout is None and model.config.holdout_mass:
         holdout = (model.config.holdout_mass[0], model.config.holdout_mass[1])
@@ -298,8 +299,8 @@ def validate(
             dh = {k: x[sel] for k, x in d.items()}
             fh = {k: x[sel] for k, x in f.items()}
             inside_window = compare(dh, fh, w[sel], seed=seed)
-            ratio_plots(dh, fh, w[sel], out_dir / "ratios_holdout.png")
-    ratio_plots(d, f, w, out_dir / "ratios.png")
+            ratio_plots(dh, fh, w[sel], out_dir / "ratios_holdout.png", label=label)
+    ratio_plots(d, f, w, out_dir / "ratios.png", label=label)
     result = Validation(overall.n_pairs, overall.classifier, overall.kl_1d, overall.kl_2d, holdout, inside_window)
     write_text(out_dir / "validation.json", dumps(result.to_dict()))
     return result

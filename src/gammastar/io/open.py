@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import GammastarError
+from ..physics.beams import Beam
 from ..samples import Sample, streamed_needs_memory, table_needs_events
 from .pairs import read_dileptons
 from .readers.root import split_object_path
@@ -44,7 +45,7 @@ def open_sample(
     n_collisions: float | None = None, tree: str | None = None, leptons: str | None = None,
     columns: Mapping[str, str] | str | None = None, background: str | None = None, min_pt: float | None = None, max_abs_eta: float | None = None,
     like_sign_r: float = 1.0, like_sign_bin: float = 0.01, acceptance: str | Path | AcceptanceMap | None = None,
-    acceptance_floor: float = 0.01, chunk_size: int = 2_000_000, progress: bool = True,
+    acceptance_floor: float = 0.01, chunk_size: int = 2_000_000, progress: bool = True, beam: Beam | None = None,
 ) -> Sample:
     """Open dilepton data, or a published spectrum table, as a Sample for the rates and the flow.
 
@@ -66,6 +67,12 @@ def open_sample(
         same names (a table takes only ``lepton`` and ``n_collisions``).
     chunk_size, progress
         Pairs per chunk when streaming, and whether to show a progress bar.
+    beam : Beam, optional
+        The beams (``--beam-energy`` or ``--collider``); default: what the data
+        record, else a 400 GeV proton beam on a fixed target (said in a note).
+        Pairs the beams cannot make are dropped when they are at most 1% of the
+        sample, an error when more (:func:`~gammastar.io.pairs.beyond_beams`).
+        A table keeps the beam given, for its labels.
     """
     event_options = {"tree": tree, "leptons": leptons, "columns": columns, "background": background,
                      "min_pt": min_pt, "max_abs_eta": max_abs_eta, "acceptance": acceptance}
@@ -74,6 +81,7 @@ def open_sample(
             raise GammastarError("--tree, --leptons, --columns, --background, --acceptance and the lepton cuts apply "
                                  "to events, not to --spectrum")
         table = read_spectrum(path, lepton=lepton, n_collisions=n_collisions)
+        table.beam = beam
         if table.n_collisions is None:
             log.info("no --n-collisions: yields are in the table's own normalisation (per collision if it is)")
         return table
@@ -86,7 +94,7 @@ def open_sample(
         log.info(f"{path} is large or a directory: reading it in chunks; mCP yields from 1e-4-relative mass bins")
         sample: Sample = scan_dileptons(path, lepton=lepton, n_collisions=n_collisions, tree=tree, columns=columns,
                                         chunk_size=chunk_size, acceptance=acceptance,
-                                        acceptance_floor=acceptance_floor, progress=progress)
+                                        acceptance_floor=acceptance_floor, progress=progress, beam=beam)
     else:
         if stream is False and should_stream(path):
             raise GammastarError(streamed_needs_memory(str(path)))
@@ -95,7 +103,7 @@ def open_sample(
         sample = read_dileptons(path, lepton=lepton, n_collisions=n_collisions, tree=tree, leptons=leptons,
                                 columns=columns, background=background, min_pt=min_pt, max_abs_eta=max_abs_eta,
                                 like_sign_r=like_sign_r, like_sign_bin=like_sign_bin, acceptance=acceptance,
-                                acceptance_floor=acceptance_floor)
+                                acceptance_floor=acceptance_floor, beam=beam)
     if sample.n_collisions is None:
         log.info("no --n-collisions and no gammastar.n_collisions metadata: yields are per sample")
     return sample

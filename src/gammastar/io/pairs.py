@@ -26,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import GammastarError
+from ..physics.beams import Beam
 from ..physics.pdg import mass
 from ..samples import EventSample, check_lepton
 from .atomic import atomic_path
@@ -42,6 +43,10 @@ __all__ = [
     "N_COLLISIONS_KEY",
     "TRUTH_KEY",
     "BEAM_ENERGY_KEY",
+    "BEAM_KEY",
+    "beam_of",
+    "resolve_beam",
+    "beyond_beams",
     "read_dileptons",
     "write_dileptons",
     "validated_pairs",
@@ -56,6 +61,10 @@ log = logging.getLogger("gammastar")
 N_COLLISIONS_KEY = "gammastar.n_collisions"
 TRUTH_KEY = "gammastar.truth"
 BEAM_ENERGY_KEY = "gammastar.beam_energy"
+#: the beams as text, ``fixed-target:E`` or ``collider:SQRT_S`` (see :class:`~gammastar.physics.beams.Beam`)
+BEAM_KEY = "gammastar.beam"
+#: more than this fraction of pairs beyond what the beams can make means the beams are wrong, not the pairs
+BEYOND_BEAMS_MAX = 0.01
 
 #: |momentum| or energy (GeV) beyond any accelerator: larger values are units or corruption (and overflow E^2)
 MAX_GEV = 1e8
@@ -190,6 +199,58 @@ def validated_pairs(
     return EventSample(pos, neg, weight, lepton, n_collisions, str(path), meta)
 
 
+def beam_of(meta: dict[str, str]) -> Beam | None:
+    """The beams a file's metadata record (``gammastar.beam``, or the older ``gammastar.beam_energy``), or None."""
+    if BEAM_KEY in meta:
+        return Beam.from_text(meta[BEAM_KEY])
+    if BEAM_ENERGY_KEY in meta:
+        return Beam.fixed_target(float(meta[BEAM_ENERGY_KEY]))
+    return None
+
+
+def resolve_beam(beam: Beam | None, meta: dict[str, str], where: str) -> Beam:
+    """The beams given, else those the metadata record, else the default fixed target (said in a note)."""
+    recorded = beam_of(meta)
+    if beam is not None:
+        if recorded is not None and recorded != beam:
+            log.info(f"{where} records {recorded.describe()}; using {beam.describe()} as given")
+        return beam
+    if recorded is not None:
+        return recorded
+    assumed = Beam()
+    log.info(f"no --beam-energy or --collider, and {where} does not say: assuming {assumed.describe()}")
+    return assumed
+
+
+def beyond_beams(ds: EventSample, beam: Beam, where: str) -> np.ndarray:
+    """Mask of the pairs ``beam`` cannot make (mass above sqrt(s), energy above the collision's).
+
+    More than :data:`BEYOND_BEAMS_MAX` of them is an error naming the flags
+    that set the beams: the beams, not the pairs, are wrong.
+    """
+    energy = ds.pos[:, 3] + ds.neg[:, 3]
+    bad = beam.beyond(ds.mass, energy)
+    n_bad = int(bad.sum())
+    if n_bad > BEYOND_BEAMS_MAX * len(ds):
+        raise GammastarError(
+            f"{where}: {n_bad} of {len(ds)} pairs ({n_bad / len(ds):.0%}) are beyond what {beam.describe()} can make "
+            f"(pair masses up to {ds.mass.max():.4g} GeV, energies up to {energy.max():.4g} GeV): give the beams with "
+            "--beam-energy E (a fixed target) or --collider SQRT_S (a symmetric collider)")
+    return bad
+
+
+def _drop_beyond(ds: EventSample, bad: np.ndarray, where: str) -> EventSample:
+    """``ds`` without the pairs of ``bad`` (a few mismeasured leptons), said in a warning."""
+    if not bad.any():
+        return ds
+    beam = ds.beam.describe() if ds.beam is not None else "the beams"
+    warnings.warn(f"{where}: {int(bad.sum())} pair(s) beyond what {beam} can make are dropped "
+                  "(mismeasured leptons?)", stacklevel=3)
+    keep = ~bad
+    return EventSample(ds.pos[keep], ds.neg[keep], ds.weight[keep], ds.lepton, ds.n_collisions, ds.source, ds.metadata,
+                       ds.beam)
+
+
 def with_acceptance(ds: EventSample, acceptance: str | Path | AcceptanceMap | None, floor: float) -> EventSample:
     """Divide every pair's weight by its acceptance A(m, pT, y), floored (see :mod:`gammastar.io.acceptance`)."""
     if acceptance is None:
@@ -209,6 +270,7 @@ def read_dileptons(
     leptons: str | None = None, columns: Mapping[str, str] | str | None = None, background: str | None = None,
     min_pt: float | None = None, max_abs_eta: float | None = None, like_sign_r: float = 1.0,
     like_sign_bin: float = 0.01, acceptance: str | Path | AcceptanceMap | None = None, acceptance_floor: float = 0.01,
+    beam: Beam | None = None,
 ) -> EventSample:
     """Read and validate the dilepton pairs of one file into memory.
 
@@ -245,6 +307,11 @@ def read_dileptons(
     acceptance : path or AcceptanceMap, optional
         Divide every pair's weight by its acceptance A(m, pT, y), floored at
         ``acceptance_floor`` (see :mod:`gammastar.io.acceptance`).
+    beam : Beam, optional
+        The beams (:class:`~gammastar.physics.beams.Beam`); default: what the
+        file records, else a 400 GeV proton beam on a fixed target (said in a
+        note).  Pairs the beams cannot make are dropped with a warning when
+        they are at most 1% of the sample, an error when more.
 
     Raises
     ------
@@ -266,6 +333,8 @@ def read_dileptons(
         if min_pt is not None or max_abs_eta is not None:
             raise GammastarError("--min-pt and --max-abs-eta select leptons when pairs are built (--leptons)")
         ds = _pairs_from_file(path, lepton, n_collisions, tree, columns, background, like_sign_r, like_sign_bin)
+    ds.beam = resolve_beam(beam, ds.metadata, str(path))
+    ds = _drop_beyond(ds, beyond_beams(ds, ds.beam, str(path)), str(path))
     return with_acceptance(ds, acceptance, acceptance_floor)
 
 
@@ -327,6 +396,8 @@ def write_dileptons(
     cols[WEIGHT_COLUMN] = data.weight
     cols.update(extra_columns or {})
     meta = {k: v for k, v in data.metadata.items() if k.startswith("gammastar.")}
+    if data.beam is not None:
+        meta[BEAM_KEY] = data.beam.to_text()
     if data.n_collisions is not None:
         meta[N_COLLISIONS_KEY] = repr(data.n_collisions)
     with atomic_path(path) as tmp:

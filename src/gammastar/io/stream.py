@@ -12,6 +12,7 @@ streams by itself directories and files of more than
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,10 +20,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import GammastarError
+from ..physics.beams import Beam
 from ..physics.pdg import mass
 from ..rates.spectrum import MassSpectrum
 from ..samples import EventSample, SpectrumSample, check_n_collisions
-from .pairs import N_COLLISIONS_KEY, layout_pairs, validated_pairs, with_acceptance
+from .pairs import N_COLLISIONS_KEY, beyond_beams, layout_pairs, resolve_beam, validated_pairs, with_acceptance
 from .readers import STREAM_ROWS, listed_suffixes, open_pairs, pair_suffixes, reader_for
 
 if TYPE_CHECKING:
@@ -57,11 +59,18 @@ def iter_dileptons(
     path: str | Path, *, lepton: str | None = None, tree: str | None = None,
     columns: Mapping[str, str] | str | None = None, chunk_size: int = 2_000_000,
     acceptance: str | Path | AcceptanceMap | None = None, acceptance_floor: float = 0.01, progress: bool = True,
+    beam: Beam | None = None,
 ) -> Iterator[EventSample]:
-    """Validated chunks of pairs from a file or a directory (normalisation left to the caller)."""
+    """Validated chunks of pairs from a file or a directory (normalisation left to the caller).
+
+    With ``beam``, pairs it cannot make are dropped (more than 1% of a chunk is
+    an error: see :func:`~gammastar.io.pairs.beyond_beams`) and counted in a
+    warning at the end.
+    """
     from tqdm import tqdm
 
     files = pair_files(path)
+    dropped = 0
     counts = [reader_for(f).row_count(f, tree) for f in files]
     total = sum(c for c in counts if c is not None)
     bar = tqdm(total=total or None, desc=f"reading {Path(path).name}", unit="pair", delay=1.0, disable=not progress)
@@ -78,6 +87,13 @@ def iter_dileptons(
                 rows += n
                 op, lep = layout_pairs(f, pf.layout, b.__getitem__, n, lepton)
                 ds = validated_pairs(f, op.pos, op.neg, op.weight, lep, None, {})
+                if beam is not None:
+                    ds.beam = beam
+                    bad = beyond_beams(ds, beam, str(f))
+                    if bad.any():
+                        dropped += int(bad.sum())
+                        keep = ~bad
+                        ds = EventSample(ds.pos[keep], ds.neg[keep], ds.weight[keep], ds.lepton, None, ds.source, {}, beam)
                 if seen is not None and lepton is None and ds.lepton != seen:
                     raise GammastarError(f"{f}: mixed sample across chunks ({seen} and {ds.lepton})")
                 seen = ds.lepton
@@ -89,6 +105,9 @@ def iter_dileptons(
         bar.close()
     if seen is None:
         raise GammastarError(f"{path}: no pairs")
+    if dropped and beam is not None:
+        warnings.warn(f"{path}: {dropped} pair(s) beyond what {beam.describe()} can make are dropped "
+                      "(mismeasured leptons?)", stacklevel=2)
 
 
 def _n_collisions(files: list[Path], flag: float | None) -> float | None:
@@ -104,19 +123,25 @@ def _n_collisions(files: list[Path], flag: float | None) -> float | None:
 
 def scan_dileptons(
     path: str | Path, *, lepton: str | None = None, n_collisions: float | None = None, tree: str | None = None,
-    columns: Mapping[str, str] | str | None = None, chunk_size: int = 2_000_000, acceptance: str | Path | AcceptanceMap | None = None,
-    acceptance_floor: float = 0.01, progress: bool = True,
+    columns: Mapping[str, str] | str | None = None, chunk_size: int = 2_000_000,
+    acceptance: str | Path | AcceptanceMap | None = None, acceptance_floor: float = 0.01, progress: bool = True,
+    beam: Beam | None = None,
 ) -> SpectrumSample:
-    """Read a large file or a directory in chunks into a :class:`~gammastar.samples.SpectrumSample`."""
+    """Read a large file or a directory in chunks into a :class:`~gammastar.samples.SpectrumSample`.
+
+    The beams are ``beam``, else those the first file records, else the default (see
+    :func:`~gammastar.io.pairs.resolve_beam`).
+    """
     files = pair_files(path)
     if n_collisions is not None:
         n_collisions = check_n_collisions(n_collisions)
     n_coll = _n_collisions(files, n_collisions)
+    beam = resolve_beam(beam, reader_for(files[0]).metadata(files[0]), str(path))
     seen: dict[str, str | int] = {"lepton": "", "n": 0}
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for ds in iter_dileptons(path, lepton=lepton, tree=tree, columns=columns, chunk_size=chunk_size, acceptance=acceptance,
-                                 acceptance_floor=acceptance_floor, progress=progress):
+        for ds in iter_dileptons(path, lepton=lepton, tree=tree, columns=columns, chunk_size=chunk_size,
+                                 acceptance=acceptance, acceptance_floor=acceptance_floor, progress=progress, beam=beam):
             seen["lepton"], seen["n"] = ds.lepton, int(seen["n"]) + len(ds)
             yield ds.mass, ds.weight
 
@@ -130,4 +155,4 @@ def scan_dileptons(
 
     lep = str(seen["lepton"])
     spec = MassSpectrum.from_chunks(all_chunks(), mass(lep), lepton=lep)
-    return SpectrumSample(spec, lep, n_coll, str(path), int(seen["n"]))
+    return SpectrumSample(spec, lep, n_coll, str(path), int(seen["n"]), beam)

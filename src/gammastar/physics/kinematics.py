@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .beams import Beam
 from .formulas import kallen
 
 __all__ = [
@@ -117,17 +118,25 @@ def rotate_from_axis(axis: np.ndarray, cos_t: np.ndarray, phi: np.ndarray) -> np
     return (sin_t * np.cos(phi))[:, None] * e1 + (sin_t * np.sin(phi))[:, None] * e2 + cos_t[:, None] * axis
 
 
-def _cs_axes(pair: np.ndarray, beam_energy: float, m_target: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _incoming(beam: Beam | float, m_target: float) -> tuple[np.ndarray, np.ndarray]:
+    """The two incoming four-momenta: a :class:`~gammastar.physics.beams.Beam`, or a fixed-target beam energy."""
+    if isinstance(beam, Beam):
+        a, b = beam.momenta()
+        return np.array(a), np.array(b)
+    return np.array([0.0, 0.0, np.sqrt(beam**2 - m_target**2), beam]), np.array([0.0, 0.0, 0.0, m_target])
+
+
+def _cs_axes(pair: np.ndarray, beam_: Beam | float, m_target: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Collins-Soper axes (x, y, z), each (N, 3), in the pair rest frame.
 
-    z bisects the beam direction and the direction opposite to the target;
+    z bisects the beam direction and the direction opposite to the target (or second beam);
     y is normal to the beam-target plane (beam x target); x completes a right-handed set.
     """
     n = pair.shape[0]
-    p_beam = np.sqrt(beam_energy**2 - m_target**2)
+    p_a, p_b = _incoming(beam_, m_target)
     beta = pair[:, :3] / pair[:, 3:4]
-    beam = boost(np.tile([0.0, 0.0, p_beam, beam_energy], (n, 1)), -beta)[:, :3]
-    target = boost(np.tile([0.0, 0.0, 0.0, m_target], (n, 1)), -beta)[:, :3]
+    beam = boost(np.tile(p_a, (n, 1)), -beta)[:, :3]
+    target = boost(np.tile(p_b, (n, 1)), -beta)[:, :3]
     beam /= np.linalg.norm(beam, axis=1)[:, None]
     target /= np.linalg.norm(target, axis=1)[:, None]
     z = beam - target
@@ -141,16 +150,17 @@ def _cs_axes(pair: np.ndarray, beam_energy: float, m_target: float) -> tuple[np.
 
 
 def collins_soper_angles(
-    pos: np.ndarray, neg: np.ndarray, beam_energy: float, m_target: float = 0.93827208943
+    pos: np.ndarray, neg: np.ndarray, beam: Beam | float, m_target: float = 0.93827208943
 ) -> tuple[np.ndarray, np.ndarray]:
     """cos(theta) and phi of the positive particle in the Collins-Soper frame.
 
-    Beam of total energy ``beam_energy`` (GeV) along +z on a target of mass
-    ``m_target`` at rest (a proton by default).  Returns (cos_theta, phi)
+    ``beam`` is a :class:`~gammastar.physics.beams.Beam` (fixed target or
+    collider), or the total energy (GeV) of a beam along +z on a target of
+    mass ``m_target`` at rest (a proton by default).  Returns (cos_theta, phi)
     with phi in (-pi, pi].
     """
     pair = pos + neg
-    x, y, z = _cs_axes(pair, beam_energy, m_target)
+    x, y, z = _cs_axes(pair, beam, m_target)
     lp = boost(pos, -(pair[:, :3] / pair[:, 3:4]))[:, :3]
     lp /= np.linalg.norm(lp, axis=1)[:, None]
     return np.einsum("ij,ij->i", lp, z), np.arctan2(np.einsum("ij,ij->i", lp, y), np.einsum("ij,ij->i", lp, x))
@@ -158,14 +168,14 @@ def collins_soper_angles(
 
 def decay_in_collins_soper(
     pair: np.ndarray, cos_theta: np.ndarray, phi: np.ndarray, m_daughter: float,
-    beam_energy: float, m_target: float = 0.93827208943,
+    beam: Beam | float, m_target: float = 0.93827208943,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lab four-momenta of the two daughters of ``pair`` (N, 4) at the given Collins-Soper angles.
 
     The inverse of :func:`collins_soper_angles`: the first daughter (the
     positive one) goes along (cos_theta, phi) in the pair rest frame.
     """
-    x, y, z = _cs_axes(pair, beam_energy, m_target)
+    x, y, z = _cs_axes(pair, beam, m_target)
     m = np.sqrt(np.clip(pair[:, 3] ** 2 - np.einsum("ij,ij->i", pair[:, :3], pair[:, :3]), 0.0, None))
     k = np.sqrt(np.clip(m**2 / 4.0 - m_daughter**2, 0.0, None))
     sin_t = np.sqrt(np.clip(1.0 - cos_theta**2, 0.0, None))

@@ -52,6 +52,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -171,6 +172,20 @@ class MassSpectrum:
         edges = threshold * np.exp(log_step * np.arange(n_bins + 1))
         w, w2, count, wm = acc
         return cls(edges, w, w2, count, wm, m_lepton, rel_bin, lepton, m_max)
+
+    def to_hist(self) -> Any:
+        """The fine bins as a ``hist.Hist`` (Weight storage: sum of weights and of squared weights, per sample).
+
+        Rebin it for a plot, e.g. ``h[::hist.rebin(100)]``.
+        """
+        import hist
+
+        k = len(self.w)
+        h = hist.Hist(hist.axis.Variable(self.edges[: k + 1], name="mass", label=f"m_{self.lepton}{self.lepton} [GeV]"),
+                      storage=hist.storage.Weight())
+        view = h.view()
+        view.value, view.variance = self.w, self.w2
+        return h
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The arrays that define the spectrum (see :meth:`from_arrays`)."""

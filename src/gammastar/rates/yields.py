@@ -92,6 +92,10 @@ class PhotonYield:
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(self)
 
+    def to_hist(self) -> Any:
+        """N_V as a ``hist.Hist`` over mass, one bin per requested mass (see :func:`points_hist`)."""
+        return points_hist(self.mass, self.n_v, self.n_v_err, "mass", "m [GeV]")
+
 
 @dataclass(frozen=True)
 class AprimeYield:
@@ -112,6 +116,10 @@ class AprimeYield:
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(self)
+
+    def to_hist(self) -> Any:
+        """N_A'/eps^2 as a ``hist.Hist`` over mass, one bin per requested mass (see :func:`points_hist`)."""
+        return points_hist(self.mass, self.n_per_eps2, self.n_err, "mass", "m_A' [GeV]")
 
 
 @dataclass(frozen=True)
@@ -142,6 +150,29 @@ class McpYield:
         d = _jsonable(self, "m_chi")
         d["incomplete"] = self.incomplete
         return d
+
+    def to_hist(self) -> Any:
+        """The pair yields as a ``hist.Hist`` over m_chi, one bin per requested m_chi (see :func:`points_hist`)."""
+        return points_hist(self.m_chi, self.n_pairs_per_eps2, self.n_err, "m_chi", "m_chi [GeV]")
+
+
+def points_hist(x: np.ndarray, values: np.ndarray, errors: np.ndarray, name: str, label: str) -> Any:
+    """Values with errors at points ``x`` as a ``hist.Hist``: one bin per point, edges half-way between points.
+
+    Weight storage (value, variance = error^2); a failed point is NaN.
+    """
+    import hist
+
+    x = np.asarray(x, dtype=float)
+    if x.size > 1:
+        mid = 0.5 * (x[1:] + x[:-1])
+        edges = np.concatenate([[x[0] - (mid[0] - x[0])], mid, [x[-1] + (x[-1] - mid[-1])]])
+    else:
+        edges = np.array([0.99 * x[0], 1.01 * x[0]])
+    h = hist.Hist(hist.axis.Variable(edges, name=name, label=label), storage=hist.storage.Weight())
+    view = h.view()
+    view.value, view.variance = values, np.square(errors)
+    return h
 
 
 def _jsonable(result: Any, key: str = "mass") -> dict[str, Any]:

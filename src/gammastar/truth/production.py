@@ -1,7 +1,9 @@
 """How the cocktail's pairs are made: parent spectra, gamma* line shapes and decays.
 
 Kinematics: parent dN/dpT ~ pT exp(-m_T/T) with T = 0.2 GeV (m_T scaling),
-Gaussian rapidity of width 1.0 around y_beam/2, uniform azimuth.  Decay angles:
+Gaussian rapidity of width 1.0 around y_beam/2 cut at the kinematic limit
+(the parent's centre-of-mass energy m_T cosh y at most sqrt(s)/2, so no pair
+carries more energy than the collision has), uniform azimuth.  Decay angles:
 gamma* from Dalitz decays and from the continuum is transversely polarised
 about its flight direction (in the parent frame, resp. the centre-of-mass
 frame): dN/dcos(theta) ~ 1 + cos^2 + (4 m_l^2/m^2) sin^2 (Kroll-Wada) for
@@ -16,13 +18,14 @@ import numpy as np
 
 from ..errors import GammastarError
 from ..physics.angular import transverse_cos_theta
-from ..physics.formulas import pair_density
+from ..physics.formulas import pair_density, sqrt_s_fixed_target
 from ..physics.kinematics import boost, from_pt_y_phi, isotropic_directions, rotate_from_axis, two_body_momentum
 from ..physics.pdg import mass, width
 from .cocktail import MockConfig
 from .sources import Source
 
-__all__ = ["sample_pair_mass", "sample_mt", "gamma_stars", "decay_gamma_star", "to_cm", "generate_source"]
+__all__ = ["sample_pair_mass", "sample_mt", "gamma_stars", "decay_gamma_star", "cm_rapidity", "to_cm",
+           "generate_source"]
 
 
 def sample_pair_mass(
@@ -83,7 +86,7 @@ def gamma_stars(
     m_parent = m if src.kind in ("vector_ll", "continuum") else np.full(n, mass(src.parent))
     mt = sample_mt(m_parent, cfg.temperature, rng)
     pt = np.sqrt(mt**2 - m_parent**2)
-    parent = from_pt_y_phi(pt, rng.normal(0.0, cfg.sigma_y, n), rng.uniform(0, 2 * np.pi, n), m_parent)
+    parent = from_pt_y_phi(pt, cm_rapidity(mt, cfg, rng), rng.uniform(0, 2 * np.pi, n), m_parent)
     if src.kind == "vector_ll":
         return parent, None, None
     if src.kind == "continuum":
@@ -92,6 +95,17 @@ def gamma_stars(
     q = two_body_momentum(m_parent, m, src.recoil_mass)
     axis = isotropic_directions(n, rng)
     return np.column_stack([q[:, None] * axis, np.sqrt(q**2 + m**2)]), axis, parent
+
+
+def cm_rapidity(mt: np.ndarray, cfg: MockConfig, rng: np.random.Generator) -> np.ndarray:
+    """Centre-of-mass rapidities, Gaussian of width ``sigma_y``, redrawn beyond |y| = arccosh(sqrt(s) / (2 m_T))."""
+    y_max = np.arccosh(np.maximum(0.5 * float(sqrt_s_fixed_target(cfg.beam_energy)) / mt, 1.0))
+    y = rng.normal(0.0, cfg.sigma_y, mt.size)
+    bad = np.flatnonzero(np.abs(y) > y_max)
+    while bad.size:
+        y[bad] = rng.normal(0.0, cfg.sigma_y, bad.size)
+        bad = bad[np.abs(y[bad]) > y_max[bad]]
+    return y
 
 
 def to_cm(p4: np.ndarray, parent: np.ndarray | None) -> np.ndarray:

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ...physics.beams import Beam
 from ...physics.pdg import mass
 
 __all__ = ["APRIME_ID", "CHI_ID", "EventInfo", "EventStream", "EventSink", "particles"]
@@ -42,7 +43,7 @@ class EventInfo:
     kind: str  # "aprime" or "mcp"
     mass: float  # A' mass or m_chi, GeV
     lepton: str = "mu"  # A' decay products, when the chunks carry them
-    beam_energy: float = 400.0
+    beam: Beam = Beam()
     aprime_id: int = APRIME_ID
     chi_id: int = CHI_ID
 
@@ -99,9 +100,3 @@ def particles(chunk: Chunk, info: EventInfo) -> list[tuple[int, int, int, np.nda
         return out
     return [(info.chi_id, 1, -1, p4(chunk, "_pos"), np.full(n, info.mass)),
             (-info.chi_id, 1, -1, p4(chunk, "_neg"), np.full(n, info.mass))]
-
-
-def beam_momenta(beam_energy: float) -> tuple[tuple[float, float, float, float], tuple[float, float, float, float]]:
-    """(px, py, pz, E) of the beam proton along +z and of the target proton at rest."""
-    m_p = mass("p")
-    return (0.0, 0.0, float(np.sqrt(beam_energy**2 - m_p**2)), beam_energy), (0.0, 0.0, 0.0, m_p)

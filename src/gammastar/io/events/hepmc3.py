@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .base import Chunk, EventInfo, EventSink, beam_momenta, particles
+from .base import Chunk, EventInfo, EventSink, particles
 
 __all__ = ["HepMC3Sink"]
 
@@ -31,7 +31,7 @@ class HepMC3Sink(EventSink):
         self.run = hep.GenRunInfo()
         self.run.weight_names = ["weight"]
         self.run.tools = [hep.GenRunInfo.ToolInfo("gammastar", meta.get("gammastar.version", ""), "data-driven A'/mCP")]
-        self.beams = beam_momenta(info.beam_energy)
+        self.beams = info.beam.momenta()
         self.count = 0
 
     def write(self, chunk: Chunk) -> None:

@@ -1,10 +1,20 @@
 """LHE 3.0 (pylhe), 16 significant digits.
 
-The beam and target protons as incoming (status -1) particles and the same
-outgoing particles as HepMC3 (A' status 1 or 2, daughters pointing to it);
-the listed incoming momenta are the beams', the hadronic rest of the
+The two incoming protons (the beam and the target at rest, or the two
+collider beams) as status -1 particles and the same outgoing particles as
+HepMC3 (A' status 1 or 2, daughters pointing to it); the hadronic rest of the
 collision is not written.  The metadata go into a comment after the opening
-tag; XSECUP is the expected yield.
+tag.
+
+Weights (one convention, read back by Pythia 8 as written): IDWTUP = -4,
+weighted events with signed weights (mCP events carry negative weights where
+the data do, e.g. after like-sign subtraction).  XWGTUP of each event is its
+weight: the number of A' (or chi pairs) per collision it stands for at the
+requested eps, so the weights of a file add up to the expected yield per
+collision.  XSECUP is that expected yield, XERRUP its statistical error, and
+XMAXUP the largest |XWGTUP|.  The unit is "per collision", not pb: programs
+that read the numbers as cross sections in pb (Pythia's ``sigmaGen``) report
+the yield per collision in place of pb.
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ import re
 from pathlib import Path
 
 from ...physics.pdg import mass
-from .base import Chunk, EventInfo, EventSink, beam_momenta, particles
+from .base import Chunk, EventInfo, EventSink, particles
 
 __all__ = ["LheSink"]
 
@@ -33,9 +43,13 @@ class LheSink(EventSink):
                                       + digits)
         self.f = open(path, "w")
         m_p = mass("p")
+        beams = info.beam.momenta()
+        total = float(meta.get("gammastar.expected_yield", "0"))
+        n = float(meta.get("gammastar.n_events", "1"))
+        w_max = float(meta.get("gammastar.max_abs_weight", str(abs(total) / n)))
         init = pylhe.LHEInit(
-            initInfo=pylhe.LHEInitInfo(2212, 2212, info.beam_energy, m_p, 0, 0, 0, 0, 3, 1),
-            procInfo=[pylhe.LHEProcInfo(float(meta.get("gammastar.expected_yield", "0")), 0.0, 1.0, 1)],
+            initInfo=pylhe.LHEInitInfo(2212, 2212, beams[0][3], beams[1][3], 0, 0, 0, 0, -4, 1),
+            procInfo=[pylhe.LHEProcInfo(total, float(meta.get("gammastar.expected_yield_err", "0")), w_max, 1)],
             generators=[],
         )
         # JSON (ASCII, control characters escaped) with no "--", which would end an XML comment: any string round-trips
@@ -43,7 +57,7 @@ class LheSink(EventSink):
         self.f.write('<LesHouchesEvents version="3.0">\n')
         self.f.write(f"<!-- gammastar {comment} -->\n")
         self.f.write(init.tolhe(lheformat=self.fmt) + "\n")
-        self.beams = [(*b, m) for b, m in zip(beam_momenta(info.beam_energy), (m_p, m_p), strict=True)]
+        self.beams = [(*b, m_p) for b in beams]
 
     def write(self, chunk: Chunk) -> None:
         lhe = self.pylhe
