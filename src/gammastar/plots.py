@@ -107,17 +107,18 @@ def figure(ratio: bool, width: float = 8.0, ncols: int = 1) -> tuple[Figure, np.
     return fig, axes
 
 
-def decorate(ax: Axes, label: PlotLabel | None, legend: bool = True) -> None:
-    """The house label (gammastar, beam, sample, normalisation) and the legend."""
+def decorate(ax: Axes, label: PlotLabel | None, legend: bool = True, **legend_options: Any) -> None:
+    """The house label: gammastar and the beam above the frame, the sample and normalisation as the legend's title."""
     import mplhep
 
     mplhep.label.exp_label(exp="gammastar", text="", llabel="", rlabel=(label.beam if label else ""), ax=ax, loc=0,
                            fontsize=15)
-    if label is not None and (label.sample or label.normalization):
-        ax.text(0.03, 0.04, f"{label.sample}\nyields {label.per}".strip(), transform=ax.transAxes, fontsize=12,
-                va="bottom", ha="left", color="0.25")
+    title = f"{label.sample}\nyields {label.per}" if label is not None else None
     if legend and ax.get_legend_handles_labels()[0]:
-        ax.legend(frameon=False, loc="upper right")
+        options = {"frameon": False, "loc": "upper right", "title_fontsize": 12, **legend_options}
+        ax.legend(title=title, **options)._legend_box.align = "right"  # type: ignore[attr-defined]
+    elif title:
+        ax.text(0.97, 0.96, title, transform=ax.transAxes, fontsize=12, va="top", ha="right", color="0.25")
 
 
 def decorate_row(axes: list[Axes], label: PlotLabel | None) -> None:
@@ -177,6 +178,9 @@ def plot_aprime(result: AprimeYield, path: str | Path, truth: dict | None = None
     for k, (lab, (tm, tn)) in enumerate((truth or {}).items()):
         ax.plot(tm, tn, color="k", ls=["-", "--", ":", "-."][k % 4], lw=1.2, label=lab)
     ax.set_yscale("log")
+    shown = n[np.isfinite(n) & (n > 0)]
+    if shown.size:  # the data's range, with room for the legend above (a reference may fall far below)
+        ax.set_ylim(0.2 * float(shown.min()), float(shown.max()) * 1e3)
     ax.set_ylabel(r"$N_{A'}/\varepsilon^2$")
     if truth:
         tm, tn = next(iter(truth.values()))
@@ -242,13 +246,13 @@ def plot_mass_spectrum(
     if groups:
         labels = list(groups)
         hists = [np.histogram(mass[groups[g]], edges, weights=weight[groups[g]] * scale / width)[0] for g in labels]
-        mplhep.histplot(hists, edges, stack=True, histtype="fill", alpha=0.7, label=labels, ax=ax)
+        colors = [plt.get_cmap("tab10")(i % 10) for i in range(len(labels))]  # one colour per source
+        mplhep.histplot(hists, edges, stack=True, histtype="fill", alpha=0.75, label=labels, color=colors, ax=ax)
     h, _ = np.histogram(mass, edges, weights=weight * scale / width)
     mplhep.histplot(h, edges, histtype="step", color="k", label="all", ax=ax)
     ax.set_yscale("log")
     ax.set_xlabel(rf"$m_{{{lt}{lt}}}$ [GeV]")
     ax.set_ylabel(rf"$dN_{{{lt}{lt}}}/dm$ [GeV$^{{-1}}$]")
-    decorate(ax, label, legend=False)
-    if groups:
-        ax.legend(frameon=False, fontsize=11, ncol=2, loc="upper right")
+    ax.set_ylim(top=float(np.nanmax(h)) * 300)  # room for the legend above the peaks
+    decorate(ax, label, fontsize=11, ncol=2)
     return save_figure(fig, path)
