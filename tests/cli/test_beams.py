@@ -93,9 +93,10 @@ def test_a_few_mismeasured_pairs_are_dropped_and_counted(tmp_path, dalitz_mock):
 def test_collider_models_write_collider_beams(run, z_file, tmp_path):
     pytest.importorskip("zuko")
     model = tmp_path / "z.pt"
-    rc, _, err = run("train", "--data", z_file, "--collider", "13000", "--out", model, "--epochs", "2",
-                     "--hidden", "16,16", "--transforms", "1")
+    rc, out, err = run("train", "--data", z_file, "--collider", "13000", "--out", model, "--epochs", "2",
+                       "--hidden", "16,16", "--transforms", "1", "--json")
     assert rc == 0, err
+    assert json.loads(out)["beam"] == "collider:13000"
     assert gammastar.load_model(model).config.beam == Beam.collider(13000)
     import pyhepmc
 
