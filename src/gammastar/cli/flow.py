@@ -161,7 +161,7 @@ def validate(model_path: Path, data_path: Path, lepton: str | None, n_collisions
              out_dir: Path, holdout_mass: str | None, n_events: int, seed: int, device: str, **opts: Any) -> None:
     """Classifier AUC, KL divergences and ratio plots of the flow vs held-out data (not used in training).
 
-    The held-out data are read with the options of ``rates`` and ``train``; their
+    The held-out data are read with the options of rates and train; their
     beams are the model's unless given.
     """
     check_output(out_dir, model_path, data_path, directory=True)
