@@ -120,6 +120,11 @@ class Sample(Normalised, ABC):
     def describe(self) -> str:
         """What the sample holds, in a few words (``"400000 mumu pairs"``)."""
 
+    @property
+    @abstractmethod
+    def lowest_mass(self) -> float:
+        """The lowest pair mass the sample holds (GeV): its lowest pair, bin edge or table edge."""
+
     @abstractmethod
     def events(self) -> EventSample:
         """The pairs themselves, for what needs every pair (training, validation); binned samples refuse."""
@@ -184,6 +189,10 @@ class EventSample(Sample):
     def describe(self) -> str:
         return f"{len(self)} {self.lepton}{self.lepton} pairs"
 
+    @property
+    def lowest_mass(self) -> float:
+        return float(self.mass[self.weight != 0].min()) if np.any(self.weight != 0) else float(self.mass.min())
+
     def events(self) -> EventSample:
         return self
 
@@ -215,6 +224,10 @@ class SpectrumSample(Sample):
 
     def describe(self) -> str:
         return f"{len(self)} {self.lepton}{self.lepton} pairs"
+
+    @property
+    def lowest_mass(self) -> float:
+        return self.spectrum.m_min
 
     def events(self) -> EventSample:
         raise GammastarError(streamed_needs_memory(self.source))
@@ -278,6 +291,10 @@ class PublishedSpectrum(Sample):
 
     def describe(self) -> str:
         return f"published {self.lepton}{self.lepton} spectrum, {len(self.lo)} bins"
+
+    @property
+    def lowest_mass(self) -> float:
+        return float(self.lo.min())
 
     def events(self) -> EventSample:
         raise GammastarError(table_needs_events(self.source))

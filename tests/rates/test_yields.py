@@ -116,3 +116,31 @@ def test_spectra_and_yields_as_hist(dalitz_mock):
     assert np.isnan(ha.values()[3])  # 2 GeV is beyond the data: NaN, like the result
     mc = gammastar.mcp_yield(data, [0.1, 0.2], spin="scalar").to_hist()
     assert mc.axes[0].name == "m_chi" and mc.values()[0] > mc.values()[1] > 0
+
+
+def test_mcp_yields_say_when_the_data_start_above_threshold(dalitz_mock, tmp_path):
+    """Issue 11: m_min is where the data start. Pairs cut at 0.4 GeV: m_chi < 0.2 GeV is the visible part only."""
+    data, _, _ = dalitz_mock
+    keep = data.mass > 0.4
+    cut = EventSample(data.pos[keep], data.neg[keep], data.weight[keep], "mu", data.n_collisions)
+    m_chi = np.array([0.01, 0.05, 0.15, 0.25])
+    res = gammastar.mcp_yield(cut, m_chi, spin="fermion")
+    assert res.m_min == pytest.approx(cut.mass.min()) and res.m_min > 0.4
+    np.testing.assert_array_equal(res.incomplete_at, 2 * m_chi < res.m_min)
+    # the visible part is still reported: the sum over the pairs there, the direct formula above 0.4 GeV
+    visible = direct_mcp_yield(m_chi[:3], "fermion", DALITZ, m_min=res.m_min)
+    assert np.all(np.abs(res.n_pairs_per_eps2[:3] - visible) < 4 * res.n_err[:3] + 0.02 * visible)
+    full = gammastar.mcp_yield(data, m_chi, spin="fermion")
+    np.testing.assert_array_equal(full.incomplete_at, m_chi < M_MU)  # from threshold: only m_chi < m_mu
+    assert np.all(res.n_pairs_per_eps2[:2] < 0.8 * full.n_pairs_per_eps2[:2])  # what the cut hides
+
+
+def test_mcp_yields_from_a_table_that_starts_late():
+    """An e+e- table from 0.2 GeV: the light m_chi are flagged, not silently low."""
+    from gammastar.samples import PublishedSpectrum
+
+    lo = np.arange(0.2, 0.8, 0.01)
+    value = np.exp(-lo / 0.15)
+    table = PublishedSpectrum(lo, lo + 0.01, value, 0.01 * value, 0.0 * value, "e", None, "toy")
+    res = gammastar.mcp_yield(table, [0.01, 0.05, 0.15], spin="scalar")
+    assert res.m_min == pytest.approx(0.2) and list(res.incomplete_at) == [True, True, False]

@@ -12,6 +12,7 @@ from gammastar.io.atomic import check_output
 from gammastar.io.events import EVENT_FORMATS, FORMATS, format_from_path
 from gammastar.io.jsontext import dumps
 from gammastar.physics.beams import Beam
+from gammastar.rates.mcp import covered_from
 
 from .common import (
     GENERATE_MAX,
@@ -139,8 +140,9 @@ def generate_mcp(model_path: Path, n_events: int, out_path: Path, fmt: str | Non
     gen = gammastar.Generator.load(model_path, device)
     events = gen.mcp_events(mchi, n_events, spin, eps, seed)
     if events.metadata["incomplete"]:
-        note(f"note: m_chi < m_{gen.model.lepton}: pair masses below 2 m_{gen.model.lepton} = {2 * gen.m_lepton:.4g} GeV "
-             "are not in the data and not generated (incomplete)")
+        m_min = covered_from(gen.model.spectrum.m_min, gen.m_lepton)
+        note(f"note: 2 m_chi < {m_min:.4g} GeV, the lowest pair mass the data cover: lighter pairs are not in the data "
+             "and not generated (incomplete)")
     gammastar.write_events(out_path, events, fmt)
     note(f"wrote {n_events} {spin} chi-chibar events at m_chi = {mchi:.4g} GeV to {out_path} ({fmt}); "
          f"sum of weights = {events.metadata['expected_yield']:.4g} pairs {_per(gen)}")

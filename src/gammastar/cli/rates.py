@@ -118,8 +118,10 @@ def mcp(data_path: Path | None, lepton: str | None, n_collisions: float | None, 
     data = open_data(data_path, lepton, n_collisions, opts)
     res = gammastar.mcp_yield(data, m_chi, spin=spin, progress=True)
     if res.incomplete:
-        note(f"note: for m_chi < m_{data.lepton} = {data.m_lepton:.4g} GeV the data cannot see pair masses "
-             f"below 2 m_{data.lepton} = {res.m_min:.4g} GeV; those yields are the visible part only (incomplete)")
+        below = (f"below 2 m_{data.lepton} = {res.m_min:.4g} GeV" if res.m_min <= 2 * data.m_lepton else
+                 f"below {res.m_min:.4g} GeV, where they start")
+        note(f"note: for m_chi < {res.m_min / 2:.4g} GeV the data cannot see pair masses {below}; those yields are "
+             "the visible part only (incomplete)")
 
     def row(i: int) -> str:
         return (f"{res.m_chi[i]:10.5f} {res.n_pairs_per_eps2[i]:11.4e} {res.n_err[i]:9.2e}"

@@ -39,6 +39,7 @@ from ..io.events.base import EventInfo, EventStream
 from ..physics.angular import DecayLaw, decay_law
 from ..physics.formulas import check_spin
 from ..physics.kinematics import decay_in_collins_soper, from_pt_y_phi
+from ..rates.mcp import covered_from
 from .model import TrainedModel
 from .modelfile import load_model
 from .sample import DevicePairs, decay_angles, given_pairs, sample_pairs
@@ -251,8 +252,9 @@ class Generator:
         return float(np.abs(contrib).sum()) * self.model.scale
 
     def mcp_incomplete(self, m_chi: float) -> bool:
-        """True when 2 m_chi < 2 m_l: pair masses below 2 m_l are not in the data, so not generated."""
-        return m_chi < self.m_lepton
+        """True when 2 m_chi is below the lowest pair mass the data cover (2 m_l, or where they start):
+        lighter pairs are not in the data, so not generated."""
+        return 2.0 * m_chi < covered_from(self.model.spectrum.m_min, self.m_lepton)
 
     def iter_mcp(
         self, m_chi: float, n: int, spin: str = "fermion", eps: float = 1.0, seed: int = 0, chunk: int = 200_000

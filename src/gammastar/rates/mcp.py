@@ -32,7 +32,19 @@ from ..physics.formulas import r_chi, r_lepton
 from .scan import FailedMass, each_mass
 from .spectrum import MassSpectrum
 
-__all__ = ["pair_sums", "binned_sums", "table_sums"]
+__all__ = ["pair_sums", "binned_sums", "table_sums", "covered_from", "THRESHOLD_REACH"]
+
+#: data whose lowest pair mass is within this fraction above 2 m_l reach the threshold (the spectrum vanishes there)
+THRESHOLD_REACH = 0.05
+
+
+def covered_from(lowest_mass: float, m_l: float) -> float:
+    """The lowest pair mass the data cover: 2 m_l when they reach to within 5% of it, else their lowest mass.
+
+    mCP pairs of mass below it (2 m_chi < it) are not seen: their yields are the visible part only.
+    """
+    threshold = 2.0 * m_l
+    return threshold if lowest_mass <= threshold * (1.0 + THRESHOLD_REACH) else float(lowest_mass)
 
 _CHUNK = 1 << 14
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 
 from ..errors import GammastarError
 from ..physics.formulas import check_spin
-from .mcp import mass_progress
+from .mcp import covered_from, mass_progress
 from .scan import MCP_REMEDIES, FailedMass, check_some, each_mass
 from .spectrum import MassSpectrum
 
@@ -126,9 +126,10 @@ class AprimeYield:
 class McpYield:
     """Millicharged chi-chibar pairs per collision (or per sample) for eps = 1, vs m_chi.
 
-    Only pair masses m > ``m_min`` = 2 m_l are seen by the data; where
-    2 m_chi < m_min the yield is the visible part only and ``incomplete`` is
-    True at that point.
+    Only pair masses m > ``m_min`` are seen by the data: 2 m_l when the data
+    reach the pair threshold, else the lowest mass they hold (a table's first
+    edge, a cut); where 2 m_chi < m_min the yield is the visible part only and
+    ``incomplete`` is True at that point.
     """
 
     m_chi: np.ndarray
@@ -277,6 +278,6 @@ def mcp_yield(
     m_chi = parse_mass_spec(m_chi)
     vals, errs, sys_err, failed = data.mcp_sums(m_chi, spin, min_pairs=min_pairs, progress=progress)
     check_some(failed, m_chi.size, "m_chi", MCP_REMEDIES)
-    s, m_l = data.scale, data.m_lepton
-    return McpYield(m_chi, vals * s, errs * s, m_chi < m_l, 2.0 * m_l, spin, data.normalization, data.lepton,
+    s, m_min = data.scale, covered_from(data.lowest_mass, data.m_lepton)
+    return McpYield(m_chi, vals * s, errs * s, 2.0 * m_chi < m_min, m_min, spin, data.normalization, data.lepton,
                     None if sys_err is None else sys_err * s, tuple(failed))
