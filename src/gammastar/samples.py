@@ -103,6 +103,7 @@ class Sample(Normalised, ABC):
 
     source: str
     beam: Beam | None
+    subtracted: tuple[str, ...]
 
     @abstractmethod
     def __len__(self) -> int:
@@ -151,6 +152,8 @@ class EventSample(Sample):
         ``gammastar.*`` key-value metadata of the file (truth, beam energy, ...).
     beam : Beam or None
         The beams the pairs come from (:func:`gammastar.open_sample` always sets them).
+    subtracted : tuple of str
+        Simulated non-gamma* sources whose pairs were added with negative weights (:mod:`gammastar.io.subtract`).
     """
 
     pos: np.ndarray
@@ -161,6 +164,7 @@ class EventSample(Sample):
     source: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
     beam: Beam | None = None
+    subtracted: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_lepton(self.lepton)
@@ -207,6 +211,7 @@ class SpectrumSample(Sample):
     source: str
     n_pairs: int
     beam: Beam | None = None
+    subtracted: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return self.n_pairs
@@ -262,6 +267,7 @@ class PublishedSpectrum(Sample):
     n_collisions: float | None
     source: str
     beam: Beam | None = None
+    subtracted: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.lo)

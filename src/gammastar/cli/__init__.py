@@ -78,7 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     level = log.level
     log.setLevel(logging.INFO)
     try:
-        with handle_signals():
+        # every run says its warnings, as a fresh process would (not once per session, when run in-process)
+        with handle_signals(), warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _show_warning
             rv: Any = cli.main(args=argv, prog_name="gammastar", standalone_mode=False)
     except GammastarError as exc:
         return _error(str(exc))

@@ -15,6 +15,7 @@ from gammastar.io.acceptance import acceptance_file
 from gammastar.io.atomic import check_output
 from gammastar.io.jsontext import dumps
 from gammastar.io.readers import listed_suffixes
+from gammastar.io.subtract import subtractions
 from gammastar.physics.beams import Beam
 
 __all__ = ["Count", "Number", "POSITIVE", "NON_NEGATIVE", "SEED", "MOCK_MAX", "GENERATE_MAX", "F", "note", "data_options",
@@ -80,6 +81,11 @@ def note(msg: str) -> None:
 
 def data_options(f: F) -> F:
     """--data and the options that say how to read it (the keywords of :func:`gammastar.open_sample`)."""
+    f = click.option("--subtract-n-collisions", "subtract_n", type=POSITIVE, multiple=True,
+                     help="Collisions each --subtract file stands for, in the same order [its metadata].")(f)
+    f = click.option("--subtract", "subtract_paths", type=click.Path(path_type=Path), multiple=True,
+                     help="A simulation of pairs that are not gamma* (eta -> l l, open charm, ...), taken out with "
+                          "weights -w N_data/N_sim; repeatable.")(f)
     f = click.option("--collider", type=POSITIVE, default=None, metavar="SQRT_S",
                      help="The data come from a symmetric pp collider of this sqrt(s), GeV (lab = centre of mass).")(f)
     f = click.option("--beam-energy", type=POSITIVE, default=None,
@@ -145,6 +151,7 @@ def open_data(data_path: Path | None, lepton: str | None, n_collisions: float | 
     """
     beam = beam_option(opts.pop("beam_energy", None), opts.pop("collider", None)) or beam
     opts["beam"] = beam
+    opts["subtract"] = subtractions(opts.pop("subtract_paths", ()), opts.pop("subtract_n", ()))
     spectrum_path = opts.pop("spectrum_path", None)
     if spectrum_path is not None:
         if data_path is not None:
@@ -158,7 +165,8 @@ def open_data(data_path: Path | None, lepton: str | None, n_collisions: float | 
 def check_not_input(out: Path, data_path: Path | None, opts: dict[str, Any]) -> None:
     """Refuse, before any work, an output that is the data, the spectrum table or the acceptance map."""
     acceptance = opts.get("acceptance")
-    check_output(out, data_path, opts.get("spectrum_path"), acceptance_file(acceptance)[0] if acceptance else None)
+    check_output(out, data_path, opts.get("spectrum_path"), acceptance_file(acceptance)[0] if acceptance else None,
+                  *opts.get("subtract_paths", ()))
 
 
 def header(title: str, data: gammastar.Sample) -> str:

@@ -17,7 +17,7 @@ those records as ``note: ...``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ from .pairs import read_dileptons
 from .readers.root import split_object_path
 from .readers.tables import looks_like_table, read_spectrum
 from .stream import scan_dileptons, should_stream
+from .subtract import Subtraction, subtracted, subtractions
 
 if TYPE_CHECKING:
     from .acceptance import AcceptanceMap
@@ -46,6 +47,7 @@ def open_sample(
     columns: Mapping[str, str] | str | None = None, background: str | None = None, min_pt: float | None = None, max_abs_eta: float | None = None,
     like_sign_r: float = 1.0, like_sign_bin: float = 0.01, acceptance: str | Path | AcceptanceMap | None = None,
     acceptance_floor: float = 0.01, chunk_size: int = 2_000_000, progress: bool = True, beam: Beam | None = None,
+    subtract: Sequence[str | Path | tuple[str | Path, float | None] | Subtraction] = (),
 ) -> Sample:
     """Open dilepton data, or a published spectrum table, as a Sample for the rates and the flow.
 
@@ -73,13 +75,20 @@ def open_sample(
         Pairs the beams cannot make are dropped when they are at most 1% of the
         sample, an error when more (:func:`~gammastar.io.pairs.beyond_beams`).
         A table keeps the beam given, for its labels.
+    subtract : sequence of paths or (path, n_collisions)
+        Simulated non-gamma* sources (eta -> l l, open charm, ...) whose pairs
+        enter with weights -w N_data / N_sim (:mod:`gammastar.io.subtract`);
+        the data's n_collisions must be known.
     """
+    subs = subtractions(subtract)
     event_options = {"tree": tree, "leptons": leptons, "columns": columns, "background": background,
                      "min_pt": min_pt, "max_abs_eta": max_abs_eta, "acceptance": acceptance}
     if spectrum:
         if any(event_options[k] is not None for k in _EVENT_ONLY):
             raise GammastarError("--tree, --leptons, --columns, --background, --acceptance and the lepton cuts apply "
                                  "to events, not to --spectrum")
+        if subs:
+            raise GammastarError("--subtract takes pairs out of events; a published table cannot be subtracted from")
         table = read_spectrum(path, lepton=lepton, n_collisions=n_collisions)
         table.beam = beam
         if table.n_collisions is None:
@@ -94,7 +103,8 @@ def open_sample(
         log.info(f"{path} is large or a directory: reading it in chunks; mCP yields from 1e-4-relative mass bins")
         sample: Sample = scan_dileptons(path, lepton=lepton, n_collisions=n_collisions, tree=tree, columns=columns,
                                         chunk_size=chunk_size, acceptance=acceptance,
-                                        acceptance_floor=acceptance_floor, progress=progress, beam=beam)
+                                        acceptance_floor=acceptance_floor, progress=progress, beam=beam,
+                                        subtract=subs)
     else:
         if stream is False and should_stream(path):
             raise GammastarError(streamed_needs_memory(str(path)))
@@ -104,6 +114,7 @@ def open_sample(
                                 columns=columns, background=background, min_pt=min_pt, max_abs_eta=max_abs_eta,
                                 like_sign_r=like_sign_r, like_sign_bin=like_sign_bin, acceptance=acceptance,
                                 acceptance_floor=acceptance_floor, beam=beam)
+        sample = subtracted(sample, subs)
     if sample.n_collisions is None:
         log.info("no --n-collisions and no gammastar.n_collisions metadata: yields are per sample")
     return sample

@@ -13,7 +13,7 @@ streams by itself directories and files of more than
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ from ..rates.spectrum import MassSpectrum
 from ..samples import EventSample, SpectrumSample, check_n_collisions
 from .pairs import N_COLLISIONS_KEY, beyond_beams, layout_pairs, resolve_beam, validated_pairs, with_acceptance
 from .readers import STREAM_ROWS, listed_suffixes, open_pairs, pair_suffixes, reader_for
+from .subtract import Subtraction, subtraction_chunks
 
 if TYPE_CHECKING:
     from .acceptance import AcceptanceMap
@@ -125,7 +126,7 @@ def scan_dileptons(
     path: str | Path, *, lepton: str | None = None, n_collisions: float | None = None, tree: str | None = None,
     columns: Mapping[str, str] | str | None = None, chunk_size: int = 2_000_000,
     acceptance: str | Path | AcceptanceMap | None = None, acceptance_floor: float = 0.01, progress: bool = True,
-    beam: Beam | None = None,
+    beam: Beam | None = None, subtract: Sequence[Subtraction] = (),
 ) -> SpectrumSample:
     """Read a large file or a directory in chunks into a :class:`~gammastar.samples.SpectrumSample`.
 
@@ -152,7 +153,8 @@ def scan_dileptons(
     def all_chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         yield first
         yield from it
+        yield from subtraction_chunks(subtract, str(seen["lepton"]), n_coll, beam)
 
     lep = str(seen["lepton"])
     spec = MassSpectrum.from_chunks(all_chunks(), mass(lep), lepton=lep)
-    return SpectrumSample(spec, lep, n_coll, str(path), int(seen["n"]), beam)
+    return SpectrumSample(spec, lep, n_coll, str(path), int(seen["n"]), beam, tuple(str(s.path) for s in subtract))

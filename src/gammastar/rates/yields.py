@@ -230,6 +230,9 @@ def photon_yield(
             "consistent with zero only if within its error",
             stacklevel=2,
         )
+    from ..io.subtract import warn_known_peaks
+
+    warn_known_peaks(masses, 3.0 * column("bandwidth"), data)
     phi = spec.phi(masses)
     sys = column("n_v_err_sys") * s if spec.w_sys is not None else None
     n_pairs = np.array([0 if p is None else p.n_pairs for p in points])

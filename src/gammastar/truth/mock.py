@@ -19,6 +19,7 @@ from tqdm import tqdm
 from ..io.atomic import atomic_path
 from ..io.jsontext import dumps
 from ..io.pairs import BEAM_ENERGY_KEY, TRUTH_KEY, write_dileptons
+from ..io.subtract import GAMMA_STAR_ONLY_KEY
 from ..physics.beams import Beam
 from ..physics.formulas import sqrt_s_fixed_target, y_beam
 from ..physics.kinematics import boost_z
@@ -97,7 +98,8 @@ def generate_mock(cfg: MockConfig, progress: bool = True) -> tuple[EventSample, 
     pos, neg, sid = pos[order], neg[order], sid[order]
     truth = truth_record(cfg, counts, n_collisions)
     data = EventSample(pos, neg, np.ones(cfg.n_events), cfg.lepton, n_collisions, "gammastar mock",
-                       {TRUTH_KEY: dumps(truth, indent=None), BEAM_ENERGY_KEY: repr(cfg.beam_energy)},
+                       {TRUTH_KEY: dumps(truth, indent=None), BEAM_ENERGY_KEY: repr(cfg.beam_energy),
+                        GAMMA_STAR_ONLY_KEY: "true"},
                        Beam.fixed_target(cfg.beam_energy))
     return data, sid, truth
 

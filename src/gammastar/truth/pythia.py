@@ -56,6 +56,7 @@ from tqdm import tqdm
 from ..errors import GammastarError
 from ..io.jsontext import dumps
 from ..io.pairs import BEAM_ENERGY_KEY, TRUTH_KEY
+from ..io.subtract import GAMMA_STAR_ONLY_KEY
 from ..physics.beams import Beam
 from ..physics.formfactors import regularised_pole_ff2
 from ..physics.formulas import br_pseudoscalar_to_gamma_aprime, phi_l, sqrt_s_fixed_target, y_beam
@@ -330,7 +331,8 @@ def generate_pythia(cfg: PythiaConfig, progress: bool = True) -> tuple[EventSamp
         weight[sid_a == source_id[name]] = br[name]
     truth = _truth(cfg, names, channels, br, counts, n_coll, n_failed, sqrt_s, y_cm, main)
     data = EventSample(pos_a, neg_a, weight, cfg.lepton, float(n_coll), f"pythia8 {truth['pythia_version']}",
-                           {TRUTH_KEY: dumps(truth, indent=None), BEAM_ENERGY_KEY: repr(cfg.beam_energy)},
+                           {TRUTH_KEY: dumps(truth, indent=None), BEAM_ENERGY_KEY: repr(cfg.beam_energy),
+                        GAMMA_STAR_ONLY_KEY: "true"},
                        Beam.fixed_target(cfg.beam_energy))
     return data, sid_a, truth
 
