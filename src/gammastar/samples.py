@@ -32,6 +32,7 @@ from .physics.beams import Beam
 from .physics.kinematics import pair_mass
 from .physics.pdg import LEPTONS, mass
 from .rates import mcp as mcp_sums
+from .rates.resolution import MassResolution
 from .rates.scan import FailedMass
 from .rates.spectrum import MassSpectrum
 
@@ -104,6 +105,7 @@ class Sample(Normalised, ABC):
     source: str
     beam: Beam | None
     subtracted: tuple[str, ...]
+    mass_resolution: MassResolution | None
 
     @abstractmethod
     def __len__(self) -> int:
@@ -154,6 +156,9 @@ class EventSample(Sample):
         The beams the pairs come from (:func:`gammastar.open_sample` always sets them).
     subtracted : tuple of str
         Simulated non-gamma* sources whose pairs were added with negative weights (:mod:`gammastar.io.subtract`).
+    mass_resolution : MassResolution or None
+        The detector's mass resolution, when known: the rates unfold it at narrow resonances
+        (:mod:`gammastar.rates.resolution`).
     """
 
     pos: np.ndarray
@@ -165,6 +170,7 @@ class EventSample(Sample):
     metadata: dict[str, str] = field(default_factory=dict)
     beam: Beam | None = None
     subtracted: tuple[str, ...] = ()
+    mass_resolution: MassResolution | None = None
 
     def __post_init__(self) -> None:
         check_lepton(self.lepton)
@@ -212,6 +218,7 @@ class SpectrumSample(Sample):
     n_pairs: int
     beam: Beam | None = None
     subtracted: tuple[str, ...] = ()
+    mass_resolution: MassResolution | None = None
 
     def __len__(self) -> int:
         return self.n_pairs
@@ -268,6 +275,7 @@ class PublishedSpectrum(Sample):
     source: str
     beam: Beam | None = None
     subtracted: tuple[str, ...] = ()
+    mass_resolution: MassResolution | None = None
 
     def __len__(self) -> int:
         return len(self.lo)

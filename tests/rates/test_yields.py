@@ -1,5 +1,7 @@
 """Closure: data-driven A' and mCP yields from the mock vs the direct formulas of PHYSICS.md section 3."""
 
+import json
+
 import hist
 import numpy as np
 import pytest
@@ -144,3 +146,19 @@ def test_mcp_yields_from_a_table_that_starts_late():
     table = PublishedSpectrum(lo, lo + 0.01, value, 0.01 * value, 0.0 * value, "e", None, "toy")
     res = gammastar.mcp_yield(table, [0.01, 0.05, 0.15], spin="scalar")
     assert res.m_min == pytest.approx(0.2) and list(res.incomplete_at) == [True, True, False]
+
+
+def test_masses_near_narrow_resonances_are_flagged(run, dalitz_parquet):
+    """Issue 11: within 3 half-widths (plus the width) of omega or phi, the value is a smoothed N_V: flagged."""
+    from particle import Particle
+
+    peaks = {"omega": Particle.from_pdgid(223), "phi": Particle.from_pdgid(333)}
+    masses = [0.5, 0.7, 0.77, 0.7827, 0.8, 0.9]
+    rc, out, err = run("rates", "aprime", "--data", dalitz_parquet, "--mass", ",".join(map(str, masses)), "--json")
+    assert rc == 0, err
+    d = json.loads(out)
+    for m, h, name, limited in zip(masses, d["bandwidth"], d["resonance"], d["resolution_limited"], strict=True):
+        near = [n for n, p in peaks.items() if abs(m - p.mass / 1000) <= 3 * h + p.width / 1000]
+        assert (name is not None) == bool(near) == limited and (name in near if near else True)
+    assert d["resolution_limited"][3] and d["resonance"][3] == "omega" and not d["resolution_limited"][0]
+    assert "resolution_limited" in err and "not the A' yield" in err

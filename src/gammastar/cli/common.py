@@ -81,6 +81,9 @@ def note(msg: str) -> None:
 
 def data_options(f: F) -> F:
     """--data and the options that say how to read it (the keywords of :func:`gammastar.open_sample`)."""
+    f = click.option("--mass-resolution", default=None, metavar="SIGMA|FILE.csv",
+                     help="The detector's Gaussian mass resolution: GeV, or a CSV of mass, sigma. Near narrow "
+                          "resonances (omega, phi, J/psi, ...) the yields are then unfolded from it.")(f)
     f = click.option("--subtract-n-collisions", "subtract_n", type=POSITIVE, multiple=True,
                      help="Collisions each --subtract file stands for, in the same order [its metadata].")(f)
     f = click.option("--subtract", "subtract_paths", type=click.Path(path_type=Path), multiple=True,

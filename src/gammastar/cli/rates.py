@@ -50,6 +50,11 @@ def _report(title: str, data: gammastar.Sample, res: Any, columns: str, row: Cal
         note(f"table: {write_yield_csv(csv_path, payload, key)}")
     if res.failed:
         note(f"warning: {summary(res.failed, len(xs), 'm_chi' if key == 'm_chi' else 'mass', remedies)}")
+    limited = getattr(res, "resolution_limited", None)
+    if limited is not None and limited.any():
+        names = ", ".join(dict.fromkeys(r for r in res.resonance if r))
+        note(f"note: {int(limited.sum())} mass(es) within 3 half-widths of {names} are resolution_limited: there the "
+             "value is N_V averaged over the window (and the detector's resolution), not the A' yield at that mass")
 
 
 @rates.command()

@@ -89,7 +89,8 @@ class Generator:
     def aprime_yield(self, m_aprime: float) -> tuple[float, float]:
         """(A' per collision per eps^2, its error) at ``m_aprime``: the ``rates aprime`` number."""
         self._check_mass(m_aprime)
-        pt = self.model.spectrum.estimate(float(m_aprime))
+        res = self.model.config.resolution
+        pt = self.model.spectrum.estimate(float(m_aprime), resolution=None if res is None else res(m_aprime))
         return pt.n_v * self.model.scale, pt.n_v_err * self.model.scale
 
     def _table(self, m_aprime: float):

@@ -39,6 +39,7 @@ import numpy as np
 from ..errors import GammastarError
 from ..physics.beams import Beam
 from ..physics.kinematics import collins_soper_angles, pair_kinematics
+from ..rates.resolution import MassResolution
 from ..rates.spectrum import MassSpectrum
 from ..samples import EventSample, Normalised
 
@@ -75,12 +76,22 @@ class FlowConfig:
     beam_energy: float = 400.0
     holdout_mass: tuple[float, float] | None = None
     collider: float | None = None
+    #: the detector's mass resolution as (mass, sigma) points, GeV (None: not given)
+    mass_resolution: tuple[tuple[float, float], ...] | None = None
 
     def with_beam(self, beam: Beam) -> FlowConfig:
         """This configuration for data from ``beam``."""
         if beam.kind == "collider":
             return dataclasses.replace(self, collider=beam.energy)
         return dataclasses.replace(self, beam_energy=beam.energy, collider=None)
+
+    @property
+    def resolution(self) -> MassResolution | None:
+        """The detector's mass resolution the data were taken with, when given."""
+        if not self.mass_resolution:
+            return None
+        m, s = zip(*self.mass_resolution, strict=True)
+        return MassResolution(np.array(m), np.array(s), "model")
 
     @property
     def beam(self) -> Beam:

@@ -102,6 +102,8 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
         cfg = dict(meta["config"])
         cfg["hidden"] = tuple(cfg["hidden"])
         cfg["holdout_mass"] = tuple(cfg["holdout_mass"]) if cfg.get("holdout_mass") else None
+        if cfg.get("mass_resolution"):
+            cfg["mass_resolution"] = tuple((float(m), float(s)) for m, s in cfg["mass_resolution"])
         cfg["device"] = device
         config = FlowConfig(**cfg)
         check_device(device)

@@ -14,6 +14,7 @@ stopping keeping the best epoch; a fixed seed gives identical weights.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -174,6 +175,10 @@ def train(data: Sample, config: FlowConfig | None = None, progress: bool = True)
     import torch
 
     config = config or FlowConfig()
+    if config.mass_resolution is None and data.mass_resolution is not None:  # the model keeps the sample's
+        res = data.mass_resolution
+        config = dataclasses.replace(config, mass_resolution=tuple(zip(res.mass.tolist(), res.sigma.tolist(),
+                                                                       strict=True)))
     _check_config(config)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)

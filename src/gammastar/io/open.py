@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import GammastarError
 from ..physics.beams import Beam
+from ..rates.resolution import MassResolution, parse_resolution
 from ..samples import Sample, streamed_needs_memory, table_needs_events
 from .pairs import read_dileptons
 from .readers.root import split_object_path
@@ -48,6 +49,7 @@ def open_sample(
     like_sign_r: float = 1.0, like_sign_bin: float = 0.01, acceptance: str | Path | AcceptanceMap | None = None,
     acceptance_floor: float = 0.01, chunk_size: int = 2_000_000, progress: bool = True, beam: Beam | None = None,
     subtract: Sequence[str | Path | tuple[str | Path, float | None] | Subtraction] = (),
+    mass_resolution: float | str | Path | MassResolution | None = None,
 ) -> Sample:
     """Open dilepton data, or a published spectrum table, as a Sample for the rates and the flow.
 
@@ -79,8 +81,12 @@ def open_sample(
         Simulated non-gamma* sources (eta -> l l, open charm, ...) whose pairs
         enter with weights -w N_data / N_sim (:mod:`gammastar.io.subtract`);
         the data's n_collisions must be known.
+    mass_resolution : float (GeV), CSV path (mass, sigma) or MassResolution, optional
+        The detector's Gaussian mass resolution, kept with the sample: the rates
+        unfold it at narrow resonances (:mod:`gammastar.rates.resolution`).
     """
     subs = subtractions(subtract)
+    resolution = parse_resolution(mass_resolution)
     event_options = {"tree": tree, "leptons": leptons, "columns": columns, "background": background,
                      "min_pt": min_pt, "max_abs_eta": max_abs_eta, "acceptance": acceptance}
     if spectrum:
@@ -91,6 +97,7 @@ def open_sample(
             raise GammastarError("--subtract takes pairs out of events; a published table cannot be subtracted from")
         table = read_spectrum(path, lepton=lepton, n_collisions=n_collisions)
         table.beam = beam
+        table.mass_resolution = resolution
         if table.n_collisions is None:
             log.info("no --n-collisions: yields are in the table's own normalisation (per collision if it is)")
         return table
@@ -117,4 +124,5 @@ def open_sample(
         sample = subtracted(sample, subs)
     if sample.n_collisions is None:
         log.info("no --n-collisions and no gammastar.n_collisions metadata: yields are per sample")
+    sample.mass_resolution = resolution
     return sample

@@ -33,7 +33,11 @@ def write_yield_csv(path: str | Path, result: dict[str, Any], key: str = "mass")
         if k == "failed":
             continue
         if isinstance(v, list) and len(v) == n:  # NaN (a failed mass) and None become empty cells
-            columns[k] = pa.array(np.array([np.nan if x is None else x for x in v]), from_pandas=True)
+            kinds = {type(x) for x in v if x is not None}
+            if kinds <= {int, float}:
+                columns[k] = pa.array(np.array([np.nan if x is None else x for x in v], dtype=float), from_pandas=True)
+            else:
+                columns[k] = pa.array(v)
         else:
             meta[f"gammastar.{k}"] = v if isinstance(v, str) else json.dumps(v)
     columns["failed"] = pa.array([reasons.get(m) for m in result[key]], type=pa.string())

@@ -27,6 +27,11 @@ PDGID = {
     "rho": 113,
     "omega": 223,
     "phi": 333,
+    "J/psi": 443,
+    "psi(2S)": 100443,
+    "Upsilon(1S)": 553,
+    "Upsilon(2S)": 100553,
+    "Upsilon(3S)": 200553,
     "p": 2212,
 }
 

@@ -17,9 +17,11 @@ from numpy.typing import ArrayLike
 
 from ..errors import GammastarError
 from ..physics.formulas import check_spin
+from ..physics.resonances import nearest_narrow
 from .mcp import covered_from, mass_progress
+from .resolution import MassResolution, parse_resolution
 from .scan import MCP_REMEDIES, FailedMass, check_some, each_mass
-from .spectrum import MassSpectrum
+from .spectrum import MassSpectrum, SpectrumPoint
 
 if TYPE_CHECKING:
     from ..samples import Sample
@@ -74,7 +76,11 @@ class PhotonYield:
 
     ``n_v`` is the number of unit-coupling vectors of mass m (dimensionless,
     per collision or per sample); ``dn_ll_dm`` is dN(l+l-)/dm in GeV^-1;
-    ``bandwidth`` the estimator's half-width (GeV) at each mass.
+    ``bandwidth`` the estimator's half-width (GeV) at each mass.  ``resonance``
+    names the narrow resonance within 3 half-widths of each mass (or None) and
+    ``resolution_limited`` is True there: the value is N_V averaged over the
+    window and the detector's resolution, not N_V at the mass
+    (:mod:`gammastar.physics.resonances`).
     """
 
     mass: np.ndarray
@@ -88,6 +94,8 @@ class PhotonYield:
     lepton: str
     n_v_err_sys: np.ndarray | None = None
     failed: tuple[FailedMass, ...] = ()
+    resonance: tuple[str | None, ...] = ()
+    resolution_limited: np.ndarray | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(self)
@@ -102,7 +110,8 @@ class AprimeYield:
     """Dark photons produced per collision (or per sample) for eps = 1, vs mass.
 
     Multiply ``n_per_eps2`` and ``n_err`` by eps^2.  ``bandwidth`` (GeV) is the
-    mass resolution of the estimate at each point.
+    mass resolution of the estimate at each point; ``resonance`` and
+    ``resolution_limited`` as for :class:`PhotonYield`.
     """
 
     mass: np.ndarray
@@ -113,6 +122,8 @@ class AprimeYield:
     lepton: str
     n_err_sys: np.ndarray | None = None
     failed: tuple[FailedMass, ...] = ()
+    resonance: tuple[str | None, ...] = ()
+    resolution_limited: np.ndarray | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(self)
@@ -181,7 +192,7 @@ def _jsonable(result: Any, key: str = "mass") -> dict[str, Any]:
     d: dict[str, Any] = {}
     for f in fields(result):
         v = getattr(result, f.name)
-        d[f.name] = v.tolist() if isinstance(v, np.ndarray) else v
+        d[f.name] = v.tolist() if isinstance(v, np.ndarray) else list(v) if isinstance(v, tuple) else v
     d["failed"] = [{key: f.mass, "reason": f.reason} for f in result.failed]
     return d
 
@@ -193,6 +204,7 @@ def photon_yield(
     bandwidth: float | None = None,
     spectrum: MassSpectrum | None = None,
     progress: bool = False,
+    mass_resolution: float | str | MassResolution | None = None,
 ) -> PhotonYield:
     """N_V(m) = (3 pi m / (2 alpha R_l)) dN_ll/dm at each mass, with 1-sigma errors.
 
@@ -206,6 +218,11 @@ def photon_yield(
         :mod:`gammastar.rates.spectrum`).
     spectrum : MassSpectrum, optional
         A spectrum already built from ``data`` (saves re-binning).
+    mass_resolution : float (GeV), CSV path or MassResolution, optional
+        The detector's Gaussian mass resolution (default: the sample's): near
+        a narrow resonance the estimate is then a forward-folded fit and the
+        value the unsmeared N_V (:mod:`gammastar.rates.resolution`); without
+        it such masses are flagged ``resolution_limited``.
 
     A mass that cannot be estimated (outside the data, too few pairs, no net
     yield) gets NaN values and an entry in ``failed`` (a
@@ -214,7 +231,12 @@ def photon_yield(
     """
     masses = parse_mass_spec(masses)
     spec = spectrum if spectrum is not None else data.mass_spectrum()
-    points, failed = each_mass(mass_progress(masses, "rates", progress), lambda m: spec.estimate(m, bandwidth))
+    res = parse_resolution(mass_resolution) or data.mass_resolution
+
+    def one(m: float) -> SpectrumPoint:
+        return spec.estimate(m, bandwidth, resolution=None if res is None else res(m))
+
+    points, failed = each_mass(mass_progress(masses, "rates", progress), one)
     check_some(failed, masses.size)
 
     def column(attr: str) -> np.ndarray:
@@ -236,9 +258,13 @@ def photon_yield(
     phi = spec.phi(masses)
     sys = column("n_v_err_sys") * s if spec.w_sys is not None else None
     n_pairs = np.array([0 if p is None else p.n_pairs for p in points])
+    h = column("bandwidth")
+    resonance = tuple(None if p is None else nearest_narrow(float(m), 3.0 * p.bandwidth + 3.0 * (res(m) if res else 0.0))
+                      for m, p in zip(masses, points, strict=True))
+    limited = np.array([r is not None and (p is None or r not in p.unfolded) for r, p in zip(resonance, points, strict=True)])
     return PhotonYield(
-        masses, n_v, n_v_err, n_v * phi, n_v_err * phi, column("bandwidth"), n_pairs,
-        data.normalization, data.lepton, sys, tuple(failed),
+        masses, n_v, n_v_err, n_v * phi, n_v_err * phi, h, n_pairs,
+        data.normalization, data.lepton, sys, tuple(failed), resonance, limited,
     )
 
 
@@ -249,15 +275,17 @@ def aprime_yield(
     bandwidth: float | None = None,
     spectrum: MassSpectrum | None = None,
     progress: bool = False,
+    mass_resolution: float | str | MassResolution | None = None,
 ) -> AprimeYield:
     """Dark-photon yield per eps^2: N_A'(m) / eps^2 = N_V(m) (PHYSICS.md section 1).
 
     Same arguments as :func:`photon_yield`, and the same treatment of masses
     that cannot be estimated.
     """
-    ph = photon_yield(data, masses, bandwidth=bandwidth, spectrum=spectrum, progress=progress)
+    ph = photon_yield(data, masses, bandwidth=bandwidth, spectrum=spectrum, progress=progress,
+                      mass_resolution=mass_resolution)
     return AprimeYield(ph.mass, ph.n_v, ph.n_v_err, ph.bandwidth, ph.normalization, ph.lepton, ph.n_v_err_sys,
-                       ph.failed)
+                       ph.failed, ph.resonance, ph.resolution_limited)
 
 
 def mcp_yield(
