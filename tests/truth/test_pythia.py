@@ -146,7 +146,7 @@ def _read_with_pythia(path):
     for s in [*LHE_SETTINGS, f"Beams:LHEF = {path}"]:
         assert py.readString(s), s
     assert py.init()
-    events, failed = [], 0
+    events, failed, weights = [], 0, []
     while True:
         if not py.next():
             if py.infoPython().atEndOfFile():
@@ -156,6 +156,8 @@ def _read_with_pythia(path):
         ev = py.event
         events.append([(ev[i].id(), ev[i].isFinal(), ev[i].px(), ev[i].py(), ev[i].pz(), ev[i].e())
                        for i in range(ev.size())])
+        weights.append(py.infoPython().weight())
+    _read_with_pythia.weights = (np.array(weights), py.infoPython().weightSum())
     return events, failed
 
 
@@ -172,6 +174,11 @@ def test_pythia_reads_our_lhe_files(model_file, tmp_path, kind):
     events, failed = _read_with_pythia(tmp_path / "ev.lhe")
     assert failed == 0 and len(events) == n
     ref = pq.read_table(tmp_path / "ev.parquet").to_pydict()
+    # the weights as written (IDWTUP = -4): each event's, and their sum the expected yield per collision
+    weights, weight_sum = _read_with_pythia.weights
+    np.testing.assert_allclose(weights, ref["weight"], rtol=1e-12)
+    expected = float(pq.read_schema(tmp_path / "ev.parquet").metadata[b"gammastar.expected_yield"])
+    assert weight_sum == pytest.approx(expected, rel=1e-9)
     if kind == "aprime":
         a = np.array([next(p[2:] for p in ev if p[0] == 4900022) for ev in events])
         a_ref = np.column_stack([ref[c] for c in ("px", "py", "pz", "e")])

@@ -1,4 +1,4 @@
-"""LHE 3.0 (pylhe), 16 significant digits.
+"""LHE 3.0 (pylhe), 16 significant digits everywhere (momenta, weights, XSECUP).
 
 The two incoming protons (the beam and the target at rest, or the two
 collider beams) as status -1 particles and the same outgoing particles as
@@ -12,9 +12,11 @@ the data do, e.g. after like-sign subtraction).  XWGTUP of each event is its
 weight: the number of A' (or chi pairs) per collision it stands for at the
 requested eps, so the weights of a file add up to the expected yield per
 collision.  XSECUP is that expected yield, XERRUP its statistical error, and
-XMAXUP the largest |XWGTUP|.  The unit is "per collision", not pb: programs
-that read the numbers as cross sections in pb (Pythia's ``sigmaGen``) report
-the yield per collision in place of pb.
+XMAXUP the largest |XWGTUP|.  Pythia 8 (``Beams:frameType = 4``) reads every
+event with ``info.weight()`` = XWGTUP and ``info.weightSum()`` = the expected
+yield per collision (tested); its ``sigmaGen()`` takes the mean weight for a
+cross section in pb and reports it in mb (yield / n_events x 1e-9): the unit
+is "per collision", not pb.
 """
 
 from __future__ import annotations
@@ -39,8 +41,12 @@ class LheSink(EventSink):
         self.pylhe, self.info = pylhe, info
         # 16 significant digits: the four-momenta survive the text round trip to 1e-15
         digits = "{px: .16e} {py: .16e} {pz: .16e} {e: .16e} {m: .16e} {lifetime: .4e} {spin: .4e}"
-        self.fmt = pylhe.LHEXMLFormat(particle="{id:8d} {status:3d} {mother1:3d} {mother2:3d} {color1:3d} {color2:3d} "
-                                      + digits)
+        self.fmt = pylhe.LHEXMLFormat(
+            particle="{id:8d} {status:3d} {mother1:3d} {mother2:3d} {color1:3d} {color2:3d} " + digits,
+            eventinfo="{nparticles:3d} {pid:6d} {weight: .16e} {scale: .16e} {aqed: .16e} {aqcd: .16e}",
+            initinfo=" {beamA: 6d} {beamB: 6d} {energyA: .16e} {energyB: .16e} {PDFgroupA: 5d} {PDFgroupB: 5d} "
+                     "{PDFsetA: 5d} {PDFsetB: 5d} {weightingStrategy: 5d} {numProcesses: 5d}",
+            procinfo="{xSection: .16e} {error: .16e} {unitWeight: .16e} {procId: 5d}")
         self.f = open(path, "w")
         m_p = mass("p")
         beams = info.beam.momenta()
