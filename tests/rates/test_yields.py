@@ -149,7 +149,7 @@ def test_mcp_yields_from_a_table_that_starts_late():
 
 
 def test_masses_near_narrow_resonances_are_flagged(run, dalitz_parquet):
-    """Issue 11: within 3 half-widths (plus the width) of omega or phi, the value is a smoothed N_V: flagged."""
+    """Issue 11: within 3 half-widths (plus 3 widths) of omega or phi, the value is a smoothed N_V: flagged."""
     from particle import Particle
 
     peaks = {"omega": Particle.from_pdgid(223), "phi": Particle.from_pdgid(333)}
@@ -158,7 +158,7 @@ def test_masses_near_narrow_resonances_are_flagged(run, dalitz_parquet):
     assert rc == 0, err
     d = json.loads(out)
     for m, h, name, limited in zip(masses, d["bandwidth"], d["resonance"], d["resolution_limited"], strict=True):
-        near = [n for n, p in peaks.items() if abs(m - p.mass / 1000) <= 3 * h + p.width / 1000]
+        near = [n for n, p in peaks.items() if abs(m - p.mass / 1000) <= 3 * h + 3 * p.width / 1000]
         assert (name is not None) == bool(near) == limited and (name in near if near else True)
     assert d["resolution_limited"][3] and d["resonance"][3] == "omega" and not d["resolution_limited"][0]
     assert "resolution_limited" in err and "not the A' yield" in err

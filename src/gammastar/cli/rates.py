@@ -54,7 +54,8 @@ def _report(title: str, data: gammastar.Sample, res: Any, columns: str, row: Cal
     if limited is not None and limited.any():
         names = ", ".join(dict.fromkeys(r for r in res.resonance if r))
         note(f"note: {int(limited.sum())} mass(es) within 3 half-widths of {names} are resolution_limited: there the "
-             "value is N_V averaged over the window (and the detector's resolution), not the A' yield at that mass")
+             "value is N_V averaged over the window (and the detector's resolution), not the A' yield at that mass; "
+             "give the detector's resolution with --mass-resolution SIGMA|FILE.csv to unfold it")
 
 
 @rates.command()

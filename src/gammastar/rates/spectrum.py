@@ -60,7 +60,7 @@ import numpy as np
 from ..errors import EstimateError, GammastarError
 from ..physics import pdg
 from ..physics.formulas import phi_l, r_chi, r_lepton
-from ..physics.resonances import NARROW
+from ..physics.resonances import narrow_near
 
 __all__ = ["MassSpectrum", "SpectrumPoint"]
 
@@ -373,7 +373,7 @@ class MassSpectrum:
         """The local fit at half-width h: forward-folded when a resolution is known and a narrow resonance is near."""
         if sigma is None:
             return self.local_estimate(m0, h)
-        near = [name for name in NARROW if abs(pdg.mass(name) - m0) <= h + 3.0 * sigma + 3.0 * pdg.width(name)]
+        near = narrow_near(m0, h, sigma)
         if not near:
             return self.local_estimate(m0, h)
         pt = self.folded_estimate(m0, h, sigma, [(pdg.mass(n), pdg.width(n)) for n in near])

@@ -259,7 +259,7 @@ def photon_yield(
     sys = column("n_v_err_sys") * s if spec.w_sys is not None else None
     n_pairs = np.array([0 if p is None else p.n_pairs for p in points])
     h = column("bandwidth")
-    resonance = tuple(None if p is None else nearest_narrow(float(m), 3.0 * p.bandwidth + 3.0 * (res(m) if res else 0.0))
+    resonance = tuple(None if p is None else nearest_narrow(float(m), p.bandwidth, None if res is None else res(m))
                       for m, p in zip(masses, points, strict=True))
     limited = np.array([r is not None and (p is None or r not in p.unfolded) for r, p in zip(resonance, points, strict=True)])
     return PhotonYield(
