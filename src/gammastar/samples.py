@@ -21,6 +21,7 @@ Open one with :func:`gammastar.open_sample`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -179,6 +180,10 @@ class EventSample(Sample):
 
     def __len__(self) -> int:
         return len(self.weight)
+
+    def select(self, keep: np.ndarray) -> EventSample:
+        """The pairs where ``keep`` is True (a boolean mask), with everything else of this sample."""
+        return dataclasses.replace(self, pos=self.pos[keep], neg=self.neg[keep], weight=self.weight[keep])
 
     @property
     def mass(self) -> np.ndarray:

@@ -75,7 +75,7 @@ def open_sample(
         The beams (``--beam-energy`` or ``--collider``); default: what the data
         record, else a 400 GeV proton beam on a fixed target (said in a note).
         Pairs the beams cannot make are dropped when they are at most 1% of the
-        sample, an error when more (:func:`~gammastar.io.pairs.beyond_beams`).
+        sample, an error when more (:func:`~gammastar.io.pairs.within_beams`).
         A table keeps the beam given, for its labels.
     subtract : sequence of paths or (path, n_collisions)
         Simulated non-gamma* sources (eta -> l l, open charm, ...) whose pairs

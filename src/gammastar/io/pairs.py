@@ -46,7 +46,8 @@ __all__ = [
     "BEAM_KEY",
     "beam_of",
     "resolve_beam",
-    "beyond_beams",
+    "within_beams",
+    "warn_beyond_beams",
     "read_dileptons",
     "write_dileptons",
     "validated_pairs",
@@ -109,14 +110,18 @@ def infer_lepton(path: Path, *momenta: np.ndarray) -> str:
     n_e = n_mu = 0
     others = []
     for p in momenta:
-        e2 = p[:, 3] ** 2
-        tol = M2_REL_TOL * e2 + 1e-12
-        m2 = e2 - np.einsum("ij,ij->i", p[:, :3], p[:, :3])
+        m2, tol = _mass_squared(p)
         ok = np.isfinite(m2) & (m2 >= -tol)
         ne, nmu, other = _lepton_counts(m2[ok], tol[ok])
         n_e, n_mu = n_e + ne, n_mu + nmu
         others.append(other)
     return _infer_lepton(n_e, n_mu, np.concatenate(others), path)
+
+
+def _mass_squared(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(m^2 = E^2 - p^2, its rounding allowance :data:`M2_REL_TOL` E^2) of four-momenta (N, 4)."""
+    e2 = p[:, 3] ** 2
+    return e2 - np.einsum("ij,ij->i", p[:, :3], p[:, :3]), M2_REL_TOL * e2 + 1e-12
 
 
 def _lepton_counts(m2: np.ndarray, tol: np.ndarray) -> tuple[int, int, np.ndarray]:
@@ -167,10 +172,7 @@ def validated_pairs(
     n_e = n_mu = 0
     others = []
     for p in (pos, neg):
-        e2 = p[:, 3] ** 2
-        tol = M2_REL_TOL * e2 + 1e-12
-        m2 = e2 - np.einsum("ij,ij->i", p[:, :3], p[:, :3])
-        del e2
+        m2, tol = _mass_squared(p)
         unphysical = (p[:, 3] < 0) | (m2 < -tol)
         if unphysical.any():
             bad = np.flatnonzero(unphysical)
@@ -222,11 +224,13 @@ def resolve_beam(beam: Beam | None, meta: dict[str, str], where: str) -> Beam:
     return assumed
 
 
-def beyond_beams(ds: EventSample, beam: Beam, where: str) -> np.ndarray:
-    """Mask of the pairs ``beam`` cannot make (mass above sqrt(s), energy above the collision's).
+def within_beams(ds: EventSample, beam: Beam, where: str) -> tuple[EventSample, int]:
+    """``ds`` without the pairs ``beam`` cannot make (mass above sqrt(s), energy above the collision's), and their number.
 
     More than :data:`BEYOND_BEAMS_MAX` of them is an error naming the flags
-    that set the beams: the beams, not the pairs, are wrong.
+    that set the beams: the beams, not the pairs, are wrong.  Fewer are
+    mismeasured leptons: the caller says how many were dropped
+    (:func:`warn_beyond_beams`).
     """
     energy = ds.pos[:, 3] + ds.neg[:, 3]
     bad = beam.beyond(ds.mass, energy)
@@ -236,19 +240,14 @@ def beyond_beams(ds: EventSample, beam: Beam, where: str) -> np.ndarray:
             f"{where}: {n_bad} of {len(ds)} pairs ({n_bad / len(ds):.0%}) are beyond what {beam.describe()} can make "
             f"(pair masses up to {ds.mass.max():.4g} GeV, energies up to {energy.max():.4g} GeV): give the beams with "
             "--beam-energy E (a fixed target) or --collider SQRT_S (a symmetric collider)")
-    return bad
+    return (ds.select(~bad) if n_bad else ds), n_bad
 
 
-def _drop_beyond(ds: EventSample, bad: np.ndarray, where: str) -> EventSample:
-    """``ds`` without the pairs of ``bad`` (a few mismeasured leptons), said in a warning."""
-    if not bad.any():
-        return ds
-    beam = ds.beam.describe() if ds.beam is not None else "the beams"
-    warnings.warn(f"{where}: {int(bad.sum())} pair(s) beyond what {beam} can make are dropped "
-                  "(mismeasured leptons?)", stacklevel=3)
-    keep = ~bad
-    return EventSample(ds.pos[keep], ds.neg[keep], ds.weight[keep], ds.lepton, ds.n_collisions, ds.source, ds.metadata,
-                       ds.beam)
+def warn_beyond_beams(where: str, n_dropped: int, beam: Beam) -> None:
+    """The warning for pairs dropped by :func:`within_beams`, when there were any."""
+    if n_dropped:
+        warnings.warn(f"{where}: {n_dropped} pair(s) beyond what {beam.describe()} can make are dropped "
+                      "(mismeasured leptons?)", stacklevel=3)
 
 
 def with_acceptance(ds: EventSample, acceptance: str | Path | AcceptanceMap | None, floor: float) -> EventSample:
@@ -333,8 +332,9 @@ def read_dileptons(
         if min_pt is not None or max_abs_eta is not None:
             raise GammastarError("--min-pt and --max-abs-eta select leptons when pairs are built (--leptons)")
         ds = _pairs_from_file(path, lepton, n_collisions, tree, columns, background, like_sign_r, like_sign_bin)
-    ds.beam = resolve_beam(beam, ds.metadata, str(path))
-    ds = _drop_beyond(ds, beyond_beams(ds, ds.beam, str(path)), str(path))
+    ds.beam = beams = resolve_beam(beam, ds.metadata, str(path))
+    ds, dropped = within_beams(ds, beams, str(path))
+    warn_beyond_beams(str(path), dropped, beams)
     return with_acceptance(ds, acceptance, acceptance_floor)
 
 

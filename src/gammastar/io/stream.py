@@ -12,7 +12,6 @@ streams by itself directories and files of more than
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +23,15 @@ from ..physics.beams import Beam
 from ..physics.pdg import mass
 from ..rates.spectrum import MassSpectrum
 from ..samples import EventSample, SpectrumSample, check_n_collisions
-from .pairs import N_COLLISIONS_KEY, beyond_beams, layout_pairs, resolve_beam, validated_pairs, with_acceptance
+from .pairs import (
+    N_COLLISIONS_KEY,
+    layout_pairs,
+    resolve_beam,
+    validated_pairs,
+    warn_beyond_beams,
+    with_acceptance,
+    within_beams,
+)
 from .readers import STREAM_ROWS, listed_suffixes, open_pairs, pair_suffixes, reader_for
 from .subtract import Subtraction, subtraction_chunks
 
@@ -65,7 +72,7 @@ def iter_dileptons(
     """Validated chunks of pairs from a file or a directory (normalisation left to the caller).
 
     With ``beam``, pairs it cannot make are dropped (more than 1% of a chunk is
-    an error: see :func:`~gammastar.io.pairs.beyond_beams`) and counted in a
+    an error: see :func:`~gammastar.io.pairs.within_beams`) and counted in a
     warning at the end.
     """
     from tqdm import tqdm
@@ -90,11 +97,8 @@ def iter_dileptons(
                 ds = validated_pairs(f, op.pos, op.neg, op.weight, lep, None, {})
                 if beam is not None:
                     ds.beam = beam
-                    bad = beyond_beams(ds, beam, str(f))
-                    if bad.any():
-                        dropped += int(bad.sum())
-                        keep = ~bad
-                        ds = EventSample(ds.pos[keep], ds.neg[keep], ds.weight[keep], ds.lepton, None, ds.source, {}, beam)
+                    ds, n_bad = within_beams(ds, beam, str(f))
+                    dropped += n_bad
                 if seen is not None and lepton is None and ds.lepton != seen:
                     raise GammastarError(f"{f}: mixed sample across chunks ({seen} and {ds.lepton})")
                 seen = ds.lepton
@@ -106,16 +110,15 @@ def iter_dileptons(
         bar.close()
     if seen is None:
         raise GammastarError(f"{path}: no pairs")
-    if dropped and beam is not None:
-        warnings.warn(f"{path}: {dropped} pair(s) beyond what {beam.describe()} can make are dropped "
-                      "(mismeasured leptons?)", stacklevel=2)
+    if beam is not None:
+        warn_beyond_beams(str(path), dropped, beam)
 
 
-def _n_collisions(files: list[Path], flag: float | None) -> float | None:
+def _n_collisions(metas: list[dict[str, str]], flag: float | None) -> float | None:
     """The flag, else the sum of the files' gammastar.n_collisions metadata (all or none must have it)."""
     if flag is not None:
         return flag
-    values = [reader_for(f).metadata(f).get(N_COLLISIONS_KEY) for f in files]
+    values = [meta.get(N_COLLISIONS_KEY) for meta in metas]
     have = [v for v in values if v is not None]
     if have and len(have) != len(values):
         raise GammastarError(f"{len(have)} of {len(values)} files carry {N_COLLISIONS_KEY}: pass --n-collisions")
@@ -136,8 +139,9 @@ def scan_dileptons(
     files = pair_files(path)
     if n_collisions is not None:
         n_collisions = check_n_collisions(n_collisions)
-    n_coll = _n_collisions(files, n_collisions)
-    beam = resolve_beam(beam, reader_for(files[0]).metadata(files[0]), str(path))
+    metas = [reader_for(f).metadata(f) for f in files]
+    n_coll = _n_collisions(metas, n_collisions)
+    beam = resolve_beam(beam, metas[0], str(path))
     seen: dict[str, str | int] = {"lepton": "", "n": 0}
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
