@@ -84,15 +84,15 @@ class ColumnLayout:
     def arrays(self, get: Callable[[str], np.ndarray], n: int, m_lepton: float | None) -> Legs:
         """The rows as :class:`~gammastar.io.legs.Legs` in float64 (``pairs``: charges +1, -1).
 
-        ``get`` returns a column by the file's name; ``m_lepton`` is needed by ``polar``.
+        ``get`` returns a column by the file's name; ``m_lepton`` is needed by ``polar``
+        (:func:`gammastar.io.pairs.layout_pairs` asks for it).
         """
         def col(key: str) -> np.ndarray:
             return np.asarray(get(self.source[key]), dtype=float)
 
         weight = col(WEIGHT_COLUMN) if WEIGHT_COLUMN in self.source else np.ones(n)
         if self.kind == "polar":
-            if m_lepton is None:
-                raise GammastarError("pT, eta, phi columns need the lepton flavour for the energy: pass --lepton e|mu")
+            assert m_lepton is not None, "layout_pairs checks the flavour of pT, eta, phi columns"
             a, b = (polar_four_momenta(col(f"pt{i}"), col(f"eta{i}"), col(f"phi{i}"), m_lepton) for i in (1, 2))
             return Legs(a, b, col("q1"), col("q2"), weight)
         if self.kind == "legs":

@@ -349,8 +349,7 @@ def _pairs_from_collection(
         raise GammastarError(f"{path}: --leptons needs a ROOT file with event-level lepton collections")
     lp = pairs_from_events(path, leptons, tree, min_pt=min_pt, max_abs_eta=max_abs_eta, background=background, r=r,
                            bin_width=bin_width, lepton=lepton)
-    meta = {"gammastar.pairs": f"{lp.n_opposite} opposite-sign, {lp.n_plus_plus} ++, {lp.n_minus_minus} --"}
-    return validated_pairs(path, lp.pos, lp.neg, lp.weight, lp.lepton, n_collisions, meta)
+    return validated_pairs(path, lp.pos, lp.neg, lp.weight, lp.lepton, n_collisions, {"gammastar.pairs": lp.describe()})
 
 
 def _pairs_from_file(

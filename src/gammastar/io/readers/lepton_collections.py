@@ -25,7 +25,7 @@ import numpy as np
 
 from ...errors import GammastarError
 from ...physics.pdg import mass
-from ..legs import Legs, check_background, like_sign_weights, oriented_pairs, polar_four_momenta
+from ..legs import Legs, OrientedPairs, check_background, like_sign_weights, oriented_pairs, polar_four_momenta
 from .root import open_tree, uproot_errors
 
 __all__ = ["COLLECTIONS", "CONVENTIONS", "LeptonPairs", "pairs_from_events", "like_sign_weights", "find_collection",
@@ -39,16 +39,10 @@ CONVENTIONS = {"polar": ("pt", "eta", "phi", "charge"), "cartesian": ("px", "py"
 
 
 @dataclass
-class LeptonPairs:
-    """Pairs built from events: four-momenta (N, 4), weights, flavour and counts."""
+class LeptonPairs(OrientedPairs):
+    """Pairs built from events: oriented pairs and their counts, and the flavour."""
 
-    pos: np.ndarray
-    neg: np.ndarray
-    weight: np.ndarray
-    lepton: str
-    n_opposite: int
-    n_plus_plus: int
-    n_minus_minus: int
+    lepton: str = ""
 
 
 def flavour_of(collection: str) -> str | None:
@@ -136,4 +130,4 @@ def pairs_from_events(
     op = oriented_pairs(legs, m_l, background, r, bin_width)
     if not len(op.pos):
         raise GammastarError(f"{where}: no opposite-sign {collection} pairs")
-    return LeptonPairs(op.pos, op.neg, op.weight, lepton, op.n_opposite, op.n_plus_plus, op.n_minus_minus)
+    return LeptonPairs(op.pos, op.neg, op.weight, op.n_opposite, op.n_plus_plus, op.n_minus_minus, lepton)
