@@ -82,6 +82,11 @@ class SpectrumPoint:
     unfolded: tuple[str, ...] = ()
 
 
+def _breit_wigner(t: Any, m_r: float, g_r: float) -> Any:
+    """Relativistic Breit-Wigner in the mass t, 1 at its peak m_r (width g_r)."""
+    return (m_r * g_r) ** 2 / ((np.square(t) - m_r**2) ** 2 + (m_r * g_r) ** 2)
+
+
 class MassSpectrum:
     """Weighted pair-mass spectrum in fine log bins, with the local N_V estimator.
 
@@ -240,17 +245,28 @@ class MassSpectrum:
         """N_V(m0) from the local-quadratic fit with fixed half-width ``h`` (GeV)."""
         i, j = np.searchsorted(self.centres, [m0 - h, m0 + h])
         u = (self.centres[i:j] - m0) / h
-        k = 0.75 * (1.0 - u * u)
         x = np.vstack([np.ones_like(u), u, u * u])  # test functions at the bin centres, (3, n)
         ug = (self._gl_t[i:j] - m0) / h
         pw = self._gl_pw[i:j]
         model = np.vstack([pw.sum(axis=1), (pw * ug).sum(axis=1), (pw * ug * ug).sum(axis=1)])  # int_bin u^b phi_l
-        s = (x * k) @ model.T
+        return self._moment_fit(m0, h, i, j, x, model, np.eye(3)[0],
+                                f"too few mass bins within +-{h:.3g} GeV")
+
+    def _moment_fit(self, m0: float, h: float, i: int, j: int, x: np.ndarray, model: np.ndarray, e: np.ndarray,
+                    singular: str) -> SpectrumPoint:
+        """Match the kernel-weighted moments of the test functions ``x`` (per bin i:j) between data and ``model``
+        (the model's parts integrated per bin); the value is ``e`` . parameters, linear in the weights.
+
+        ``singular`` says why the fit cannot be solved, should it not be.
+        """
+        u = (self.centres[i:j] - m0) / h
+        k = 0.75 * (1.0 - u * u)  # Epanechnikov
+        s_mat = (x * k) @ model.T
         try:
-            row0 = np.linalg.solve(s.T, np.eye(3)[0])  # e0^T S^-1
+            row = np.linalg.solve(s_mat.T, e)  # e^T S^-1
         except np.linalg.LinAlgError:
-            raise GammastarError(f"cannot estimate the spectrum at m = {m0:.4g} GeV: too few mass bins within +-{h:.3g} GeV") from None
-        ell = k * (row0 @ x)
+            raise GammastarError(f"cannot estimate the spectrum at m = {m0:.4g} GeV: {singular}") from None
+        ell = k * (row @ x)
         n_v = float(ell @ self.w[i:j])
         err = float(np.sqrt(ell**2 @ self.w2[i:j]))
         sys = 0.0 if self.w_sys is None else abs(float(ell @ self.w_sys[i:j]))
@@ -278,7 +294,7 @@ class MassSpectrum:
         t = np.arange(max(self.threshold, m0 - h - reach), m0 + h + reach + step, step)
         ut = (t - m0) / h
         ph = self.phi(t)
-        bw = [(mr * gr) ** 2 / ((t**2 - mr**2) ** 2 + (mr * gr) ** 2) for mr, gr in resonances]
+        bw = [_breit_wigner(t, mr, gr) for mr, gr in resonances]
         true = np.vstack([ph, ut * ph, ut * ut * ph, *(b * ph for b in bw)])  # (p, nt): the model's parts
         nodes = self._gl_t[i:j]
         wts = (_GL_W[None, :] * 0.5 * np.diff(self.edges)[i:j, None])
@@ -289,21 +305,10 @@ class MassSpectrum:
             folded = np.vstack([np.interp(nodes.reshape(-1), t, f) for f in true])
         model = (folded.reshape(len(true), j - i, -1) * wts[None]).sum(axis=2)  # (p, bins): bin integrals
         u = (self.centres[i:j] - m0) / h
-        k = 0.75 * (1.0 - u * u)
         shapes = [row / max(float(np.abs(row).max()), 1e-300) for row in model[3:]]  # folded resonance shapes per bin
         x = np.vstack([np.ones_like(u), u, u * u, *shapes])
-        s_mat = (x * k) @ model.T
-        e = np.array([1.0, 0.0, 0.0, *((mr * gr) ** 2 / ((m0**2 - mr**2) ** 2 + (mr * gr) ** 2) for mr, gr in resonances)])
-        try:
-            row = np.linalg.solve(s_mat.T, e)
-        except np.linalg.LinAlgError:
-            raise GammastarError(f"cannot estimate the spectrum at m = {m0:.4g} GeV: the fit near the resonance is "
-                                 "singular") from None
-        ell = k * (row @ x)
-        n_v = float(ell @ self.w[i:j])
-        err = float(np.sqrt(ell**2 @ self.w2[i:j]))
-        sys = 0.0 if self.w_sys is None else abs(float(ell @ self.w_sys[i:j]))
-        return SpectrumPoint(m0, n_v, err, h, int(self.count[i:j].sum()), float(self.w[i:j].sum()), sys)
+        e = np.array([1.0, 0.0, 0.0, *(_breit_wigner(m0, mr, gr) for mr, gr in resonances)])
+        return self._moment_fit(m0, h, i, j, x, model, e, "the fit near the resonance is singular")
 
     def estimate(
         self,
