@@ -88,10 +88,7 @@ class FlowConfig:
     @property
     def resolution(self) -> MassResolution | None:
         """The detector's mass resolution the data were taken with, when given."""
-        if not self.mass_resolution:
-            return None
-        m, s = zip(*self.mass_resolution, strict=True)
-        return MassResolution(np.array(m), np.array(s), "model")
+        return MassResolution.from_points(self.mass_resolution, "model") if self.mass_resolution else None
 
     @property
     def beam(self) -> Beam:

@@ -176,9 +176,7 @@ def train(data: Sample, config: FlowConfig | None = None, progress: bool = True)
 
     config = config or FlowConfig()
     if config.mass_resolution is None and data.mass_resolution is not None:  # the model keeps the sample's
-        res = data.mass_resolution
-        config = dataclasses.replace(config, mass_resolution=tuple(zip(res.mass.tolist(), res.sigma.tolist(),
-                                                                       strict=True)))
+        config = dataclasses.replace(config, mass_resolution=data.mass_resolution.points())
     _check_config(config)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)

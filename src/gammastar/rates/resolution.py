@@ -39,6 +39,15 @@ class MassResolution:
     def __call__(self, m: float) -> float:
         return float(np.interp(m, self.mass, self.sigma))
 
+    def points(self) -> tuple[tuple[float, float], ...]:
+        """(mass, sigma) pairs: how model files keep it (:meth:`from_points` reads them back)."""
+        return tuple(zip(self.mass.tolist(), self.sigma.tolist(), strict=True))
+
+    @classmethod
+    def from_points(cls, points: tuple[tuple[float, float], ...], source: str = "") -> MassResolution:
+        m, s = zip(*points, strict=True)
+        return cls(np.array(m, dtype=float), np.array(s, dtype=float), source)
+
     @classmethod
     def constant(cls, sigma: float) -> MassResolution:
         if not (np.isfinite(sigma) and sigma >= 0):
