@@ -131,11 +131,16 @@ def decorate_row(axes: list[Axes], label: PlotLabel | None) -> None:
         axes[-1].set_title(label.beam, loc="right", fontsize=13)
 
 
-def _ratio_panel(rx: Axes, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, ylabel: str, lines: dict | None = None,
-                 span: float = 0.2) -> None:
-    rx.fill_between(x, lo, hi, color="C0", alpha=0.35, lw=0)
-    for k, (lab, (tx, ty)) in enumerate((lines or {}).items()):
-        rx.plot(tx, ty, color="k", ls=["-", "--", ":", "-."][k % 4], lw=1.2, label=lab)
+def _ratio_band(rx: Axes, x: np.ndarray, n: np.ndarray, e: np.ndarray, ref_x: np.ndarray, ref_y: np.ndarray,
+                color: str = "C0") -> None:
+    """The 1-sigma band (n +- e) / reference, where the reference (interpolated at ``x``) is positive."""
+    ref = np.interp(x, ref_x, ref_y)
+    good = ref > 0
+    rx.fill_between(x[good], ((n - e) / ref)[good], ((n + e) / ref)[good], color=color, alpha=0.35, lw=0)
+
+
+def _ratio_frame(rx: Axes, ylabel: str, span: float = 0.2) -> None:
+    """The ratio panel's line at 1, its range and its label."""
     rx.axhline(1.0, color="k", lw=1)
     rx.set_ylim(1 - span, 1 + span)
     rx.set_ylabel(ylabel)
@@ -183,10 +188,8 @@ def plot_aprime(result: AprimeYield, path: str | Path, truth: dict | None = None
         ax.set_ylim(0.2 * float(shown.min()), float(shown.max()) * 1e3)
     ax.set_ylabel(r"$N_{A'}/\varepsilon^2$")
     if truth:
-        tm, tn = next(iter(truth.values()))
-        ref = np.interp(m, tm, tn)
-        good = ref > 0
-        _ratio_panel(axes[1, 0], m[good], ((n - e) / ref)[good], ((n + e) / ref)[good], "data / truth")
+        _ratio_band(axes[1, 0], m, n, e, *next(iter(truth.values())))
+        _ratio_frame(axes[1, 0], "data / truth")
     axes[-1, 0].set_xlabel(r"$m_{A'}$ [GeV]")
     decorate(ax, label)
     return save_figure(fig, path)
@@ -209,14 +212,9 @@ def plot_mcp(results: list[McpYield], path: str | Path, truth: dict | None = Non
         if truth and res.spin in truth:
             tm, tn = truth[res.spin]
             ax.plot(tm, tn, color=c, ls="--", lw=1.2, label=f"{res.spin}, direct formula")
-            ref = np.interp(res.m_chi, tm, tn)
-            good = ref > 0
-            rx = axes[1, 0]
-            rx.fill_between(res.m_chi[good], ((n - e) / ref)[good], ((n + e) / ref)[good], color=c, alpha=0.35, lw=0)
+            _ratio_band(axes[1, 0], res.m_chi, n, e, tm, tn, c)
     if has_truth:
-        axes[1, 0].axhline(1.0, color="k", lw=1)
-        axes[1, 0].set_ylim(0.8, 1.2)
-        axes[1, 0].set_ylabel("data / formula")
+        _ratio_frame(axes[1, 0], "data / formula")
     if results:
         for a in axes[:, 0]:
             a.set_xlim(0.0, max(r.m_chi.max() for r in results) * 1.02)
