@@ -219,7 +219,7 @@ def plot_mcp(results: list[McpYield], path: str | Path, truth: dict | None = Non
         for a in axes[:, 0]:
             a.set_xlim(0.0, max(r.m_chi.max() for r in results) * 1.02)
             a.axvspan(0.0, results[0].m_min / 2, color="0.85", zorder=0,
-                      label=r"$2m_\chi < 2m_\ell$: visible part only" if a is ax else None)
+                      label=r"$2m_\chi < m_{min}$: visible part only" if a is ax else None)
     ax.set_yscale("log")
     axes[-1, 0].set_xlabel(r"$m_\chi$ [GeV]")
     ax.set_ylabel(r"$N_{\chi\bar\chi}/\varepsilon^2$")
