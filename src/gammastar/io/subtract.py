@@ -19,6 +19,7 @@ weights.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -87,8 +88,8 @@ def subtracted(data: EventSample, subs: Sequence[Subtraction]) -> EventSample:
         neg.append(sim.neg)
         weight.append(-scale * sim.weight)
     meta = {**data.metadata, "gammastar.subtracted": ",".join(str(s.path) for s in subs)}
-    return EventSample(np.concatenate(pos), np.concatenate(neg), np.concatenate(weight), data.lepton, data.n_collisions,
-                       data.source, meta, data.beam, tuple(str(s.path) for s in subs))
+    return dataclasses.replace(data, pos=np.concatenate(pos), neg=np.concatenate(neg), weight=np.concatenate(weight),
+                               metadata=meta, subtracted=tuple(str(s.path) for s in subs))
 
 
 def subtraction_chunks(subs: Sequence[Subtraction], lepton: str, n_data: float | None, beam: Beam | None
