@@ -60,9 +60,11 @@ def parse_resolution(spec: float | str | Path | MassResolution | None) -> MassRe
     if spec is None or isinstance(spec, MassResolution):
         return spec
     try:
-        return MassResolution.constant(float(spec))  # type: ignore[arg-type]
+        sigma = float(spec)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         pass
+    else:
+        return MassResolution.constant(sigma)
     path = Path(str(spec))
     if not path.is_file():
         raise GammastarError(f"--mass-resolution {spec!r}: neither a number of GeV nor a CSV file (mass, sigma)")
