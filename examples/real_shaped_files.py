@@ -37,7 +37,11 @@ def _polar(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _z_pairs(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     m_mu = mass("mu")
-    m = np.clip(91.1876 + 1.2476 * np.tan(np.pi * (rng.random(n) - 0.5)), 60.0, 120.0)
+    m = 91.1876 + 1.2476 * np.tan(np.pi * (rng.random(n) - 0.5))  # Breit-Wigner, kept within 60-120 GeV
+    out = np.flatnonzero((m < 60.0) | (m > 120.0))
+    while out.size:
+        m[out] = 91.1876 + 1.2476 * np.tan(np.pi * (rng.random(out.size) - 0.5))
+        out = out[(m[out] < 60.0) | (m[out] > 120.0)]
     z = from_pt_y_phi(rng.exponential(8.0, n), rng.normal(0.0, 1.2, n), rng.uniform(-np.pi, np.pi, n), m)
     k = np.sqrt(m**2 / 4 - m_mu**2)
     d = isotropic_directions(n, rng)
