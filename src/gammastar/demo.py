@@ -45,7 +45,7 @@ def run_demo(out: str | Path, n_events: int = 500_000, seed: int = 1,
     say("[3/4] plotting")
     t_ap = truth["aprime"]
     t_by = t_ap["by_source"]
-    dalitz = np.sum([t_by[s] for s in DALITZ], axis=0)
+    dalitz = np.sum([t_by[s] for s in DALITZ if s in t_by], axis=0)
     label = plot_label(data)
     files = [
         plot_aprime(ap, out / "aprime_yield.png", {
@@ -57,7 +57,7 @@ def run_demo(out: str | Path, n_events: int = 500_000, seed: int = 1,
             for s in ("fermion", "scalar")
         }, label),
         plot_mass_spectrum(data.mass, data.weight, out / "dimuon_mass.png", data.lepton, data.scale,
-                           groups={s: sid == SOURCES.index(s) for s in SOURCES}, label=label),
+                           groups={s: sid == SOURCES.index(s) for s in SOURCES if s in truth["sources"]}, label=label),
     ]
 
     say("[4/4] writing tables")

@@ -283,6 +283,9 @@ def test_a_symlink_at_the_old_temp_name_is_not_followed(files, tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_signals_clean_up(files, tmp_path, fmt, sig):
+    if sig == signal.SIGINT and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # children inherit the ignored SIGINT of a background job, and gammastar rightly leaves it ignored
+        pytest.skip("SIGINT is ignored in this process (run in the background)")
     out = tmp_path / f"t.{fmt}"
     proc = _gammastar("generate", "aprime", "--model", files["model"], "--mass", "0.4", "--n", "5e6", "--out", out)
     deadline = time.time() + 120

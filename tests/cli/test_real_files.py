@@ -197,3 +197,7 @@ def test_train_and_validate_take_the_same_input_options(run, files, tmp_path):
     rc, _, err = run("validate", "--model", model, "--data", d / "cartesian.root", "--leptons", "Muon",
                      "--max-pairs", "2000", "--out", tmp_path / "v2")
     assert rc == 0 and (tmp_path / "v2" / "validation.json").exists(), err
+    # a resolution the model was not trained with is refused (the flow learned the smeared data)
+    rc, _, err = run("validate", "--model", model, "--data", d / "cartesian.root", "--leptons", "Muon",
+                     "--mass-resolution", "0.01", "--out", tmp_path / "v3")
+    assert rc == 2 and err.startswith("error: --mass-resolution is not the model's (none)") and "\n" not in err.strip()

@@ -57,6 +57,17 @@ def test_electron_closure_reaches_below_dimuon_threshold():
                                direct_mcp_yield([0.05, 0.1], "scalar", ("eta", "omega"), 2 * 0.51099895e-3), rtol=0.02)
 
 
+def test_pi0_dalitz_closure_for_electrons():
+    """Below the pi0 mass the electron cocktail is pi0 -> gamma A' (with eta and omega Dalitz beneath it)."""
+    sources = ("pi0", "eta", "omega")
+    data, _, _ = generate_mock(MockConfig(n_events=300_000, seed=5, lepton="e", sources=sources), progress=False)
+    masses = np.array([0.01, 0.03, 0.05, 0.08, 0.10])
+    res = gammastar.aprime_yield(data, masses)
+    truth = direct_aprime_yield(masses, sources)
+    assert np.all(direct_aprime_yield(masses, ("pi0",)) > 0.5 * truth)
+    assert np.all(np.abs(res.n_per_eps2 - truth) < 3 * res.n_err), ((res.n_per_eps2 - truth) / res.n_err)
+
+
 def test_photon_yield_and_dilepton_density(dalitz_mock):
     data, _, _ = dalitz_mock
     ph = gammastar.photon_yield(data, [0.3, 0.4])

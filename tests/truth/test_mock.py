@@ -113,6 +113,22 @@ def test_electron_cocktail_consistent_with_pdg_ee_branching():
     assert data.lepton == "e" and data.mass.min() > 2 * mass("e")
 
 
+def test_pi0_dalitz_is_in_the_electron_cocktail_only():
+    """pi0 -> gamma e e: Kroll-Wada with the slope gives the PDG BR(pi0 -> gamma e e) = (1.174 +- 0.035)%; the muon
+    cocktail leaves it out (m_pi0 < 2 m_mu)."""
+    _, sid, truth = generate_mock(MockConfig(n_events=20_000, seed=2, lepton="e"), progress=False)
+    assert truth["sources"]["pi0"]["br_ll"] == pytest.approx(BR["pi0->gee"], abs=0.035e-2)
+    # pi0 Dalitz pairs dominate the electron cocktail: its share of pairs is the truth's, within 4 sigma
+    share = truth["sources"]["pi0"]["pairs_per_collision"] / sum(v["pairs_per_collision"]
+                                                                 for v in truth["sources"].values())
+    got = np.mean(sid == SOURCES.index("pi0"))
+    assert abs(got - share) < 4 * np.sqrt(share * (1 - share) / sid.size) and share > 0.5
+    _, _, mu = generate_mock(MockConfig(n_events=1000, seed=2), progress=False)
+    assert "pi0" not in mu["sources"]
+    with pytest.raises(GammastarError, match="make no mu pairs"):
+        generate_mock(MockConfig(n_events=1000, sources=("pi0",)), progress=False)
+
+
 def test_source_selection():
     assert parse_sources("dalitz") == DALITZ
     assert parse_sources("eta,eta,omega") == ("eta", "omega")

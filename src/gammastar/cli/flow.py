@@ -13,6 +13,7 @@ from gammastar.io.events import EVENT_FORMATS, FORMATS, format_from_path
 from gammastar.io.jsontext import dumps
 from gammastar.physics.beams import Beam
 from gammastar.rates.mcp import covered_from
+from gammastar.rates.resolution import parse_resolution
 
 from .common import (
     GENERATE_MAX,
@@ -164,7 +165,7 @@ def validate(model_path: Path, data_path: Path, lepton: str | None, n_collisions
     """Classifier AUC, KL divergences and ratio plots of the flow vs held-out data (not used in training).
 
     The held-out data are read with the options of rates and train; their
-    beams are the model's unless given.
+    beams (and mass resolution) are the model's, and others given are refused.
     """
     check_output(out_dir, model_path, data_path, directory=True)
     check_not_input(out_dir / "validation.json", data_path, opts)
@@ -173,6 +174,12 @@ def validate(model_path: Path, data_path: Path, lepton: str | None, n_collisions
     if given is not None and given != model.config.beam:
         raise gammastar.GammastarError(f"the data's beams ({given.describe()}) are not the model's "
                                        f"({model.config.beam.describe()}): validate a model on data like its own")
+    resolution = parse_resolution(opts.get("mass_resolution"))
+    if resolution is not None and (model.config.resolution is None
+                                   or resolution.points() != model.config.resolution.points()):
+        had = "none" if model.config.resolution is None else model.config.mass_resolution
+        raise gammastar.GammastarError(f"--mass-resolution is not the model's ({had}): the flow learned the data as "
+                                       "the detector saw them, so validate it on data from the same detector")
     data = open_data(data_path, lepton, n_collisions, opts, stream=False, beam=model.config.beam).events()
     res = gammastar.validate(model, data, out_dir, parse_window(holdout_mass), seed=seed, max_pairs=n_events)
     if as_json:

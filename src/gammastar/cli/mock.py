@@ -17,8 +17,8 @@ from .common import MOCK_MAX, POSITIVE, SEED, Count, check_disk, note
 @click.option("--lepton", type=click.Choice(["mu", "e"]), default="mu", show_default=True)
 @click.option("--beam-energy", type=POSITIVE, default=400.0, show_default=True, help="Proton beam energy, GeV.")
 @click.option("--sources", default="all", show_default=True,
-              help="Comma list of eta,etap,omega,phi,rho_ll,omega_ll,phi_ll,continuum, or 'dalitz'/'all' "
-                   "(pythia8: pi0 (electrons),eta,omega,phi).")
+              help="Comma list of pi0 (electrons),eta,etap,omega,phi,rho_ll,omega_ll,phi_ll,continuum, or "
+                   "'dalitz'/'all' (pythia8: pi0 (electrons),eta,omega,phi).")
 @click.option("--generator", type=click.Choice(["cocktail", "pythia8"]), default="cocktail", show_default=True,
               help="The built-in cocktail, or Pythia8 soft-QCD p-p collisions with forced Dalitz decays "
                    "(needs pip install 'gammastar[pythia]').")

@@ -15,11 +15,19 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import curve_fit
 
-__all__ = ["pole_ff2", "regularised_pole_ff2", "FormFactorPoints", "read_form_factor_points", "fit_pole"]
+__all__ = ["pole_ff2", "regularised_pole_ff2", "linear_ff2", "PI0_SLOPE", "FormFactorPoints", "read_form_factor_points", "fit_pole"]
 
 #: NA60 p-A at 400 GeV, PLB 757 (2016) 437: Lambda^-2 in GeV^-2.
 NA60_INV_LAMBDA2_ETA = 1.934
 NA60_INV_LAMBDA2_OMEGA = 2.223
+#: pi0 transition form-factor slope a in F = 1 + a m^2/M_pi0^2 (PDG average, 0.032 +- 0.004)
+PI0_SLOPE = 0.032
+
+
+def linear_ff2(m: ArrayLike, slope: float, m_parent: float) -> np.ndarray:
+    """|F|^2 = (1 + a m^2/M^2)^2: the linear form factor of the pi0 Dalitz decay (Kroll-Wada with a slope a)."""
+    m = np.asarray(m, dtype=float)
+    return (1.0 + slope * m**2 / m_parent**2) ** 2
 
 
 def pole_ff2(m: ArrayLike, inv_lambda2: float) -> np.ndarray:

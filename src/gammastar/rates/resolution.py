@@ -6,11 +6,13 @@ from narrow structure this changes nothing the local estimator can see, but
 a resonance narrower than sigma (omega, phi, J/psi, ...) is measured as a
 peak of width ~sigma and of height far below the true one.  The A' yield at
 a mass is the *unsmeared* eps^2 N_V(m).  With the resolution known, the
-estimate near such a resonance is a forward-folded local fit
+estimate is a forward-folded local fit
 (:meth:`gammastar.rates.spectrum.MassSpectrum.folded_estimate`): a smooth
-quadratic N_V plus each resonance's Breit-Wigner with a free amplitude, both
-times phi_l and convolved with the resolution, fitted to the pairs in the
-window; the value reported is the unsmeared model at the mass.
+quadratic N_V plus, near such a resonance, its Breit-Wigner with a free
+amplitude and skew, all times phi_l and convolved with the resolution, fitted
+to the pairs in the window; the value reported is the unsmeared model at the
+mass.  (Folding the smooth part as well removes the sigma^2 N_V''/2 bias a
+resolution leaves at the threshold and at Dalitz edges.)
 
 ``--mass-resolution SIGMA`` (GeV; 0 for a perfect detector) or
 ``--mass-resolution FILE.csv`` (columns ``mass, sigma``, interpolated).

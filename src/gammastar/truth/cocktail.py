@@ -4,11 +4,12 @@ Sources (per collision, p-p multiplicities at 400 GeV/c from NA27, LEBC-EHS,
 M. Aguilar-Benitez et al., Z. Phys. C 50 (1991) 405, used as a stand-in for
 p-A per-collision yields; eta' was not measured there and is set to
 eta'/omega = 0.12, an assumption of this mock that only sets how many eta'
-Dalitz pairs it makes):
+Dalitz pairs it makes; <pi0> = 3.87 from the same paper):
 
 ==========  =====================  ==============================================
 name        process                form factor |F|^2
 ==========  =====================  ==============================================
+pi0         pi0 -> gamma e e       linear, slope a = 0.032 (PDG); electrons only
 eta         eta -> gamma l l       pole, Lambda^-2 = 1.934 GeV^-2 (NA60 2016)
 etap        eta' -> gamma l l      width-regularised pole, 1.7 GeV^-2, G = 0.10
 omega       omega -> pi0 l l       pole, Lambda^-2 = 2.223 GeV^-2 (NA60 2016)
@@ -62,16 +63,21 @@ __all__ = [
 ]
 
 #: NA27 p-p multiplicities at 400 GeV/c (Z. Phys. C 50 (1991) 405); eta' see module docstring.
-MULTIPLICITY = {"eta": 0.30, "rho": 0.385, "omega": 0.39, "phi": 0.019, "etap": 0.12 * 0.39}
+MULTIPLICITY = {"pi0": 3.87, "eta": 0.30, "rho": 0.385, "omega": 0.39, "phi": 0.019, "etap": 0.12 * 0.39}
 
 M_UPPER = 2.0  # GeV, top of the generated mass range (continuum and resonance tails)
 CONTINUUM_T = 0.25  # GeV
 CONTINUUM_PAIRS_MUMU = 1.5e-5  # mu mu pairs per collision above 2 m_mu
 
-SOURCES = ("eta", "etap", "omega", "phi", "rho_ll", "omega_ll", "phi_ll", "continuum")
-DALITZ = ("eta", "etap", "omega", "phi")
+# (pi0 last: a source's index is its source_id in files and seeds the source's random stream)
+SOURCES = ("eta", "etap", "omega", "phi", "rho_ll", "omega_ll", "phi_ll", "continuum", "pi0")
+DALITZ = ("pi0", "eta", "etap", "omega", "phi")
 
 NV = Callable[[Any], np.ndarray]
+
+
+def _ff_pi0(m: Any) -> np.ndarray:
+    return ff.linear_ff2(m, ff.PI0_SLOPE, mass("pi0"))
 
 
 def _ff_eta(m: Any) -> np.ndarray:
@@ -179,6 +185,7 @@ def cocktail_sources() -> dict[str, Source]:
         "omega_ll": _source("omega_ll", "vector_ll", "omega", None, _vector_ll("omega"), M_UPPER),
         "phi_ll": _source("phi_ll", "vector_ll", "phi", None, _vector_ll("phi"), M_UPPER),
         "continuum": _source("continuum", "continuum", "continuum", None, _continuum(), M_UPPER),
+        "pi0": _source("pi0", "dalitz_p", "pi0", "gamma", _dalitz_p("pi0", _ff_pi0), mass("pi0")),
     }
 
 
@@ -248,4 +255,10 @@ def check_config(cfg: MockConfig) -> MockConfig:
     check_lepton_and_count(cfg.lepton, cfg.n_events)
     if not cfg.beam_energy > mass("p"):
         raise GammastarError(f"beam energy must exceed the proton mass, not {cfg.beam_energy}")
-    return MockConfig(**{**cfg.__dict__, "sources": parse_sources(cfg.sources)})
+    # sources whose masses end below the pair threshold (pi0 for muons) make no pairs: left out
+    threshold = 2.0 * mass(cfg.lepton)
+    sources = tuple(s for s in parse_sources(cfg.sources) if cocktail_sources()[s].m_hi > threshold)
+    if not sources:
+        raise GammastarError(f"the source(s) {cfg.sources} make no {cfg.lepton} pairs (their masses end below "
+                             f"2 m_{cfg.lepton} = {threshold:.4g} GeV)")
+    return MockConfig(**{**cfg.__dict__, "sources": sources})
