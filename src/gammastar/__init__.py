@@ -30,6 +30,7 @@ from .io.acceptance import AcceptanceMap  # noqa: E402
 from .io.events import EventInfo, EventStream, write_events  # noqa: E402
 from .io.open import open_sample  # noqa: E402
 from .io.pairs import read_dileptons, write_dileptons  # noqa: E402
+from .physics.decays import AprimeDecay, aprime_decay  # noqa: E402
 from .physics.kinematics import pair_kinematics  # noqa: E402
 from .rates.spectrum import MassSpectrum  # noqa: E402
 from .rates.yields import (  # noqa: E402
@@ -68,6 +69,9 @@ __all__ = [
     "McpYield",
     "MassSpectrum",
     "pair_kinematics",
+    # A' decays
+    "aprime_decay",
+    "AprimeDecay",
     # the flow
     "FlowConfig",
     "TrainedModel",

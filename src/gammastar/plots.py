@@ -24,6 +24,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .io.atomic import atomic_path  # noqa: E402
+from .physics.decays import AprimeDecay  # noqa: E402
 from .rates.yields import AprimeYield, McpYield, PhotonYield  # noqa: E402
 
 if TYPE_CHECKING:
@@ -253,4 +254,29 @@ def plot_mass_spectrum(
     ax.set_ylabel(rf"$dN_{{{lt}{lt}}}/dm$ [GeV$^{{-1}}$]")
     ax.set_ylim(top=float(np.nanmax(h)) * 300)  # room for the legend above the peaks
     decorate(ax, label, fontsize=11, ncol=2)
+    return save_figure(fig, path)
+
+
+@styled
+def plot_widths(decay: AprimeDecay, path: str | Path, others: dict[str, AprimeDecay] | None = None) -> Path:
+    """A' c tau at eps = 1 (top) and branching ratios (bottom) vs mass; ``others`` (label -> decays on the same
+    masses) are drawn as thin lines for comparison (e.g. the two shipped tables)."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 8), sharex=True, gridspec_kw={"hspace": 0.06})
+    m = decay.mass
+    top.plot(m, decay.ctau_m_eps1, color="k", lw=1.5, label="used")
+    for k, (lab, other) in enumerate((others or {}).items()):
+        top.plot(other.mass, other.ctau_m_eps1, color=f"C{k + 3}", lw=1, ls="--", label=lab)
+    top.set_yscale("log")
+    top.set_ylabel(r"$c\tau$ at $\varepsilon = 1$ [m]")
+    for key, lab, c, ls in (("br_ee", r"$e^+e^-$", "C0", "-"), ("br_mumu", r"$\mu^+\mu^-$", "C1", "--"),
+                            ("br_hadrons", "hadrons", "C2", "-")):
+        bottom.plot(m, getattr(decay, key), color=c, lw=1.5, ls=ls, label=lab)
+    bottom.set_ylim(0, 1.05)
+    bottom.set_ylabel("branching ratio")
+    bottom.set_xlabel(r"$m_{A'}$ [GeV]")
+    if m[-1] > 10 * m[0]:
+        bottom.set_xscale("log")
+    decorate(top, None, legend=False)
+    top.legend(frameon=False, loc="upper right", title=r"$c\tau \propto 1/\varepsilon^2$", title_fontsize=12)
+    bottom.legend(frameon=False, loc="center left")
     return save_figure(fig, path)

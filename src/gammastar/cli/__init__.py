@@ -1,8 +1,8 @@
 """The ``gammastar`` command line: one thin module per command group.
 
 ``mock`` (:mod:`.mock`), ``rates photon|aprime|mcp`` (:mod:`.rates`),
-``train``, ``generate aprime|mcp``, ``validate`` (:mod:`.flow`), ``demo``
-(:mod:`.demo`).  Commands call the public API; bad input becomes one line
+``train``, ``generate aprime|mcp``, ``validate`` (:mod:`.flow`), ``widths``
+(:mod:`.widths`), ``demo`` (:mod:`.demo`).  Commands call the public API; bad input becomes one line
 ``error: ...`` and exit status 2 (:func:`main`).
 """
 
@@ -22,6 +22,7 @@ from .demo import demo
 from .flow import generate, train, validate
 from .mock import mock
 from .rates import rates
+from .widths import widths
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,7 +31,7 @@ def cli() -> None:
     """Dark-photon and millicharged-particle yields from measured dilepton pairs."""
 
 
-for _command in (mock, rates, train, generate, validate, demo):
+for _command in (mock, rates, train, generate, validate, widths, demo):
     cli.add_command(_command)
 
 
