@@ -300,6 +300,30 @@ def test_signals_clean_up(files, tmp_path, fmt, sig):
     assert not out.exists() and _leftovers(tmp_path) == []
 
 
+def test_a_swallowed_signal_still_stops_the_output(tmp_path):
+    """A SIGTERM landing in a callback that cannot raise (once seen: an import-lock clean-up printed "Exception
+    ignored in ..." and the run went on, wrote its file and exited 0) still stops the output and the run."""
+    from gammastar.io.atomic import Interrupted, atomic_path, handle_signals
+
+    out = tmp_path / "x.txt"
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(Interrupted), handle_signals():
+            handler = signal.getsignal(signal.SIGTERM)
+            try:
+                handler(signal.SIGTERM, None)  # what the interpreter does at the signal ...
+            except Interrupted:
+                pass  # ... and what a callback's context does with the exception
+            with atomic_path(out) as tmp:
+                tmp.write_text("written after the signal")
+    finally:
+        signal.signal(signal.SIGTERM, before)  # the handler leaves a fired signal ignored: not in pytest's process
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    with atomic_path(out) as tmp:  # the next run is not stopped by the old signal
+        tmp.write_text("ok")
+    assert out.read_text() == "ok"
+
+
 # ------------------------------------------------------------------ 8, 9. arguments and inputs: one line each
 
 

@@ -24,7 +24,8 @@ from types import FrameType
 
 from ..errors import GammastarError
 
-__all__ = ["atomic_path", "write_text", "Interrupted", "handle_signals", "check_output", "deterministic_uuid"]
+__all__ = ["atomic_path", "write_text", "Interrupted", "handle_signals", "raise_if_interrupted", "check_output",
+           "deterministic_uuid"]
 
 
 class Interrupted(BaseException):
@@ -47,13 +48,13 @@ def handle_signals() -> Iterator[None]:
     (a background job of a non-interactive shell).
     """
     fired: set[int] = set()
+    _PENDING.clear()
 
     def once(signum: int, frame: FrameType | None) -> None:
         signal.signal(signum, signal.SIG_IGN)
         fired.add(signum)
-        if signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        raise Interrupted(signum)
+        _PENDING.append(signum)
+        _raise_for(signum)
 
     signals = [signal.SIGTERM, signal.SIGHUP]
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
@@ -61,10 +62,35 @@ def handle_signals() -> Iterator[None]:
     old = {sig: signal.signal(sig, once) for sig in signals}
     try:
         yield
+        raise_if_interrupted()  # a signal whose exception was swallowed (see raise_if_interrupted)
     finally:
         for sig, handler in old.items():
             if sig not in fired:
                 signal.signal(sig, handler)
+        _PENDING.clear()
+
+
+#: signals :func:`handle_signals` caught while its block runs
+_PENDING: list[int] = []
+
+
+def _raise_for(signum: int) -> None:
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Interrupted(signum)
+
+
+def raise_if_interrupted() -> None:
+    """Raise for a signal that arrived earlier, if one did.
+
+    A signal handler's exception is lost when the signal lands while Python
+    runs a callback that cannot raise (a weakref callback, ``__del__``, an
+    import-lock clean-up: "Exception ignored in ..."); the run would then
+    go on and write its output.  Outputs check here before they are renamed
+    into place, and the command's block on its way out.
+    """
+    if _PENDING:
+        _raise_for(_PENDING[0])
 
 
 def _fsync(path: Path) -> None:
@@ -116,6 +142,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        raise_if_interrupted()  # never put an output in place after a stop was asked for
         _fsync(tmp)
         os.chmod(tmp, _default_mode())
         inode = tmp.stat().st_ino
