@@ -8,6 +8,7 @@ the beam on the right, and the sample and normalisation inside
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from .io.atomic import atomic_path  # noqa: E402
 from .physics.decays import AprimeDecay  # noqa: E402
 from .rates.yields import AprimeYield, McpYield, PhotonYield  # noqa: E402
+from .reach.contour import ReachContour  # noqa: E402
 
 if TYPE_CHECKING:
     from .samples import Sample
@@ -279,4 +281,53 @@ def plot_widths(decay: AprimeDecay, path: str | Path, others: dict[str, AprimeDe
     decorate(top, None, legend=False)
     top.legend(frameon=False, loc="upper right", title=r"$c\tau \propto 1/\varepsilon^2$", title_fontsize=12)
     bottom.legend(frameon=False, loc="center left")
+    return save_figure(fig, path)
+
+
+@styled
+def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour] | None = None,
+               bounds: dict[str, np.ndarray] | None = None, title: str = "", label: PlotLabel | None = None,
+               ylabel: str = r"$\varepsilon$", xlabel: str = r"$m_{A'}$ [GeV]") -> Path:
+    """The reach in (mass, eps), log-log: the contour, a band (the envelope of ``band``'s contours) and the
+    existing bounds shaded grey with their names."""
+    fig, ax = plt.subplots(figsize=(8.5, 6.5))
+    m = contour.mass
+    ok = np.isfinite(contour.eps_low)
+    lo_x, hi_x = float(m.min()) / 1.5, float(m.max()) * 1.5
+    shown = np.concatenate([contour.eps_low[ok], contour.eps_high[ok]])
+    lo_y = float(shown.min()) / 30 if shown.size else 1e-9
+    hi_y = float(shown.max()) * 30 if shown.size else 1e-2
+    for name, outline in (bounds or {}).items():
+        x, y = outline[:, 0], outline[:, 1]
+        if x.max() < lo_x or x.min() > hi_x or y.max() < lo_y or y.min() > hi_y:
+            continue
+        ax.fill(x, y, color="0.85", ec="0.6", lw=0.6, zorder=1)
+        inside = (x > lo_x) & (x < hi_x) & (y > lo_y) & (y < hi_y)
+        if inside.sum() > 2:
+            lx, ly = np.exp(np.mean(np.log(x[inside]))), np.exp(np.mean(np.log(y[inside])))
+            ax.text(lx, ly, name, fontsize=9, color="0.35", ha="center", va="center", zorder=2)
+    if band:
+        stack_lo = np.array([c.eps_low for c in band])
+        stack_hi = np.array([c.eps_high for c in band])
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # masses where no variant reaches the threshold
+            for s in (stack_lo, stack_hi):
+                ax.fill_between(m, np.nanmin(s, axis=0), np.nanmax(s, axis=0), color="C0", alpha=0.3, lw=0, zorder=3)
+        ax.fill_between([], [], [], color="C0", alpha=0.3, lw=0, label="statistical and width-model band")
+    if ok.any():
+        xs = np.concatenate([m[ok], m[ok][::-1]])
+        ys = np.concatenate([contour.eps_low[ok], contour.eps_high[ok][::-1]])
+        ax.plot(np.append(xs, xs[:1]), np.append(ys, ys[:1]), color="C0", lw=2, zorder=4,
+                label=rf"$N_\mathrm{{signal}} \geq {contour.threshold:g}$")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo_x, hi_x)
+    ax.set_ylim(lo_y, hi_y)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    decorate(ax, None, legend=False)
+    if label is not None and label.beam:
+        ax.set_title(label.beam, loc="right", fontsize=13)
+    leg = ax.legend(frameon=True, framealpha=0.9, edgecolor="none", loc="upper right", title=title, title_fontsize=12)
+    leg._legend_box.align = "right"  # type: ignore[attr-defined]
     return save_figure(fig, path)

@@ -2,7 +2,7 @@
 
 ``mock`` (:mod:`.mock`), ``rates photon|aprime|mcp`` (:mod:`.rates`),
 ``train``, ``generate aprime|mcp``, ``validate`` (:mod:`.flow`), ``widths``
-(:mod:`.widths`), ``demo`` (:mod:`.demo`).  Commands call the public API; bad input becomes one line
+(:mod:`.widths`), ``reach aprime`` (:mod:`.reach`), ``demo`` (:mod:`.demo`).  Commands call the public API; bad input becomes one line
 ``error: ...`` and exit status 2 (:func:`main`).
 """
 
@@ -22,6 +22,7 @@ from .demo import demo
 from .flow import generate, train, validate
 from .mock import mock
 from .rates import rates
+from .reach import reach
 from .widths import widths
 
 
@@ -31,7 +32,7 @@ def cli() -> None:
     """Dark-photon and millicharged-particle yields from measured dilepton pairs."""
 
 
-for _command in (mock, rates, train, generate, validate, widths, demo):
+for _command in (mock, rates, train, generate, validate, widths, reach, demo):
     cli.add_command(_command)
 
 

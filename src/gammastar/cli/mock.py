@@ -50,7 +50,7 @@ def mock(n_events: int, seed: int, out: Path, lepton: str, beam_energy: float, s
         cfg = MockConfig(n_events=n_events, seed=seed, lepton=lepton, beam_energy=beam_energy,
                          sources=parse_sources(sources))
         data, sid, truth = generate_mock(cfg)
-        names = list(cfg.sources)
+        names = list(truth["sources"])  # the sources that make pairs of this lepton
     _, truth_path = save_mock(out, data, sid, truth)
     note(f"wrote {len(data)} {lepton}{lepton} pairs ({', '.join(names)}) standing for "
          f"{data.n_collisions:.4g} collisions to {out}; truth in {truth_path}")

@@ -1,0 +1,81 @@
+"""``gammastar reach aprime``: signal counts in an experiment and the reach in (mass, eps)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+import gammastar
+from gammastar.io.atomic import atomic_path, check_output, write_text
+from gammastar.io.jsontext import dumps
+from gammastar.reach.contour import reach_contour, shipped_bounds
+from gammastar.reach.experiment import PRESETS, load_experiment
+from gammastar.reach.signal import parse_eps_spec, signal_grid
+
+from .common import POSITIVE, SEED, Count, note
+
+
+@click.group()
+def reach() -> None:
+    """Signal events in an experiment and the reach in (mass, eps)."""
+
+
+@reach.command("aprime")
+@click.option("--model", "model_path", type=click.Path(path_type=Path), required=True, help="A trained model (.pt).")
+@click.option("--experiment", "experiment_spec", required=True,
+              help=f"A preset ({', '.join(PRESETS)}) or a TOML file (schema in the README).")
+@click.option("--mass", "mass_spec", required=True, help="A' masses: LO:HI:STEP or a comma list, GeV.")
+@click.option("--eps", "eps_spec", required=True, help="Couplings: LO:HI:N (N log-spaced) or a comma list.")
+@click.option("--n-events", type=Count(1e8), default=100_000, show_default=True, help="A' events generated per mass.")
+@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--threshold", type=POSITIVE, default=2.3, show_default=True,
+              help="Signal events that make the reach (2.3: 90% CL with no background).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--device", default="cpu", show_default=True)
+def aprime(model_path: Path, experiment_spec: str, mass_spec: str, eps_spec: str, n_events: int, seed: int,
+           threshold: float, out_dir: Path, device: str) -> None:
+    """A' signal counts on a (mass, eps) grid: DIR/signal.parquet (and .csv), DIR/reach.json, DIR/reach.png."""
+    check_output(out_dir, model_path, directory=True)
+    experiment = load_experiment(experiment_spec)
+    masses = gammastar.parse_mass_spec(mass_spec)
+    eps = parse_eps_spec(eps_spec)
+    gen = gammastar.Generator.load(model_path, device)
+    grid = signal_grid(gen, experiment, masses, eps, n_events=n_events, seed=seed, progress=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table = pa.table(grid.columns())
+    with atomic_path(out_dir / "signal.parquet") as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+    with atomic_path(out_dir / "signal.csv") as tmp:
+        pacsv.write_csv(table, tmp)
+    n = grid.reshaped("n_signal")
+    contour = reach_contour(masses, eps, n, threshold)
+    rel = np.divide(grid.reshaped("n_signal_err"), n, out=np.zeros_like(n), where=n > 0)
+    band = {"stat_up": reach_contour(masses, eps, n * (1 + rel), threshold),
+            "stat_down": reach_contour(masses, eps, n * np.clip(1 - rel, 0, None), threshold)}
+    alt = grid.reshaped("n_signal_alt")
+    if np.isfinite(alt).any():
+        band["width_alt"] = reach_contour(masses, eps, np.where(np.isfinite(alt), alt, n), threshold)
+    result = {**contour.to_dict(band), "experiment": experiment.name, "n_collisions": experiment.n_collisions,
+              "model": str(model_path), "n_events": n_events, "seed": seed,
+              "band": "eps_low_/eps_high_ with the signal at +-1 sigma of the data (stat_up, stat_down) and with the "
+                      "other decay table (width_alt)"}
+    write_text(out_dir / "reach.json", dumps(result) + "\n")
+    from gammastar.plots import PlotLabel, plot_reach
+
+    label = PlotLabel(f"{experiment.name}, {experiment.n_collisions:.3g} collisions", gen.beam.describe(),
+                      gen.model.normalization)
+    plot_reach(contour, out_dir / "reach.png", list(band.values()), shipped_bounds("aprime"),
+               title=f"{experiment.name}\nA' from {Path(gen.source).name or 'the model'}", label=label)
+    reached = np.isfinite(contour.eps_low)
+    note(f"{experiment.describe()}")
+    if reached.any():
+        note(f"reach ({threshold:g} events) at {int(reached.sum())} of {masses.size} masses: eps from "
+             f"{np.nanmin(contour.eps_low):.3g} to {np.nanmax(contour.eps_high):.3g}")
+    else:
+        note(f"no mass reaches {threshold:g} signal events on this eps grid")
+    click.echo(f"wrote {out_dir / 'signal.parquet'}, signal.csv, reach.json and reach.png")

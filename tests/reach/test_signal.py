@@ -1,0 +1,126 @@
+"""Issue 12: experiment descriptions, A' signal counts and the reach, against independent numbers."""
+
+import json
+import math
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+import gammastar
+from gammastar.physics.beams import Beam
+from gammastar.reach.contour import reach_contour
+from gammastar.reach.experiment import PRESETS, load_experiment
+from gammastar.reach.signal import decay_probability, signal_grid
+from gammastar.truth.cocktail import MockConfig
+from gammastar.truth.direct import direct_aprime_events
+
+TOY = """
+name = "toy-dump"
+beam_energy_gev = 400
+n_collisions = 1e18
+[decay_volume]
+z_start_m = 50
+z_end_m = 100
+shape = "circle"
+radius_m = 2.5
+[detection]
+final_states = ["ee", "mumu"]
+efficiency = 0.8
+daughters_in_acceptance = false
+"""
+
+
+@pytest.fixture
+def toy(tmp_path):
+    path = tmp_path / "toy.toml"
+    path.write_text(TOY)
+    return load_experiment(path)
+
+
+class DirectGenerator:
+    """The mock's direct meson-decay A' events (the truth) behind the Generator's interface."""
+
+    beam = Beam.fixed_target(400.0)
+
+    def aprime_yield(self, m):
+        return direct_aprime_events(MockConfig(), m, 10, seed=0)[1], 0.0
+
+    def aprime(self, m, n, seed=0, decay=False):
+        p4, _ = direct_aprime_events(MockConfig(), m, n, seed=seed)
+        return {"px": p4[:, 0], "py": p4[:, 1], "pz": p4[:, 2], "e": p4[:, 3]}
+
+
+def test_decay_probability_is_the_exponential_difference():
+    m, ctau1, z0, z1 = 0.3, 1.42e-13, 50.0, 100.0
+    p = np.array([[1.0, 0.5, 80.0], [0.0, 0.0, 5.0], [3.0, -2.0, 400.0]])
+    eps = np.array([1e-8, 1e-6, 1e-5])
+    a = m / (p[:, 2] * ctau1)
+    got = decay_probability(a, eps, z0, z1)
+    for i, (px, py, pz) in enumerate(p):
+        pabs = math.sqrt(px * px + py * py + pz * pz)
+        for j, e in enumerate(eps):
+            lam = pabs / m * ctau1 / e**2
+            cos = pz / pabs
+            want = math.exp(-z0 / (lam * cos)) - math.exp(-z1 / (lam * cos))
+            assert got[i, j] == pytest.approx(want, rel=1e-9, abs=1e-300)
+
+
+def test_signal_counts_against_a_straightforward_sum(toy):
+    masses, eps = [0.3, 0.5], np.array([1e-7, 1e-6, 1e-5])
+    grid = signal_grid(DirectGenerator(), toy, masses, eps, n_events=4000, seed=3)
+    dec = gammastar.aprime_decay(masses)
+    for i, m in enumerate(masses):
+        ev = DirectGenerator().aprime(m, 4000, seed=3 + i)
+        n_v = DirectGenerator().aprime_yield(m)[0]
+        for j, e in enumerate(eps):
+            total = 0.0
+            for px, py, pz in zip(ev["px"], ev["py"], ev["pz"], strict=True):
+                if pz <= 0 or (100 * px / pz) ** 2 + (100 * py / pz) ** 2 > 2.5**2:
+                    continue
+                length = pz / m * dec.ctau_m_eps1[i] / e**2  # decay length along z
+                total += math.exp(-50 / length) - math.exp(-100 / length)
+            want = 1e18 * e**2 * n_v * total / 4000 * (dec.br_ee[i] + dec.br_mumu[i]) * 0.8
+            assert grid.reshaped("n_signal")[i, j] == pytest.approx(want, rel=1e-9)
+    assert np.allclose(grid.reshaped("ctau_m"), dec.ctau_m_eps1[:, None] / eps**2)
+
+
+def test_long_lived_reach_moves_as_collisions_to_the_minus_quarter(toy):
+    """Long-lived, n_signal ~ eps^4 n_collisions: 16 times the collisions halve the lower edge of the reach."""
+    eps = np.geomspace(1e-9, 1e-4, 200)
+    grid = signal_grid(DirectGenerator(), toy, [0.3], eps, n_events=3000)
+    n = grid.reshaped("n_signal") * 1e4  # deep in the long-lived regime (there z_end/decay length ~ 1e-3)
+    low = reach_contour(np.array([0.3]), eps, n, 2.3).eps_low[0]
+    low16 = reach_contour(np.array([0.3]), eps, 16 * n, 2.3).eps_low[0]
+    assert low16 / low == pytest.approx(0.5, rel=0.01)
+
+
+def test_presets_and_schema_errors(tmp_path, run):
+    for name in PRESETS:
+        ex = load_experiment(name)
+        assert ex.beam_energy == 400 and ex.n_collisions > 0 and ex.sources  # every preset says where from
+    bad = {"typo": TOY.replace("z_end_m", "z_ned_m"), "order": TOY.replace("z_end_m = 100", "z_end_m = 10"),
+           "shape": TOY.replace('"circle"', '"hexagon"'), "state": TOY.replace('"mumu"', '"tautau"'),
+           "toml": TOY + "\n[[", "unknown": TOY + "\ncolour = 1\n"}
+    for what, text in bad.items():
+        path = tmp_path / f"{what}.toml"
+        path.write_text(text)
+        rc, _, err = run("reach", "aprime", "--model", tmp_path / "none.pt", "--experiment", path, "--mass", "0.3",
+                         "--eps", "1e-7:1e-5:3", "--out", tmp_path / "o")
+        assert rc == 2 and err.startswith("error: experiment") and "\n" not in err.strip(), (what, err)
+
+
+def test_reach_command_writes_the_three_outputs(model_file, tmp_path, run):
+    (tmp_path / "toy.toml").write_text(TOY)
+    out = tmp_path / "r"
+    rc, _, err = run("reach", "aprime", "--model", model_file, "--experiment", tmp_path / "toy.toml",
+                     "--mass", "0.3,0.5", "--eps", "1e-8:1e-4:12", "--n-events", "2000", "--out", out)
+    assert rc == 0, err
+    table = pq.read_table(out / "signal.parquet")
+    assert table.column_names[:6] == ["mass", "eps", "n_signal", "n_signal_err", "p_decay", "ctau_m"]
+    assert table.num_rows == 24 and (out / "signal.csv").exists() and (out / "reach.png").stat().st_size > 0
+    r = json.loads((out / "reach.json").read_text())
+    assert r["threshold"] == 2.3 and [c["mass"] for c in r["contour"]] == [0.3, 0.5]
+    assert all({"mass", "eps_low", "eps_high"} <= set(c) for c in r["contour"])
+    low = r["contour"][0]["eps_low"]
+    assert low is not None and 1e-8 < low < r["contour"][0]["eps_high"] < 1e-4
