@@ -114,13 +114,15 @@ def test_reach_command_writes_the_three_outputs(model_file, tmp_path, run):
     (tmp_path / "toy.toml").write_text(TOY)
     out = tmp_path / "r"
     rc, _, err = run("reach", "aprime", "--model", model_file, "--experiment", tmp_path / "toy.toml",
-                     "--mass", "0.3,0.5", "--eps", "1e-8:1e-4:12", "--n-events", "2000", "--out", out)
+                     "--mass", "0.3,0.5,50", "--eps", "1e-8:1e-4:12", "--n-events", "2000", "--out", out)
     assert rc == 0, err
+    assert "1 of 3 masses have no yield" in err  # 50 GeV: outside the model; the others go on
     table = pq.read_table(out / "signal.parquet")
     assert table.column_names[:6] == ["mass", "eps", "n_signal", "n_signal_err", "p_decay", "ctau_m"]
-    assert table.num_rows == 24 and (out / "signal.csv").exists() and (out / "reach.png").stat().st_size > 0
+    assert table.num_rows == 36 and np.isnan(table.column("n_signal").to_numpy()[-1]) and (out / "signal.csv").exists() and (out / "reach.png").stat().st_size > 0
     r = json.loads((out / "reach.json").read_text())
-    assert r["threshold"] == 2.3 and [c["mass"] for c in r["contour"]] == [0.3, 0.5]
+    assert r["threshold"] == 2.3 and [c["mass"] for c in r["contour"]] == [0.3, 0.5, 50]
+    assert r["contour"][2]["eps_low"] is None and r["failed"][0]["mass"] == 50
     assert all({"mass", "eps_low", "eps_high"} <= set(c) for c in r["contour"])
     low = r["contour"][0]["eps_low"]
     assert low is not None and 1e-8 < low < r["contour"][0]["eps_high"] < 1e-4

@@ -48,6 +48,7 @@ __all__ = ["Generator", "APRIME_COLUMNS", "MCP_COLUMNS"]
 
 APRIME_COLUMNS = ("px", "py", "pz", "e", "weight")
 MCP_COLUMNS = ("px_pos", "py_pos", "pz_pos", "e_pos", "px_neg", "py_neg", "pz_neg", "e_neg", "weight")
+#: cells per axis of the (log pT, y) table the A' pairs are drawn from at each mass
 GRID = 400
 
 
@@ -59,8 +60,12 @@ class Generator:
     >>> ev["weight"].sum()                                  # expected A' per collision
     """
 
-    def __init__(self, model: TrainedModel, source: str = "") -> None:
+    def __init__(self, model: TrainedModel, source: str = "", grid: int = GRID) -> None:
+        if grid < 16:
+            raise GammastarError(f"the sampling grid needs at least 16 cells per axis, not {grid}")
         self.model = model
+        #: cells per axis of the (log pT, y) table A' pairs are drawn from: its cost per mass goes as grid^2
+        self.grid = int(grid)
         self.flow = model.flow
         self.m_lepton = model.m_lepton
         self.beam = model.config.beam
@@ -70,9 +75,9 @@ class Generator:
         self._mcp_tables: dict[tuple[float, str], tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "cpu") -> Generator:
+    def load(cls, path: str | Path, device: str = "cpu", grid: int = GRID) -> Generator:
         """Read a model file (see :func:`gammastar.flow.modelfile.load_model`)."""
-        return cls(load_model(path, device), str(path))
+        return cls(load_model(path, device), str(path), grid)
 
     # ------------------------------------------------------------------ A'
 
@@ -98,9 +103,9 @@ class Generator:
         if m_aprime not in self._tables:
             lo = np.asarray(self.model.pair_range[0][:2]) - 0.5
             hi = np.asarray(self.model.pair_range[1][:2]) + 0.5
-            ex, ey = np.linspace(lo[0], hi[0], GRID + 1), np.linspace(lo[1], hi[1], GRID + 1)
+            ex, ey = np.linspace(lo[0], hi[0], self.grid + 1), np.linspace(lo[1], hi[1], self.grid + 1)
             cx, cy = 0.5 * (ex[1:] + ex[:-1]), 0.5 * (ey[1:] + ey[:-1])
-            grid = np.column_stack([np.repeat(cx, GRID), np.tile(cy, GRID)])
+            grid = np.column_stack([np.repeat(cx, self.grid), np.tile(cy, self.grid)])
             ctx = self.flow.mass_context(np.full(grid.shape[0], float(m_aprime)))
             logp = np.concatenate([self.flow.log_prob_pair(grid[i : i + 65536], ctx[i : i + 65536])
                                    for i in range(0, grid.shape[0], 65536)])
@@ -154,7 +159,7 @@ class Generator:
 
         def draw(k: int) -> np.ndarray:
             idx = np.searchsorted(cdf, rng.random(k), side="right").clip(0, cdf.size - 1)
-            ix, iy = np.divmod(idx, GRID)
+            ix, iy = np.divmod(idx, self.grid)
             return np.column_stack([ex[ix] + (ex[1] - ex[0]) * rng.random(k), ey[iy] + (ey[1] - ey[0]) * rng.random(k)])
 
         z, v, _ = self._within_beams(m, draw(n), lambda bad, attempt: draw(bad.size))

@@ -64,7 +64,8 @@ class SignalGrid:
     #: n_signal with the other shipped decay table (the width-model spread), NaN where only one covers
     n_signal_alt: np.ndarray
     experiment: Experiment
-    decays: AprimeDecay
+    #: masses whose yield could not be estimated ({"mass", "reason"}): their rows are NaN
+    failed: tuple[dict[str, Any], ...] = ()
 
     def columns(self) -> dict[str, np.ndarray]:
         return {"mass": self.mass, "eps": self.eps, "n_signal": self.n_signal, "n_signal_err": self.n_signal_err,
@@ -116,11 +117,14 @@ def _mean_decay_probability(ev: dict[str, np.ndarray], inside: np.ndarray, m: fl
     """Mean over the events (0 outside acceptance) of P(decay in the volume) [x daughters' acceptance], and its
     Monte Carlo error, per eps."""
     v = experiment.decay_volume
+    n = inside.size
     a = np.where(inside, m / (np.where(inside, ev["pz"], 1.0) * ctau1), 0.0)
-    prob = np.where(inside[:, None], decay_probability(a, eps, v.z_start, v.z_end), 0.0)
+    prob = decay_probability(a[inside], eps, v.z_start, v.z_end)  # events outside the acceptance add 0
     if experiment.detection.daughters_in_acceptance:
-        prob = prob * _daughter_acceptance(ev, inside, a, eps, experiment)
-    return prob.mean(axis=0), prob.std(axis=0) / np.sqrt(inside.size)
+        prob = prob * _daughter_acceptance(ev, inside, a, eps, experiment)[inside]
+    mean = prob.sum(axis=0) / n
+    var = np.maximum(np.einsum("ij,ij->j", prob, prob) / n - mean**2, 0.0)
+    return mean, np.sqrt(var / n)
 
 
 def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n_events: int = 100_000,
@@ -139,37 +143,43 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
     if getattr(getattr(generator, "model", None), "normalization", "per_collision") != "per_collision":
         raise GammastarError("the model's yields are per sample (trained without --n-collisions): signal counts need "
                              "yields per collision; retrain with --n-collisions N")
-    decays = aprime_decay(masses)
-    alt = _other_table(masses)
-    br = decays.br_visible(experiment.detection.final_states) * experiment.detection.efficiency
+    states, efficiency = experiment.detection.final_states, experiment.detection.efficiency
     v = experiment.decay_volume
     daughters = experiment.detection.daughters_in_acceptance
     zero = np.zeros(n_events)
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("n", "err", "p", "ctau", "mc", "alt")}
+    failed: list[dict[str, Any]] = []
     for i, m in enumerate(tqdm(masses, desc="signal", unit="mass", delay=1.0, disable=not progress)):
-        n_v, n_v_err = generator.aprime_yield(float(m))
+        try:
+            n_v, n_v_err = generator.aprime_yield(float(m))
+            dec, alt = aprime_decay([m]), _other_table(np.array([m]))
+        except GammastarError as exc:  # outside the data or the model: the others go on (as in rates scans)
+            failed.append({"mass": float(m), "reason": str(exc)})
+            for key in cols:
+                cols[key].append(np.full(eps.size, np.nan))
+            continue
         ev = generator.aprime(float(m), n_events, seed=seed + i, decay=daughters)
         p = np.column_stack([ev["px"], ev["py"], ev["pz"]])
         inside = _in_shape_at(v.shape, v.z_end, zero, zero, zero, p)
-        p_mean, p_err = _mean_decay_probability(ev, inside, float(m), float(decays.ctau_m_eps1[i]), eps, experiment)
-        scale = experiment.n_collisions * eps**2 * n_v * br[i]
+        p_mean, p_err = _mean_decay_probability(ev, inside, float(m), float(dec.ctau_m_eps1[0]), eps, experiment)
+        scale = experiment.n_collisions * eps**2 * n_v * dec.br_visible(states)[0] * efficiency
         cols["n"].append(scale * p_mean)
         cols["err"].append(scale * p_mean * (n_v_err / n_v if n_v > 0 else np.inf))
         cols["mc"].append(scale * p_err)
         cols["p"].append(p_mean)
-        cols["ctau"].append(decays.ctau_m_eps1[i] / eps**2)
-        if alt is not None and np.isfinite(alt.ctau_m_eps1[i]):
-            br_alt = alt.br_visible(experiment.detection.final_states)[i] * experiment.detection.efficiency
+        cols["ctau"].append(dec.ctau_m_eps1[0] / eps**2)
+        if np.isfinite(alt.ctau_m_eps1[0]):
+            br_alt = alt.br_visible(states)[0] * efficiency
             cols["alt"].append(experiment.n_collisions * eps**2 * n_v * br_alt * _mean_decay_probability(
-                ev, inside, float(m), float(alt.ctau_m_eps1[i]), eps, experiment)[0])
+                ev, inside, float(m), float(alt.ctau_m_eps1[0]), eps, experiment)[0])
         else:
             cols["alt"].append(np.full(eps.size, np.nan))
     flat = {k: np.concatenate(v_) for k, v_ in cols.items()}
     return SignalGrid(np.repeat(masses, eps.size), np.tile(eps, masses.size), flat["n"], flat["err"], flat["p"],
-                      flat["ctau"], flat["mc"], flat["alt"], experiment, decays)
+                      flat["ctau"], flat["mc"], flat["alt"], experiment, tuple(failed))
 
 
-def _other_table(masses: np.ndarray) -> AprimeDecay | None:
+def _other_table(masses: np.ndarray) -> AprimeDecay:
     """The decays from the table not used at each mass (foresee2025 <-> darkcast), NaN where it does not cover."""
     from ..physics.decays import TABLES, shipped_table
 
