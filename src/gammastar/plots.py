@@ -315,10 +315,11 @@ def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour]
                 ax.fill_between(m, np.nanmin(s, axis=0), np.nanmax(s, axis=0), color="C0", alpha=0.3, lw=0, zorder=3)
         ax.fill_between([], [], [], color="C0", alpha=0.3, lw=0, label="statistical and width-model band")
     if ok.any():
-        xs = np.concatenate([m[ok], m[ok][::-1]])
-        ys = np.concatenate([contour.eps_low[ok], contour.eps_high[ok][::-1]])
-        ax.plot(np.append(xs, xs[:1]), np.append(ys, ys[:1]), color="C0", lw=2, zorder=4,
-                label=rf"$N_\mathrm{{signal}} \geq {contour.threshold:g}$")
+        mm, lo, hi = m[ok], contour.eps_low[ok], contour.eps_high[ok]
+        ax.plot(mm, lo, color="C0", lw=2, zorder=4, label=rf"$N_\mathrm{{signal}} \geq {contour.threshold:g}$")
+        ax.plot(mm, hi, color="C0", lw=2, zorder=4)
+        for k in (0, -1):  # the ends of the mass grid (or of the data), not edges of the reach
+            ax.plot([mm[k], mm[k]], [lo[k], hi[k]], color="C0", lw=1, ls=":", zorder=4)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo_x, hi_x)
@@ -328,6 +329,6 @@ def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour]
     decorate(ax, None, legend=False)
     if label is not None and label.beam:
         ax.set_title(label.beam, loc="right", fontsize=13)
-    leg = ax.legend(frameon=True, framealpha=0.9, edgecolor="none", loc="upper right", title=title, title_fontsize=12)
+    leg = ax.legend(frameon=True, framealpha=0.75, edgecolor="none", loc="upper right", title=title, title_fontsize=12)
     leg._legend_box.align = "right"  # type: ignore[attr-defined]
     return save_figure(fig, path)
