@@ -287,9 +287,11 @@ def plot_widths(decay: AprimeDecay, path: str | Path, others: dict[str, AprimeDe
 @styled
 def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour] | None = None,
                bounds: dict[str, np.ndarray] | None = None, title: str = "", label: PlotLabel | None = None,
-               ylabel: str = r"$\varepsilon$", xlabel: str = r"$m_{A'}$ [GeV]") -> Path:
+               ylabel: str = r"$\varepsilon$", xlabel: str = r"$m_{A'}$ [GeV]",
+               band_label: str = "statistical and width-model band", eps_top: float | None = None) -> Path:
     """The reach in (mass, eps), log-log: the contour, a band (the envelope of ``band``'s contours) and the
-    existing bounds shaded grey with their names."""
+    existing bounds shaded grey with their names.  An upper edge at ``eps_top`` (the grid's last eps) is the
+    grid's end, not the reach's: it is drawn dotted."""
     fig, ax = plt.subplots(figsize=(8.5, 6.5))
     m = contour.mass
     ok = np.isfinite(contour.eps_low)
@@ -313,11 +315,14 @@ def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour]
             warnings.simplefilter("ignore", RuntimeWarning)  # masses where no variant reaches the threshold
             for s in (stack_lo, stack_hi):
                 ax.fill_between(m, np.nanmin(s, axis=0), np.nanmax(s, axis=0), color="C0", alpha=0.3, lw=0, zorder=3)
-        ax.fill_between([], [], [], color="C0", alpha=0.3, lw=0, label="statistical and width-model band")
+        ax.fill_between([], [], [], color="C0", alpha=0.3, lw=0, label=band_label)
     if ok.any():
         mm, lo, hi = m[ok], contour.eps_low[ok], contour.eps_high[ok]
         ax.plot(mm, lo, color="C0", lw=2, zorder=4, label=rf"$N_\mathrm{{signal}} \geq {contour.threshold:g}$")
-        ax.plot(mm, hi, color="C0", lw=2, zorder=4)
+        at_top = np.zeros(mm.size, dtype=bool) if eps_top is None else hi >= eps_top * (1 - 1e-9)
+        ax.plot(mm, np.where(at_top, np.nan, hi), color="C0", lw=2, zorder=4)
+        if at_top.any():
+            ax.plot(mm, np.where(at_top, hi, np.nan), color="C0", lw=1, ls=":", zorder=4)
         for k in (0, -1):  # the ends of the mass grid (or of the data), not edges of the reach
             ax.plot([mm[k], mm[k]], [lo[k], hi[k]], color="C0", lw=1, ls=":", zorder=4)
     ax.set_xscale("log")

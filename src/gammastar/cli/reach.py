@@ -1,8 +1,10 @@
-"""``gammastar reach aprime``: signal counts in an experiment and the reach in (mass, eps)."""
+"""``gammastar reach aprime|mcp``: signal counts in an experiment and the reach in (mass, eps)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
@@ -16,13 +18,31 @@ from gammastar.io.atomic import atomic_path, check_output, write_text
 from gammastar.io.jsontext import dumps
 from gammastar.reach.contour import reach_contour, shipped_bounds
 from gammastar.reach.experiment import PRESETS, load_experiment
+from gammastar.reach.mcp import mcp_signal_grid
 from gammastar.reach.signal import parse_eps_spec, signal_grid
 
-from .common import POSITIVE, SEED, Count, note
+from .common import POSITIVE, SEED, Count, F, note
 
 #: a coarser sampling table than generate's: reach edges move by < 3% (MC noise at 1e5 events) and a
 #: 100-mass grid takes ~0.5 s a mass instead of ~2.5 s (bench/reach_grid.py)
 REACH_GRID = 128
+
+
+def _run_options(generated: str) -> Callable[[F], F]:
+    """--model, --n-events, --seed, --threshold, --out and --device, as both reach commands take them."""
+
+    def add(f: F) -> F:
+        f = click.option("--device", default="cpu", show_default=True)(f)
+        f = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)(f)
+        f = click.option("--threshold", type=POSITIVE, default=2.3, show_default=True,
+                         help="Signal events that make the reach (2.3: 90% CL with no background).")(f)
+        f = click.option("--seed", type=SEED, default=0, show_default=True)(f)
+        f = click.option("--n-events", type=Count(1e8), default=100_000, show_default=True,
+                         help=f"{generated} generated per mass.")(f)
+        return click.option("--model", "model_path", type=click.Path(path_type=Path), required=True,
+                            help="A trained model (.pt).")(f)
+
+    return add
 
 
 @click.group()
@@ -31,20 +51,14 @@ def reach() -> None:
 
 
 @reach.command("aprime")
-@click.option("--model", "model_path", type=click.Path(path_type=Path), required=True, help="A trained model (.pt).")
 @click.option("--experiment", "experiment_spec", required=True,
               help=f"A preset ({', '.join(PRESETS)}) or a TOML file (schema in the README).")
 @click.option("--mass", "mass_spec", required=True, help="A' masses: LO:HI:STEP or a comma list, GeV.")
 @click.option("--eps", "eps_spec", required=True, help="Couplings: LO:HI:N (N log-spaced) or a comma list.")
-@click.option("--n-events", type=Count(1e8), default=100_000, show_default=True, help="A' events generated per mass.")
-@click.option("--seed", type=SEED, default=0, show_default=True)
-@click.option("--threshold", type=POSITIVE, default=2.3, show_default=True,
-              help="Signal events that make the reach (2.3: 90% CL with no background).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@_run_options("A' events")
 @click.option("--grid", type=click.IntRange(16, 2000), default=REACH_GRID, show_default=True,
               help="Cells per axis of the (log pT, y) table the A' are drawn from at each mass (generate uses "
                    f"{GRID}; its cost per mass goes as the square).")
-@click.option("--device", default="cpu", show_default=True)
 def aprime(model_path: Path, experiment_spec: str, mass_spec: str, eps_spec: str, n_events: int, seed: int,
            threshold: float, out_dir: Path, grid: int, device: str) -> None:
     """A' signal counts on a (mass, eps) grid: DIR/signal.parquet (and .csv), DIR/reach.json, DIR/reach.png."""
@@ -54,6 +68,44 @@ def aprime(model_path: Path, experiment_spec: str, mass_spec: str, eps_spec: str
     eps = parse_eps_spec(eps_spec)
     gen = gammastar.Generator.load(model_path, device, grid=grid)
     signals = signal_grid(gen, experiment, masses, eps, n_events=n_events, seed=seed, progress=True)
+    alt = signals.reshaped("n_signal_alt")
+    _write(out_dir, signals, masses, eps, threshold, gen, experiment, {
+        "model": str(model_path), "n_events": n_events, "seed": seed,
+        "band": "eps_low_/eps_high_ with the signal at +-1 sigma of the data (stat_up, stat_down) and with the "
+                "other decay table (width_alt)"}, alt if np.isfinite(alt).any() else None, "mass", "A'")
+
+
+@reach.command("mcp")
+@click.option("--experiment", "experiment_spec", required=True,
+              help="A TOML file with an [mcp_detector] table (schema in the README).")
+@click.option("--mchi", "mchi_spec", required=True, help="chi masses: LO:HI:STEP or a comma list, GeV.")
+@click.option("--spin", type=click.Choice(["fermion", "scalar"]), default="fermion", show_default=True)
+@click.option("--eps", "eps_spec", required=True, help="Charges (units of e): LO:HI:N (N log-spaced) or a comma list.")
+@_run_options("chi pairs")
+def mcp(model_path: Path, experiment_spec: str, mchi_spec: str, spin: str, eps_spec: str, n_events: int, seed: int,
+        threshold: float, out_dir: Path, device: str) -> None:
+    """Detected chi (both of each pair) on an (m_chi, eps) grid: DIR/signal.parquet (and .csv), reach.json, reach.png."""
+    check_output(out_dir, model_path, directory=True)
+    experiment = load_experiment(experiment_spec)
+    if experiment.mcp_detector is None:
+        raise gammastar.GammastarError(f"experiment {experiment_spec}: no [mcp_detector] table to detect chi with")
+    m_chi = gammastar.parse_mass_spec(mchi_spec)
+    eps = parse_eps_spec(eps_spec)
+    gen = gammastar.Generator.load(model_path, device)
+    signals = mcp_signal_grid(gen, experiment, m_chi, eps, spin=spin, n_events=n_events, seed=seed, progress=True)
+    partial = [float(m) for m in m_chi if 2 * m < gen.model.mass_range[1] and gen.mcp_incomplete(float(m))]
+    if partial:
+        note(f"warning: at {len(partial)} m_chi (from {partial[0]:g} GeV) the data do not reach down to 2 m_chi: "
+             "the counts are those of the pairs the data see, a lower bound")
+    _write(out_dir, signals, m_chi, eps, threshold, gen, experiment,
+           {"model": str(model_path), "spin": spin, "n_events": n_events, "seed": seed, "incomplete": partial,
+            "band": "eps_low_/eps_high_ with the signal at +-1 sigma of the data (stat_up, stat_down)"},
+           None, "m_chi", "chi")
+
+
+def _write(out_dir: Path, signals: Any, masses: np.ndarray, eps: np.ndarray, threshold: float, gen: Any,
+           experiment: Any, extra: dict[str, Any], alt: np.ndarray | None, key: str, what: str) -> None:
+    """The three outputs of a reach command: signal.parquet/.csv, reach.json, reach.png; and what it found."""
     if len(signals.failed) == masses.size:
         raise gammastar.GammastarError(f"no mass could be estimated: {signals.failed[0]['reason']}")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -67,21 +119,23 @@ def aprime(model_path: Path, experiment_spec: str, mass_spec: str, eps_spec: str
     rel = np.divide(signals.reshaped("n_signal_err"), n, out=np.zeros_like(n), where=n > 0)
     band = {"stat_up": reach_contour(masses, eps, n * (1 + rel), threshold),
             "stat_down": reach_contour(masses, eps, n * np.clip(1 - rel, 0, None), threshold)}
-    alt = signals.reshaped("n_signal_alt")
-    if np.isfinite(alt).any():
+    if alt is not None:
         band["width_alt"] = reach_contour(masses, eps, np.where(np.isfinite(alt), alt, n), threshold)
-    result = {**contour.to_dict(band), "failed": list(signals.failed), "experiment": experiment.name,
-              "n_collisions": experiment.n_collisions,
-              "model": str(model_path), "n_events": n_events, "seed": seed,
-              "band": "eps_low_/eps_high_ with the signal at +-1 sigma of the data (stat_up, stat_down) and with the "
-                      "other decay table (width_alt)"}
+    result = contour.to_dict(band, key)
+    result.update({"failed": list(signals.failed), "experiment": experiment.name,
+                   "n_collisions": experiment.n_collisions, **extra})
     write_text(out_dir / "reach.json", dumps(result) + "\n")
     from gammastar.plots import PlotLabel, plot_reach
 
     label = PlotLabel(f"{experiment.name}, {experiment.n_collisions:.3g} collisions", gen.beam.describe(),
                       gen.model.normalization)
-    plot_reach(contour, out_dir / "reach.png", list(band.values()), shipped_bounds("aprime"),
-               title=f"{experiment.name}\nA' from {Path(gen.source).name or 'the model'}", label=label)
+    aprime = key == "mass"
+    plot_reach(contour, out_dir / "reach.png", list(band.values()), shipped_bounds("aprime" if aprime else "mcp"),
+               title=f"{experiment.name}\n{what} from {Path(gen.source).name or 'the model'}", label=label,
+               xlabel=r"$m_{A'}$ [GeV]" if aprime else r"$m_\chi$ [GeV]",
+               ylabel=r"$\varepsilon$" if aprime else r"$\varepsilon = Q/e$",
+               band_label="statistical and width-model band" if alt is not None else "statistical band",
+               eps_top=float(eps[-1]))
     reached = np.isfinite(contour.eps_low)
     note(f"{experiment.describe()}")
     if signals.failed:

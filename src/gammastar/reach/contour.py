@@ -29,13 +29,13 @@ class ReachContour:
     eps_high: np.ndarray
     threshold: float
 
-    def to_dict(self, band: dict[str, ReachContour] | None = None) -> dict[str, Any]:
+    def to_dict(self, band: dict[str, ReachContour] | None = None, key: str = "mass") -> dict[str, Any]:
         def val(x: float) -> float | None:
             return float(x) if np.isfinite(x) else None
 
         rows = []
         for i, m in enumerate(self.mass):
-            row: dict[str, Any] = {"mass": float(m), "eps_low": val(self.eps_low[i]), "eps_high": val(self.eps_high[i])}
+            row: dict[str, Any] = {key: float(m), "eps_low": val(self.eps_low[i]), "eps_high": val(self.eps_high[i])}
             for name, c in (band or {}).items():
                 row[f"eps_low_{name}"] = val(c.eps_low[i])
                 row[f"eps_high_{name}"] = val(c.eps_high[i])
