@@ -20,6 +20,7 @@ and Pythia8 samples with a known truth) and :mod:`.cli` on top.
 
 __version__ = "0.1.0"
 
+from . import reach  # noqa: E402
 from .errors import GammastarError  # noqa: E402
 from .flow.generate import Generator  # noqa: E402
 from .flow.model import FlowConfig, TrainedModel  # noqa: E402
@@ -69,9 +70,10 @@ __all__ = [
     "McpYield",
     "MassSpectrum",
     "pair_kinematics",
-    # A' decays
+    # A' decays and a search (gammastar.reach.signal_grid, ...)
     "aprime_decay",
     "AprimeDecay",
+    "reach",
     # the flow
     "FlowConfig",
     "TrainedModel",

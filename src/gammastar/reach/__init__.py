@@ -1,0 +1,19 @@
+"""From production to a search: an experiment's geometry, signal counts and the reach in (mass, eps).
+
+>>> from gammastar.reach import load_experiment, signal_grid, reach_contour
+>>> ex = load_experiment("ship")                       # a preset, or a TOML file
+>>> grid = signal_grid(gammastar.Generator.load("model.pt", grid=128), ex, masses, eps)
+>>> reach_contour(masses, eps, grid.reshaped("n_signal"), 2.3)
+
+:mod:`.experiment` (TOML geometry and presets), :mod:`.signal` (A' counts),
+:mod:`.mcp` (chi counts in a downstream detector), :mod:`.contour` (the reach,
+existing bounds).
+"""
+
+from .contour import ReachContour, reach_contour, shipped_bounds
+from .experiment import PRESETS, Experiment, load_experiment
+from .mcp import McpSignalGrid, mcp_signal_grid
+from .signal import SignalGrid, decay_probability, parse_eps_spec, signal_grid
+
+__all__ = ["Experiment", "PRESETS", "load_experiment", "SignalGrid", "signal_grid", "decay_probability",
+           "parse_eps_spec", "McpSignalGrid", "mcp_signal_grid", "ReachContour", "reach_contour", "shipped_bounds"]
