@@ -126,3 +126,26 @@ def test_reach_command_writes_the_three_outputs(model_file, tmp_path, run):
     assert all({"mass", "eps_low", "eps_high"} <= set(c) for c in r["contour"])
     low = r["contour"][0]["eps_low"]
     assert low is not None and 1e-8 < low < r["contour"][0]["eps_high"] < 1e-4
+
+
+def test_daughters_in_acceptance(gen, tmp_path):
+    """Both daughters must reach z_end inside the shape: in a huge one all but those flying backwards, fewer in a
+    narrow one; p_decay is the decay probability alone either way."""
+    eps = np.array([1e-7, 1e-6])
+    counts = {}
+    for radius, daughters in ((1e4, "false"), (1e4, "true"), (0.3, "false"), (0.3, "true")):
+        path = tmp_path / f"d{radius}{daughters}.toml"
+        path.write_text(TOY.replace("radius_m = 2.5", f"radius_m = {radius}")
+                        .replace("daughters_in_acceptance = false", f"daughters_in_acceptance = {daughters}"))
+        g = signal_grid(gen, load_experiment(path), [0.4], eps, n_events=3000, seed=2)
+        counts[radius, daughters] = (g.n_signal, g.p_decay)
+    # in a huge shape a daughter is lost only when it flies backwards: the ratio is that of the events with both
+    # daughters forward, weighted by their decay probability
+    ev = gen.aprime(0.4, 3000, seed=2, decay=True)
+    length = ev["pz"][:, None] / 0.4 * gammastar.aprime_decay([0.4]).ctau_m_eps1[0] / eps**2
+    p = np.where(ev["pz"][:, None] > 0, np.exp(-50 / length) - np.exp(-100 / length), 0.0)
+    forward = (ev["pz_pos"] > 0) & (ev["pz_neg"] > 0)
+    np.testing.assert_allclose(counts[1e4, "true"][0] / counts[1e4, "false"][0],
+                               (p * forward[:, None]).sum(0) / p.sum(0), rtol=1e-9)
+    assert np.all(counts[0.3, "true"][0] < counts[0.3, "false"][0])
+    np.testing.assert_allclose(counts[0.3, "true"][1], counts[0.3, "false"][1], rtol=1e-12)

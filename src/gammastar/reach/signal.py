@@ -113,18 +113,19 @@ def _daughter_acceptance(ev: dict[str, np.ndarray], inside: np.ndarray, a: np.nd
 
 
 def _mean_decay_probability(ev: dict[str, np.ndarray], inside: np.ndarray, m: float, ctau1: float, eps: np.ndarray,
-                            experiment: Experiment) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over the events (0 outside acceptance) of P(decay in the volume) [x daughters' acceptance], and its
-    Monte Carlo error, per eps."""
+                            experiment: Experiment) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per eps, means over the events (0 outside acceptance): P(decay in the volume) x the daughters' acceptance
+    (when asked), its Monte Carlo error, and P(decay in the volume) alone (``p_decay``)."""
     v = experiment.decay_volume
     n = inside.size
     a = np.where(inside, m / (np.where(inside, ev["pz"], 1.0) * ctau1), 0.0)
-    prob = decay_probability(a[inside], eps, v.z_start, v.z_end)  # events outside the acceptance add 0
+    decay = decay_probability(a[inside], eps, v.z_start, v.z_end)  # events outside the acceptance add 0
+    prob = decay
     if experiment.detection.daughters_in_acceptance:
-        prob = prob * _daughter_acceptance(ev, inside, a, eps, experiment)[inside]
+        prob = decay * _daughter_acceptance(ev, inside, a, eps, experiment)[inside]
     mean = prob.sum(axis=0) / n
     var = np.maximum(np.einsum("ij,ij->j", prob, prob) / n - mean**2, 0.0)
-    return mean, np.sqrt(var / n)
+    return mean, np.sqrt(var / n), decay.sum(axis=0) / n
 
 
 def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n_events: int = 100_000,
@@ -161,12 +162,13 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
         ev = generator.aprime(float(m), n_events, seed=seed + i, decay=daughters)
         p = np.column_stack([ev["px"], ev["py"], ev["pz"]])
         inside = _in_shape_at(v.shape, v.z_end, zero, zero, zero, p)
-        p_mean, p_err = _mean_decay_probability(ev, inside, float(m), float(dec.ctau_m_eps1[0]), eps, experiment)
+        p_mean, p_err, p_decay = _mean_decay_probability(ev, inside, float(m), float(dec.ctau_m_eps1[0]), eps,
+                                                         experiment)
         scale = experiment.n_collisions * eps**2 * n_v * dec.br_visible(states)[0] * efficiency
         cols["n"].append(scale * p_mean)
         cols["err"].append(scale * p_mean * (n_v_err / n_v if n_v > 0 else np.inf))
         cols["mc"].append(scale * p_err)
-        cols["p"].append(p_mean)
+        cols["p"].append(p_decay)
         cols["ctau"].append(dec.ctau_m_eps1[0] / eps**2)
         if np.isfinite(alt.ctau_m_eps1[0]):
             br_alt = alt.br_visible(states)[0] * efficiency
