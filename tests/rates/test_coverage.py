@@ -3,8 +3,8 @@
 Toy spectra with a known N_V(m): a smooth falling continuum, a Dalitz-like edge (a kink at
 0.55 GeV), and an omega-like Breit-Wigner (PDG mass and width) on top, with pairs drawn
 from N_V phi_mu.  Over many seeds the pulls (estimate - truth) / error must have mean ~0
-and rms ~1: the issue's bounds, |mean| < 0.3 and rms in 0.8-1.25, are 3 standard errors
-of the mean and about 3.5 of the rms for the 100 seeds used here.
+and rms ~1: the issue's bounds, |mean| < 0.3 and rms in 0.8-1.25, are 4 standard errors
+of the mean and 4-5 of the rms for the 200 seeds used here (1.3 of the mean for 20 seeds).
 """
 
 import numpy as np
