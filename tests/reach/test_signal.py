@@ -124,6 +124,11 @@ def test_reach_command_writes_the_three_outputs(model_file, tmp_path, run):
     assert r["threshold"] == 2.3 and [c["mass"] for c in r["contour"]] == [0.3, 0.5, 50]
     assert r["contour"][2]["eps_low"] is None and r["failed"][0]["mass"] == 50
     assert all({"mass", "eps_low", "eps_high"} <= set(c) for c in r["contour"])
+    rc, _, err = run("reach", "aprime", "--model", model_file, "--experiment", tmp_path / "toy.toml",  # twice
+                     "--mass", "0.3,0.3", "--eps", "1e-8:1e-4:12", "--n-events", "2000", "--out", tmp_path / "twice")
+    assert rc == 0, err
+    twice = json.loads((tmp_path / "twice" / "reach.json").read_text())["contour"]
+    assert [c["mass"] for c in twice] == [0.3, 0.3] and twice[0]["eps_low"] is not None
     low = r["contour"][0]["eps_low"]
     assert low is not None and 1e-8 < low < r["contour"][0]["eps_high"] < 1e-4
 

@@ -79,6 +79,8 @@ class McpSignalGrid:
     n_signal_mc_err: np.ndarray
     spin: str
     experiment: Experiment
+    #: charges per mass (the length of each mass's block of rows)
+    n_eps: int
     failed: tuple[dict[str, Any], ...] = ()
 
     def columns(self) -> dict[str, np.ndarray]:
@@ -86,7 +88,8 @@ class McpSignalGrid:
                 "p_detect": self.p_detect, "n_signal_mc_err": self.n_signal_mc_err}
 
     def reshaped(self, key: str) -> np.ndarray:
-        return np.asarray(getattr(self, key)).reshape(np.unique(self.m_chi).size, -1)
+        """A column as (m_chi, eps) (a mass asked for twice has two rows)."""
+        return np.asarray(getattr(self, key)).reshape(-1, self.n_eps)
 
 
 def _relative_error(generator: Any, m_chi: float, spin: str) -> float:
@@ -139,4 +142,4 @@ def mcp_signal_grid(generator: Any, experiment: Experiment, m_chi: Any, eps: Any
         cols["mc"].append(experiment.n_collisions * eps**2 * np.sqrt(np.maximum(second - detected**2 / w.size, 0.0)))
     flat = {k: np.concatenate(v) for k, v in cols.items()}
     return McpSignalGrid(np.repeat(m_chi, eps.size), np.tile(eps, m_chi.size), flat["n"], flat["err"], flat["p"],
-                         flat["mc"], spin, experiment, tuple(failed))
+                         flat["mc"], spin, experiment, eps.size, tuple(failed))

@@ -64,6 +64,8 @@ class SignalGrid:
     #: n_signal with the other shipped decay table (the width-model spread), NaN where only one covers
     n_signal_alt: np.ndarray
     experiment: Experiment
+    #: couplings per mass (the length of each mass's block of rows)
+    n_eps: int
     #: masses whose yield could not be estimated ({"mass", "reason"}): their rows are NaN
     failed: tuple[dict[str, Any], ...] = ()
 
@@ -73,8 +75,8 @@ class SignalGrid:
                 "n_signal_width_alt": self.n_signal_alt}
 
     def reshaped(self, key: str) -> np.ndarray:
-        n_m = np.unique(self.mass).size
-        return np.asarray(getattr(self, key)).reshape(n_m, -1)
+        """A column as (masses, eps) (a mass asked for twice has two rows)."""
+        return np.asarray(getattr(self, key)).reshape(-1, self.n_eps)
 
 
 def _in_shape_at(shape: Any, z: float, x0: np.ndarray, y0: np.ndarray, z0: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -178,7 +180,7 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
             cols["alt"].append(np.full(eps.size, np.nan))
     flat = {k: np.concatenate(v_) for k, v_ in cols.items()}
     return SignalGrid(np.repeat(masses, eps.size), np.tile(eps, masses.size), flat["n"], flat["err"], flat["p"],
-                      flat["ctau"], flat["mc"], flat["alt"], experiment, tuple(failed))
+                      flat["ctau"], flat["mc"], flat["alt"], experiment, eps.size, tuple(failed))
 
 
 def _other_table(masses: np.ndarray) -> AprimeDecay:
