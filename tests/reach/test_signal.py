@@ -12,7 +12,7 @@ from gammastar.physics.beams import Beam
 from gammastar.reach.contour import reach_contour
 from gammastar.reach.experiment import PRESETS, load_experiment
 from gammastar.reach.signal import decay_probability, signal_grid
-from gammastar.truth.cocktail import MockConfig
+from gammastar.truth.cocktail import MockConfig, direct_aprime_yield
 from gammastar.truth.direct import direct_aprime_events
 
 TOY = """
@@ -44,7 +44,7 @@ class DirectGenerator:
     beam = Beam.fixed_target(400.0)
 
     def aprime_yield(self, m):
-        return direct_aprime_events(MockConfig(), m, 10, seed=0)[1], 0.0
+        return float(direct_aprime_yield([m])[0]), 0.0
 
     def aprime(self, m, n, seed=0, decay=False):
         p4, _ = direct_aprime_events(MockConfig(), m, n, seed=seed)

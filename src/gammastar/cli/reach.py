@@ -129,11 +129,11 @@ def _write(out_dir: Path, signals: Any, masses: np.ndarray, eps: np.ndarray, thr
 
     label = PlotLabel(f"{experiment.name}, {experiment.n_collisions:.3g} collisions", gen.beam.describe(),
                       gen.model.normalization)
-    aprime = key == "mass"
-    plot_reach(contour, out_dir / "reach.png", list(band.values()), shipped_bounds("aprime" if aprime else "mcp"),
+    is_aprime = key == "mass"
+    plot_reach(contour, out_dir / "reach.png", list(band.values()), shipped_bounds("aprime" if is_aprime else "mcp"),
                title=f"{experiment.name}\n{what} from {Path(gen.source).name or 'the model'}", label=label,
-               xlabel=r"$m_{A'}$ [GeV]" if aprime else r"$m_\chi$ [GeV]",
-               ylabel=r"$\varepsilon$" if aprime else r"$\varepsilon = Q/e$",
+               xlabel=r"$m_{A'}$ [GeV]" if is_aprime else r"$m_\chi$ [GeV]",
+               ylabel=r"$\varepsilon$" if is_aprime else r"$\varepsilon = Q/e$",
                band_label="statistical and width-model band" if alt is not None else "statistical band",
                eps_top=float(eps[-1]))
     reached = np.isfinite(contour.eps_low)

@@ -10,6 +10,7 @@ import numpy as np
 import gammastar
 from gammastar.io.jsontext import dumps
 from gammastar.physics.decays import TABLES, aprime_decay, shipped_table
+from gammastar.physics.pdg import mass
 
 from .common import note, plot_option
 
@@ -41,7 +42,7 @@ def widths(mass_spec: str, widths_path: Path | None, as_json: bool, plot: Path |
         if widths_path is None:
             for name in TABLES:
                 t = shipped_table(name)
-                inside = grid[(grid >= max(t.mass[0], 2 * gammastar.physics.pdg.mass("pi+"))) & (grid <= t.mass[-1])]
+                inside = grid[(grid >= max(t.mass[0], 2 * mass("pi+"))) & (grid <= t.mass[-1])]
                 if inside.size:
                     others[name] = aprime_decay(inside, t)
         note(f"plot: {plot_widths(aprime_decay(grid, widths_path), plot, others)}")

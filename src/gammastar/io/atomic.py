@@ -47,12 +47,10 @@ def handle_signals() -> Iterator[None]:
     ignored after the block: the command is ending.  SIGINT is left alone when it was ignored already
     (a background job of a non-interactive shell).
     """
-    fired: set[int] = set()
     _PENDING.clear()
 
     def once(signum: int, frame: FrameType | None) -> None:
         signal.signal(signum, signal.SIG_IGN)
-        fired.add(signum)
         _PENDING.append(signum)
         _raise_for(signum)
 
@@ -65,7 +63,7 @@ def handle_signals() -> Iterator[None]:
         raise_if_interrupted()  # a signal whose exception was swallowed (see raise_if_interrupted)
     finally:
         for sig, handler in old.items():
-            if sig not in fired:
+            if sig not in _PENDING:
                 signal.signal(sig, handler)
         _PENDING.clear()
 

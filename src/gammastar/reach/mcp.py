@@ -132,7 +132,7 @@ def mcp_signal_grid(generator: Any, experiment: Experiment, m_chi: Any, eps: Any
             hit = _in_shape_at(det.shape, det.z, zero, zero, zero, p)
             if hit.any():
                 per_event[hit] += detection_probability(det, ev[f"e_{leg}"][hit], float(m), eps)
-        detected = w @ per_event  # chi detected per collision per eps^2 ... at eps = 1 weights
+        detected = w @ per_event  # chi detected per collision per eps^2 (the weights are at eps = 1)
         n_sig = experiment.n_collisions * eps**2 * detected
         pairs = float(w.sum())
         second = (w**2) @ (per_event**2)

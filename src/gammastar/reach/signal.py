@@ -34,7 +34,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import GammastarError
-from ..physics.decays import AprimeDecay, aprime_decay
+from ..physics.decays import TABLES, AprimeDecay, aprime_decay, shipped_table
 from .experiment import Experiment
 
 __all__ = ["SignalGrid", "signal_grid", "decay_probability", "parse_eps_spec"]
@@ -155,7 +155,7 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
     for i, m in enumerate(tqdm(masses, desc="signal", unit="mass", delay=1.0, disable=not progress)):
         try:
             n_v, n_v_err = generator.aprime_yield(float(m))
-            dec, alt = aprime_decay([m]), _other_table(np.array([m]))
+            dec = aprime_decay([m])
         except GammastarError as exc:  # outside the data or the model: the others go on (as in rates scans)
             failed.append({"mass": float(m), "reason": str(exc)})
             for key in cols:
@@ -172,7 +172,8 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
         cols["mc"].append(scale * p_err)
         cols["p"].append(p_decay)
         cols["ctau"].append(dec.ctau_m_eps1[0] / eps**2)
-        if np.isfinite(alt.ctau_m_eps1[0]):
+        alt = _other_table(float(m), dec.table[0])
+        if alt is not None:
             br_alt = alt.br_visible(states)[0] * efficiency
             cols["alt"].append(experiment.n_collisions * eps**2 * n_v * br_alt * _mean_decay_probability(
                 ev, inside, float(m), float(alt.ctau_m_eps1[0]), eps, experiment)[0])
@@ -183,24 +184,13 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
                       flat["ctau"], flat["mc"], flat["alt"], experiment, eps.size, tuple(failed))
 
 
-def _other_table(masses: np.ndarray) -> AprimeDecay:
-    """The decays from the table not used at each mass (foresee2025 <-> darkcast), NaN where it does not cover."""
-    from ..physics.decays import TABLES, shipped_table
-
-    used = aprime_decay(masses).table
-    out = {k: np.full(masses.size, np.nan) for k in ("ctau", "ee", "mumu", "had")}
-    tables = []
-    for i, (m, name) in enumerate(zip(masses, used, strict=True)):
-        other = [n for n in TABLES if n != name]
-        if name == "leptonic" or not other or not shipped_table(other[0]).covers(np.array([m]))[0]:
-            tables.append("")
-            continue
-        d = aprime_decay([m], shipped_table(other[0]))
-        out["ctau"][i], out["ee"][i], out["mumu"][i], out["had"][i] = (d.ctau_m_eps1[0], d.br_ee[0], d.br_mumu[0],
-                                                                       d.br_hadrons[0])
-        tables.append(other[0])
-    return AprimeDecay(masses, out["ctau"], out["ee"], out["mumu"], out["had"], tuple(tables),
-                       np.zeros(masses.size))
+def _other_table(m: float, used: str) -> AprimeDecay | None:
+    """The decays at ``m`` from the shipped table not ``used`` (foresee2025 <-> darkcast), None where it does not
+    cover ``m`` or the widths are the exact leptonic ones."""
+    other = [name for name in TABLES if name != used]
+    if used == "leptonic" or not other or not shipped_table(other[0]).covers(np.array([m]))[0]:
+        return None
+    return aprime_decay([m], shipped_table(other[0]))
 
 
 def parse_eps_spec(spec: str) -> np.ndarray:
