@@ -92,3 +92,13 @@ def run(capsys):
         return rc, out, err
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A local Dask cluster of 2 worker processes, shared by the tests that distribute work."""
+    pytest.importorskip("distributed")
+    from gammastar.distributed import cluster
+
+    with cluster(workers=2) as client:
+        yield client

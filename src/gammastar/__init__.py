@@ -20,33 +20,59 @@ and Pythia8 samples with a known truth) and :mod:`.cli` on top.
 
 __version__ = "0.1.0"
 
-from . import reach  # noqa: E402
-from .errors import GammastarError  # noqa: E402
-from .flow.generate import Generator  # noqa: E402
-from .flow.model import FlowConfig, TrainedModel  # noqa: E402
-from .flow.modelfile import load_model  # noqa: E402
-from .flow.train import train  # noqa: E402
-from .flow.validate import Validation, validate  # noqa: E402
-from .io.acceptance import AcceptanceMap  # noqa: E402
-from .io.events import EventInfo, EventStream, write_events  # noqa: E402
-from .io.open import open_sample  # noqa: E402
-from .io.pairs import read_dileptons, write_dileptons  # noqa: E402
-from .physics.decays import AprimeDecay, aprime_decay  # noqa: E402
-from .physics.kinematics import pair_kinematics  # noqa: E402
-from .rates.spectrum import MassSpectrum  # noqa: E402
-from .rates.yields import (  # noqa: E402
-    AprimeYield,
-    McpYield,
-    PhotonYield,
-    aprime_yield,
-    mcp_yield,
-    parse_mass_spec,
-    photon_yield,
-)
-from .samples import EventSample, PublishedSpectrum, Sample, SpectrumSample  # noqa: E402
+from typing import TYPE_CHECKING, Any
 
-#: The name of in-memory pair samples in earlier releases.
-DileptonDataset = EventSample
+# The public names are imported when first used (PEP 562): a command that only generates events
+# from a stored table never imports scipy or torch.  Each name's home module:
+_HOMES = {
+    "GammastarError": "errors", "Generator": "flow.generate", "FlowConfig": "flow.model",
+    "TrainedModel": "flow.model", "load_model": "flow.modelfile", "train": "flow.train",
+    "Validation": "flow.validate", "validate": "flow.validate", "AcceptanceMap": "io.acceptance",
+    "EventInfo": "io.events", "EventStream": "io.events", "write_events": "io.events", "open_sample": "io.open",
+    "read_dileptons": "io.pairs", "write_dileptons": "io.pairs", "AprimeDecay": "physics.decays",
+    "aprime_decay": "physics.decays", "pair_kinematics": "physics.kinematics", "MassSpectrum": "rates.spectrum",
+    "AprimeYield": "rates.yields", "McpYield": "rates.yields", "PhotonYield": "rates.yields",
+    "aprime_yield": "rates.yields", "mcp_yield": "rates.yields", "parse_mass_spec": "rates.yields",
+    "photon_yield": "rates.yields", "EventSample": "samples", "PublishedSpectrum": "samples", "Sample": "samples",
+    "SpectrumSample": "samples", "DileptonDataset": "samples",
+}
+
+if TYPE_CHECKING:
+    from . import reach
+    from .errors import GammastarError
+    from .flow.generate import Generator
+    from .flow.model import FlowConfig, TrainedModel
+    from .flow.modelfile import load_model
+    from .flow.train import train
+    from .flow.validate import Validation, validate
+    from .io.acceptance import AcceptanceMap
+    from .io.events import EventInfo, EventStream, write_events
+    from .io.open import open_sample
+    from .io.pairs import read_dileptons, write_dileptons
+    from .physics.decays import AprimeDecay, aprime_decay
+    from .physics.kinematics import pair_kinematics
+    from .rates.spectrum import MassSpectrum
+    from .rates.yields import AprimeYield, McpYield, PhotonYield, aprime_yield, mcp_yield, parse_mass_spec, photon_yield
+    from .samples import EventSample, PublishedSpectrum, Sample, SpectrumSample
+    from .samples import EventSample as DileptonDataset  # the name of in-memory pair samples in earlier releases
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name == "reach":
+        return importlib.import_module(".reach", __name__)
+    if name not in _HOMES:
+        raise AttributeError(f"module 'gammastar' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_HOMES[name]}", __name__), "EventSample" if name == "DileptonDataset"
+                    else name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "GammastarError",

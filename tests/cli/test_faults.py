@@ -172,31 +172,74 @@ def test_outputs_that_are_inputs_are_refused(files, tmp_path, run):
 # ------------------------------------------------------------------ 4. model files
 
 
-def _blob(files):
-    return torch.load(files["model"], weights_only=True)
+def _members(path):
+    """(head, members) of a version-2 model file."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return json.loads(z.read("gammastar.json")), {n: z.read(n) for n in z.namelist() if n != "gammastar.json"}
 
 
-def _save_blob(blob, path, checksum=True):
+def _write_members(head, members, path, checksum=True):
+    """A version-2 model file from its parts, with a valid checksum unless told otherwise."""
+    import zipfile
+
+    from gammastar.flow.modelfile import _members_digest
+
+    head = dict(head)
+    if checksum:
+        head["sha256"] = _members_digest(head["meta"], members)
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("gammastar.json", json.dumps(head))
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def _npy(a):
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, a)
+    return buf.getvalue()
+
+
+def _v1_blob(files):
+    """The model as a version-1 file held it: one torch.save dictionary."""
+    import io
+
+    head, members = _members(files["model"])
+    spectrum = {n[9:-4]: torch.as_tensor(np.load(io.BytesIO(b))) for n, b in members.items() if n.startswith("spectrum/")}
+    return {"format": "gammastar-model", "version": 1, "meta": head["meta"],
+            "state": torch.load(io.BytesIO(members["flow.pt"]), weights_only=True), "spectrum": spectrum}
+
+
+def _save_v1(blob, path, checksum=True):
     from gammastar.flow.modelfile import _digest
 
     blob = dict(blob)
     if checksum:
         blob["sha256"] = _digest(blob)
-    else:
-        blob.pop("sha256", None)
     torch.save(blob, path)
     return path
 
 
 def test_a_flipped_bit_is_caught(files, tmp_path):
-    blob = _blob(files)
-    spec = dict(blob["spectrum"])
-    w = spec["w"].clone()
-    w.view(torch.int64)[len(w) // 2] ^= 1 << 62  # one bit in one bin: the 2.9e75 of the issue
-    blob["spectrum"] = {**spec, "w": w}
-    torch.save(blob, tmp_path / "flip.pt")
+    head, members = _members(files["model"])
+    w = bytearray(members["spectrum/w.npy"])
+    w[len(w) // 2] ^= 1 << 6  # one bit in one bin (the 2.9e75 of the issue), CRC made afresh by zipfile
+    _write_members(head, {**members, "spectrum/w.npy": bytes(w)}, tmp_path / "flip.pt", checksum=False)
     with pytest.raises(GammastarError, match="checksum does not match"):
         gammastar.load_model(tmp_path / "flip.pt")
+    from gammastar.flow.modelfile import _digest
+
+    v1 = _v1_blob(files)  # and a version-1 file, flipped after its checksum was taken
+    v1["sha256"] = _digest(v1)
+    flipped = v1["spectrum"]["w"].clone()
+    flipped.view(torch.int64)[len(flipped) // 2] ^= 1 << 62
+    torch.save({**v1, "spectrum": {**v1["spectrum"], "w": flipped}}, tmp_path / "flip1.pt")
+    with pytest.raises(GammastarError, match="checksum does not match"):
+        gammastar.load_model(tmp_path / "flip1.pt")
 
 
 @pytest.mark.parametrize("damage,fragment", [
@@ -204,33 +247,63 @@ def test_a_flipped_bit_is_caught(files, tmp_path):
     ("n_collisions", "n_collisions must be positive"),
     ("lepton", "lepton 'tau' is neither e nor mu"),
     ("short_spectrum", "inconsistent sizes"),
+    ("density", "pair-density table is not consistent"),
 ])
 def test_crafted_models_are_refused_even_with_a_valid_checksum(files, tmp_path, damage, fragment):
-    blob = _blob(files)
-    meta = json.loads(blob["meta"])
+    import io
+
+    head, members = _members(files["model"])
+    meta = json.loads(head["meta"])
     if damage == "nan_weights":
-        state = dict(blob["state"])
+        state = torch.load(io.BytesIO(members["flow.pt"]), weights_only=True)
         key = next(k for k, v in state.items() if v.is_floating_point())
         state[key] = torch.full_like(state[key], float("nan"))
-        blob["state"] = state
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        members["flow.pt"] = buf.getvalue()
     elif damage == "n_collisions":
         meta["n_collisions"] = -1.0
     elif damage == "lepton":
         meta["lepton"] = "tau"
+    elif damage == "short_spectrum":
+        members["spectrum/w.npy"] = _npy(np.load(io.BytesIO(members["spectrum/w.npy"]))[:-3])
     else:
-        blob["spectrum"] = {**blob["spectrum"], "w": blob["spectrum"]["w"][:-3]}
-    blob["meta"] = json.dumps(meta)
+        members["density/prob.npy"] = _npy(-np.load(io.BytesIO(members["density/prob.npy"])))
+    head["meta"] = json.dumps(meta)
+    path = _write_members(head, members, tmp_path / "crafted.pt")
     with pytest.raises(GammastarError, match=f"damaged gammastar model.*{fragment}"):
-        gammastar.load_model(_save_blob(blob, tmp_path / "crafted.pt"))
+        model = gammastar.load_model(path)
+        _ = model.flow.pair  # the weights are read (and checked) when a network is first needed
+
+
+def test_a_version_1_model_still_loads_and_generates(files, tmp_path, run):
+    """Files from before the zip container: one torch.save dictionary, its table made when first needed."""
+    old = _save_v1(_v1_blob(files), tmp_path / "v1.pt")
+    model = gammastar.load_model(old)
+    assert model.lepton == "mu" and model.density is None
+    new = gammastar.load_model(files["model"])
+    # the same table as the one stored at training
+    np.testing.assert_allclose(model.pair_density().prob, new.density.prob, rtol=1e-5, atol=1e-9)
+    rc, _, err = run("generate", "aprime", "--model", old, "--mass", "0.4", "--n", "100", "--out", tmp_path / "a.parquet")
+    assert rc == 0, err
 
 
 def test_a_model_without_checksum_still_loads_with_a_warning(files, tmp_path, run):
-    old = _save_blob(_blob(files), tmp_path / "old.pt", checksum=False)
+    old = _save_v1(_v1_blob(files), tmp_path / "old.pt", checksum=False)
     with pytest.warns(UserWarning, match="carried a checksum"):
         model = gammastar.load_model(old)
     assert model.lepton == "mu"
     rc, _, err = run("generate", "aprime", "--model", old, "--mass", "0.4", "--n", "100", "--out", tmp_path / "a.parquet")
     assert rc == 0 and sum(line.startswith("warning:") for line in err.splitlines()) == 1
+
+
+def test_generating_from_the_table_imports_no_torch(files, tmp_path):
+    """A' events from a stored table need numpy only: the command never imports torch (the time it costs)."""
+    code = ("import sys; from gammastar.cli import main; "
+            f"rc = main(['generate', 'aprime', '--model', {str(files['model'])!r}, '--mass', '0.4', '--n', '1000', "
+            f"'--out', {str(tmp_path / 'a.parquet')!r}]); print(rc, 'torch' in sys.modules, 'scipy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["0", "False", "False"]
 
 
 def test_unsafe_pickles_are_refused_without_advice_to_load_them(tmp_path):

@@ -18,22 +18,33 @@ import click
 from .. import __version__
 from ..errors import GammastarError
 from ..io.atomic import Interrupted, handle_signals
-from .demo import demo
-from .flow import generate, train, validate
-from .mock import mock
-from .rates import rates
-from .reach import reach
-from .widths import widths
+
+#: command -> its module in this package: imported only when the command runs (or --help lists them),
+#: so that a command pays for its own imports only
+COMMANDS = {"mock": "mock", "rates": "rates", "train": "flow", "generate": "flow", "validate": "flow",
+            "widths": "widths", "reach": "reach", "demo": "demo"}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command groups, each imported from its module when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        import importlib
+
+        command = getattr(importlib.import_module(f".{COMMANDS[cmd_name]}", __name__), cmd_name)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gammastar")
 def cli() -> None:
     """Dark-photon and millicharged-particle yields from measured dilepton pairs."""
-
-
-for _command in (mock, rates, train, generate, validate, widths, reach, demo):
-    cli.add_command(_command)
 
 
 class _NoteHandler(logging.Handler):

@@ -19,7 +19,7 @@ from gammastar.io.subtract import subtractions
 from gammastar.physics.beams import Beam
 
 __all__ = ["Count", "Number", "POSITIVE", "NON_NEGATIVE", "SEED", "MOCK_MAX", "GENERATE_MAX", "F", "note", "data_options",
-           "rates_options", "open_data", "beam_option", "check_not_input", "header", "emit", "parse_window", "check_disk", "plot_option"]
+           "rates_options", "cluster_options", "open_data", "beam_option", "check_not_input", "header", "emit", "parse_window", "check_disk", "plot_option"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -133,8 +133,17 @@ def rates_options(f: F) -> F:
         if p.name == "data_path":
             p.required = False
             p.help = f"Dilepton pairs: {listed_suffixes()} (or use --spectrum)."
+    f = cluster_options(f, "read a directory's files on")
     return click.option("--spectrum", "spectrum_path", type=click.Path(path_type=Path), default=None,
                         help="A published dN/dm table instead of events: HEPData YAML/CSV or m_lo,m_hi,value,err CSV.")(f)
+
+
+def cluster_options(f: F, what: str) -> F:
+    """--workers N (a local Dask cluster) and --scheduler ADDRESS (a running one)."""
+    f = click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help=f"{what[0].upper()}{what[1:]} a running Dask cluster (e.g. tcp://host:8786).")(f)
+    return click.option("--workers", type=click.IntRange(min=1), default=None,
+                        help=f"{what[0].upper()}{what[1:]} a local Dask cluster of this many processes.")(f)
 
 
 def beam_option(beam_energy: float | None, collider: float | None) -> Beam | None:
@@ -153,6 +162,17 @@ def open_data(data_path: Path | None, lepton: str | None, n_collisions: float | 
     The beams are ``--beam-energy``/``--collider``, else ``beam``, else what the data record.
     """
     beam = beam_option(opts.pop("beam_energy", None), opts.pop("collider", None)) or beam
+    workers, scheduler = opts.pop("workers", None), opts.pop("scheduler", None)
+    if workers is not None or scheduler is not None:
+        from gammastar.io.stream import should_stream
+
+        if data_path is None or not should_stream(data_path):
+            raise gammastar.GammastarError("--workers and --scheduler read the files of a directory (or a file too large "
+                                           "to read at once) on a Dask cluster; give --data DIR")
+        from gammastar.distributed import cluster
+
+        with cluster(workers, scheduler) as client:
+            return open_data(data_path, lepton, n_collisions, {**opts, "client": client}, stream, beam)
     opts["beam"] = beam
     opts["subtract"] = subtractions(opts.pop("subtract_paths", ()), opts.pop("subtract_n", ()))
     spectrum_path = opts.pop("spectrum_path", None)

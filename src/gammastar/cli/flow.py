@@ -9,10 +9,9 @@ import click
 
 import gammastar
 from gammastar.io.atomic import check_output
-from gammastar.io.events import EVENT_FORMATS, FORMATS, format_from_path
+from gammastar.io.events import EVENT_FORMATS, FORMATS, SUFFIXES, format_from_path
 from gammastar.io.jsontext import dumps
 from gammastar.physics.beams import Beam
-from gammastar.rates.mcp import covered_from
 from gammastar.rates.resolution import parse_resolution
 
 from .common import (
@@ -25,6 +24,7 @@ from .common import (
     beam_option,
     check_disk,
     check_not_input,
+    cluster_options,
     data_options,
     note,
     open_data,
@@ -85,29 +85,45 @@ def generate() -> None:
 
 
 def _gen_options(f: F) -> F:
+    f = cluster_options(f, "generate on")
     f = click.option("--device", default="cpu", show_default=True)(f)
     f = click.option("--seed", type=SEED, default=0, show_default=True)(f)
     f = click.option("--eps", type=Number(high=1.0), default=1.0, show_default=True,
                      help="Kinetic mixing / charge in units of e, in (0, 1].")(f)
     f = click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default=None,
                      help=f"Output format [default: from the extension {' '.join(s.suffixes[0] for s in EVENT_FORMATS)}].")(f)
-    f = click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
-                     help="File to write.")(f)
+    f = click.option("--out", "out_path", type=click.Path(path_type=Path), required=True,
+                     help="File to write; with --workers or --scheduler a directory of shards part-NNNNN.parquet, "
+                          "whose rows, in order, are the serial file's.")(f)
     f = click.option("--n-events", "--n", "n_events", type=Count(GENERATE_MAX), required=True,
                      help="Events to generate (1e6 notation ok; at most 1e11, and as many as the disk holds).")(f)
     f = click.option("--model", "model_path", type=click.Path(path_type=Path), required=True)(f)
     return f
 
 
-def _check_generate(out: Path, fmt: str | None, model: Path, n: int, columns: int, particles: int) -> str:
+def _check_generate(out: Path, fmt: str | None, model: Path, n: int, columns: int, particles: int,
+                    sharded: bool = False) -> str:
     """The output format, after refusing an output that is the model or that the disk cannot hold."""
-    fmt = format_from_path(out, fmt)
-    check_output(out, model)
+    if sharded:  # a directory: the format from --format, a known suffix of its name, else Parquet
+        fmt = fmt or (format_from_path(out) if out.suffix.lower() in SUFFIXES else "parquet")
+        check_output(out, model, directory=True)
+    else:
+        fmt = format_from_path(out, fmt)
+        check_output(out, model)
     # measured sizes: 8 bytes a column (Parquet, ROOT), ~20 (CSV); ~330 + 120 a particle (HepMC3), ~450 + 170 (LHE)
     each = {"parquet": 8 * columns, "root": 8 * columns, "csv": 20 * columns, "hepmc3": 330 + 120 * particles,
             "lhe": 450 + 170 * particles}.get(fmt, 1000)
     check_disk(out, n, each, "events")
     return fmt
+
+
+def _sharded(model: Path, kind: str, request: dict[str, Any], out: Path, fmt: str, device: str, workers: int | None,
+             scheduler: str | None) -> Any:
+    """Generate on a Dask cluster, one shard per chunk (see :mod:`gammastar.distributed`)."""
+    from gammastar.distributed import cluster, generate_shards
+
+    with cluster(workers, scheduler) as client:
+        return generate_shards(client, model, kind, request, out, fmt, device)
 
 
 def _per(gen: gammastar.Generator) -> str:
@@ -119,9 +135,18 @@ def _per(gen: gammastar.Generator) -> str:
 @click.option("--mass", type=POSITIVE, required=True, help="A' mass, GeV.")
 @click.option("--decay", is_flag=True, help="Also write the A' -> l+ l- daughters (the data's lepton flavour).")
 def generate_aprime(model_path: Path, n_events: int, out_path: Path, fmt: str | None, eps: float, seed: int, device: str,
-                    mass: float, decay: bool) -> None:
+                    workers: int | None, scheduler: str | None, mass: float, decay: bool) -> None:
     """A' four-momenta (px, py, pz, e, weight) at one mass; weights sum to A' per collision."""
-    fmt = _check_generate(out_path, fmt, model_path, n_events, 13 if decay else 5, 3 if decay else 1)
+    sharded = workers is not None or scheduler is not None
+    fmt = _check_generate(out_path, fmt, model_path, n_events, 13 if decay else 5, 3 if decay else 1, sharded)
+    if sharded:
+        request = {"m_aprime": mass, "n": n_events, "eps": eps, "seed": seed, "decay": decay}
+        run = _sharded(model_path, "aprime", request, out_path, fmt, device, workers, scheduler)
+        total, err = run.metadata["expected_yield"], run.metadata["expected_yield_err"]
+        note(f"wrote {run.n_events} A' events at m = {mass:.4g} GeV to {out_path}/ in {len(run.files)} shards ({fmt}); "
+             f"sum of weights = {total:.4g} +- {err:.2g} A' {run.metadata['normalization'].replace('_', ' ')} "
+             f"(eps = {eps:g})")
+        return
     gen = gammastar.Generator.load(model_path, device)
     events = gen.aprime_events(mass, n_events, eps, seed, decay=decay)
     gammastar.write_events(out_path, events, fmt)
@@ -135,18 +160,30 @@ def generate_aprime(model_path: Path, n_events: int, out_path: Path, fmt: str | 
 @click.option("--mchi", type=POSITIVE, required=True, help="mCP mass, GeV.")
 @click.option("--spin", type=click.Choice(["fermion", "scalar"]), default="fermion", show_default=True)
 def generate_mcp(model_path: Path, n_events: int, out_path: Path, fmt: str | None, eps: float, seed: int, device: str,
-                 mchi: float, spin: str) -> None:
+                 workers: int | None, scheduler: str | None, mchi: float, spin: str) -> None:
     """chi (_pos) and chibar (_neg) four-momenta and weights; weights sum to pairs per collision."""
-    fmt = _check_generate(out_path, fmt, model_path, n_events, 9, 2)
+    sharded = workers is not None or scheduler is not None
+    fmt = _check_generate(out_path, fmt, model_path, n_events, 9, 2, sharded)
+    if sharded:
+        request = {"m_chi": mchi, "n": n_events, "spin": spin, "eps": eps, "seed": seed}
+        run = _sharded(model_path, "mcp", request, out_path, fmt, device, workers, scheduler)
+        _note_incomplete(run.metadata, mchi)
+        note(f"wrote {run.n_events} {spin} chi-chibar events at m_chi = {mchi:.4g} GeV to {out_path}/ in "
+             f"{len(run.files)} shards ({fmt}); sum of weights = {run.metadata['expected_yield']:.4g} pairs "
+             f"{run.metadata['normalization'].replace('_', ' ')}")
+        return
     gen = gammastar.Generator.load(model_path, device)
     events = gen.mcp_events(mchi, n_events, spin, eps, seed)
-    if events.metadata["incomplete"]:
-        m_min = covered_from(gen.model.spectrum.m_min, gen.m_lepton)
-        note(f"note: 2 m_chi < {m_min:.4g} GeV, the lowest pair mass the data cover: lighter pairs are not in the data "
-             "and not generated (incomplete)")
+    _note_incomplete(events.metadata, mchi)
     gammastar.write_events(out_path, events, fmt)
     note(f"wrote {n_events} {spin} chi-chibar events at m_chi = {mchi:.4g} GeV to {out_path} ({fmt}); "
          f"sum of weights = {events.metadata['expected_yield']:.4g} pairs {_per(gen)}")
+
+
+def _note_incomplete(meta: dict[str, Any], mchi: float) -> None:
+    if meta["incomplete"]:
+        note(f"note: 2 m_chi < {meta['covered_from']:.4g} GeV, the lowest pair mass the data cover: lighter pairs are "
+             "not in the data and not generated (incomplete)")
 
 
 @click.command("validate")

@@ -13,7 +13,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 import gammastar
-from gammastar.flow.generate import GRID
+from gammastar.flow.density import GRID
 from gammastar.io.atomic import atomic_path, check_output, write_text
 from gammastar.io.jsontext import dumps
 from gammastar.reach.contour import reach_contour, shipped_bounds
@@ -22,10 +22,6 @@ from gammastar.reach.mcp import mcp_signal_grid
 from gammastar.reach.signal import parse_eps_spec, signal_grid
 
 from .common import POSITIVE, SEED, Count, F, note
-
-#: a coarser sampling table than generate's: reach edges move by < 3% (MC noise at 1e5 events) and a
-#: 100-mass grid takes ~0.5 s a mass instead of ~2.5 s (bench/reach_grid.py)
-REACH_GRID = 128
 
 
 def _run_options(generated: str) -> Callable[[F], F]:
@@ -56,11 +52,11 @@ def reach() -> None:
 @click.option("--mass", "mass_spec", required=True, help="A' masses: LO:HI:STEP or a comma list, GeV.")
 @click.option("--eps", "eps_spec", required=True, help="Couplings: LO:HI:N (N log-spaced) or a comma list.")
 @_run_options("A' events")
-@click.option("--grid", type=click.IntRange(16, 2000), default=REACH_GRID, show_default=True,
-              help="Cells per axis of the (log pT, y) table the A' are drawn from at each mass (generate uses "
-                   f"{GRID}; its cost per mass goes as the square).")
+@click.option("--grid", type=click.IntRange(16, 2000), default=None,
+              help=f"Cells per axis of the (log pT, y) table the A' are drawn from [default: the model's own table, "
+                   f"{GRID} cells]; another number tabulates the flow afresh (its cost goes as the square).")
 def aprime(model_path: Path, experiment_spec: str, mass_spec: str, eps_spec: str, n_events: int, seed: int,
-           threshold: float, out_dir: Path, grid: int, device: str) -> None:
+           threshold: float, out_dir: Path, grid: int | None, device: str) -> None:
     """A' signal counts on a (mass, eps) grid: DIR/signal.parquet (and .csv), DIR/reach.json, DIR/reach.png."""
     check_output(out_dir, model_path, directory=True)
     experiment = load_experiment(experiment_spec)

@@ -3,18 +3,20 @@
 Why it is fast (measured numbers in the README)
 ----------------------------------------------
 * A' at a fixed mass M needs only p(pT, y | M): the pair azimuth is uniform
-  whenever the training data passed the uniformity test.  At each requested
-  mass the flow's own density is tabulated once on a fine grid in its
-  standardised (log pT, y) features (400 x 400 cells spanning the training
-  data plus a margin; 1.6e5 density evaluations, about a second), and
-  events are drawn from the tabulated inverse CDF with numpy: millions of
-  events per second, with no network pass per event.  The grid cell is
-  ~1/30 of a standard deviation, far below the statistical resolution of the
-  validation; the probability the flow puts outside the grid is reported.
-* chi-chibar pairs need p(pT, y | m) at a different m for every event: the
-  pair flow is sampled in batches (coupling layers, one pass per
-  transform).  The chi decay law is exact (PHYSICS.md section 2) given the
-  learned H(m, pT, y): isotropic directions accepted with probability
+  whenever the training data passed the uniformity test.  The flow's own
+  density, tabulated on (mass, log pT, y) when the model was trained and
+  stored with it (:mod:`.density`), is interpolated to M, and events are
+  drawn from its inverse CDF with numpy (a guide table, :mod:`.cells`, not a
+  binary search per event): millions of events per second, with no network
+  pass per event and without importing torch.  The grid cell is ~1/12 of a
+  standard deviation, below the statistical resolution of the validation;
+  the probability the flow puts outside the grid is reported.
+* chi-chibar pairs need p(pT, y | m) at a different m for every event: each
+  pair takes its kinematics from the same table at its own mass (the lower
+  or upper mass node, with the interpolation's weights), or, where the
+  azimuth is a flow feature, from the pair flow in batches.  The chi decay
+  law is exact (PHYSICS.md section 2) given the learned H(m, pT, y), one
+  network pass per batch: isotropic directions accepted with probability
   1 - beta_chi^2 n.H.n (Dirac fermion) or n.H.n (complex scalar).
 
 Everything is generated in fixed-size chunks with per-chunk seeds: memory is
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,21 +38,24 @@ import numpy as np
 
 from .. import __version__
 from ..errors import GammastarError
-from ..io.events.base import EventInfo, EventStream
-from ..physics.angular import DecayLaw, decay_law
+from ..io.events.base import Chunk, EventInfo, EventStream
+from ..physics.angular import DecayLaw, decay_law, sample_law
 from ..physics.formulas import check_spin
 from ..physics.kinematics import decay_in_collins_soper, from_pt_y_phi
 from ..rates.mcp import covered_from
+from .cells import CellSampler
+from .density import PairDensity
 from .model import TrainedModel
 from .modelfile import load_model
-from .sample import DevicePairs, decay_angles, given_pairs, sample_pairs
+from .sample import DevicePairs, given_pairs, h_tensor, sample_pairs
 
-__all__ = ["Generator", "APRIME_COLUMNS", "MCP_COLUMNS"]
+__all__ = ["Generator", "APRIME_COLUMNS", "MCP_COLUMNS", "APRIME_CHUNK", "MCP_CHUNK"]
 
 APRIME_COLUMNS = ("px", "py", "pz", "e", "weight")
 MCP_COLUMNS = ("px_pos", "py_pos", "pz_pos", "e_pos", "px_neg", "py_neg", "pz_neg", "e_neg", "weight")
-#: cells per axis of the (log pT, y) table the A' pairs are drawn from at each mass
-GRID = 400
+#: events a chunk (and a shard of a distributed run) holds at most: A', chi-chibar pairs
+APRIME_CHUNK = 1_000_000
+MCP_CHUNK = 200_000
 
 
 class Generator:
@@ -60,24 +66,36 @@ class Generator:
     >>> ev["weight"].sum()                                  # expected A' per collision
     """
 
-    def __init__(self, model: TrainedModel, source: str = "", grid: int = GRID) -> None:
-        if grid < 16:
+    def __init__(self, model: TrainedModel, source: str = "", grid: int | None = None) -> None:
+        if grid is not None and grid < 16:
             raise GammastarError(f"the sampling grid needs at least 16 cells per axis, not {grid}")
         self.model = model
-        #: cells per axis of the (log pT, y) table A' pairs are drawn from: its cost per mass goes as grid^2
-        self.grid = int(grid)
         self.flow = model.flow
         self.m_lepton = model.m_lepton
         self.beam = model.config.beam
         #: where the model came from (the path as given), recorded in the events' metadata
         self.source = source
-        self._tables: dict[float, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
+        #: cells per axis of the (log pT, y) table pairs are drawn from (None: the model's own table)
+        self.grid = grid
+        self._density: PairDensity | None = None
+        self._tables: dict[float, CellSampler] = {}
         self._mcp_tables: dict[tuple[float, str], tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "cpu", grid: int = GRID) -> Generator:
+    def load(cls, path: str | Path, device: str = "cpu", grid: int | None = None) -> Generator:
         """Read a model file (see :func:`gammastar.flow.modelfile.load_model`)."""
         return cls(load_model(path, device), str(path), grid)
+
+    @property
+    def density(self) -> PairDensity:
+        """The pair-density table pairs are drawn from: the model's, or one of ``grid`` cells per axis."""
+        if self._density is None:
+            stored = self.model.density
+            if self.grid is None or (stored is not None and stored.grid == self.grid):
+                self._density = self.model.pair_density()
+            else:
+                self._density = PairDensity.from_flow(self.flow, self.model.mass_range, self.model.pair_range, self.grid)
+        return self._density
 
     # ------------------------------------------------------------------ A'
 
@@ -98,27 +116,15 @@ class Generator:
         pt = self.model.spectrum.estimate(float(m_aprime), resolution=None if res is None else res(m_aprime))
         return pt.n_v * self.model.scale, pt.n_v_err * self.model.scale
 
-    def _table(self, m_aprime: float):
-        """Cumulative distribution of the flow's density on the (log pT, y) grid at one mass."""
+    def _table(self, m_aprime: float) -> CellSampler:
+        """The cells of the pair-density table at one mass, ready to draw from."""
         if m_aprime not in self._tables:
-            lo = np.asarray(self.model.pair_range[0][:2]) - 0.5
-            hi = np.asarray(self.model.pair_range[1][:2]) + 0.5
-            ex, ey = np.linspace(lo[0], hi[0], self.grid + 1), np.linspace(lo[1], hi[1], self.grid + 1)
-            cx, cy = 0.5 * (ex[1:] + ex[:-1]), 0.5 * (ey[1:] + ey[:-1])
-            grid = np.column_stack([np.repeat(cx, self.grid), np.tile(cy, self.grid)])
-            ctx = self.flow.mass_context(np.full(grid.shape[0], float(m_aprime)))
-            logp = np.concatenate([self.flow.log_prob_pair(grid[i : i + 65536], ctx[i : i + 65536])
-                                   for i in range(0, grid.shape[0], 65536)])
-            p = np.exp(logp) * (ex[1] - ex[0]) * (ey[1] - ey[0])
-            coverage = float(p.sum())
-            cdf = np.cumsum(p)
-            cdf /= cdf[-1]
-            self._tables[m_aprime] = (cdf, ex, ey, coverage)
+            self._tables[m_aprime] = CellSampler(self.density.cells_at(m_aprime))
         return self._tables[m_aprime]
 
     def grid_coverage(self, m_aprime: float) -> float:
         """Probability the flow puts inside the sampling grid at ``m_aprime`` (should be ~1)."""
-        return self._table(float(m_aprime))[3]
+        return self._table(float(m_aprime)).total
 
     def _within_beams(self, m: np.ndarray, z: np.ndarray, redraw: Callable[[np.ndarray, int], np.ndarray]
                       ) -> tuple[np.ndarray, dict[str, np.ndarray], bool]:
@@ -129,15 +135,19 @@ class Generator:
         ``redraw(indices, attempt)``.  Returns (z, the pair variables, whether any
         was redrawn).  With no pair beyond, the random streams are untouched.
         """
-        changed = False
+        v = self.flow.features_to_pair(z)
+        todo = np.arange(len(m))
         for attempt in range(1, 101):
-            v = self.flow.features_to_pair(z)
-            bad = np.flatnonzero(self.beam.beyond(m, np.sqrt(m**2 + v["pt"] ** 2) * np.cosh(v["y"])))
+            mt = np.sqrt(m[todo] ** 2 + v["pt"][todo] ** 2)
+            bad = todo[self.beam.beyond(m[todo], mt * np.cosh(v["y"][todo]))]
             if bad.size == 0:
-                return z, v, changed
-            z = z.copy()
+                return z, v, attempt > 1
+            if attempt == 1:
+                z = z.copy()
             z[bad] = redraw(bad, attempt)
-            changed = True
+            for key, value in self.flow.features_to_pair(z[bad]).items():
+                v[key][bad] = value
+            todo = bad  # only the redrawn pairs need checking again
         raise GammastarError(f"the model keeps putting pairs beyond what the beams ({self.beam.describe()}) can make "
                              f"at m = {float(np.median(m)):.4g} GeV; was it trained with the right --beam-energy or --collider?")
 
@@ -146,39 +156,65 @@ class Generator:
         return lambda bad, attempt: sample_pairs(self.flow, m[bad], seed + attempt).features()
 
     def _pair_at_mass(self, m_aprime: float, n: int, rng: np.random.Generator, seed: int
-                      ) -> tuple[np.ndarray, Callable[[], DevicePairs]]:
+                      ) -> tuple[np.ndarray, np.ndarray, Callable[[], DevicePairs]]:
         """n pair four-momenta of mass ``m_aprime`` from the flow, and how to have their features on the device."""
         m = np.full(n, m_aprime)
-        if "phi" in self.flow.pair_features:  # azimuth not uniform in the data: sample the flow itself
+        if not self.model.tabulates_pairs:  # azimuth not uniform in the data: sample the flow itself
             pairs = sample_pairs(self.flow, m, seed)
             z, v, changed = self._within_beams(m, pairs.features(), self._redraw(m, seed))
             if changed:
                 pairs = given_pairs(self.flow, m, z)
-            return from_pt_y_phi(v["pt"], v["y"], v["phi"], m), lambda: pairs
-        cdf, ex, ey, _ = self._table(m_aprime)
+            return from_pt_y_phi(v["pt"], v["y"], v["phi"], m), z, lambda: pairs
+        cells = self._table(m_aprime)
+        z, v, _ = self._within_beams(m, self.density.draw(cells, n, rng),
+                                     lambda bad, attempt: self.density.draw(cells, bad.size, rng))
+        # uploaded only if the decay needs H (the table itself stays on the host)
+        return from_pt_y_phi(v["pt"], v["y"], rng.uniform(-np.pi, np.pi, n), m), z, lambda: given_pairs(self.flow, m, z)
 
-        def draw(k: int) -> np.ndarray:
-            idx = np.searchsorted(cdf, rng.random(k), side="right").clip(0, cdf.size - 1)
-            ix, iy = np.divmod(idx, self.grid)
-            return np.column_stack([ex[ix] + (ex[1] - ex[0]) * rng.random(k), ey[iy] + (ey[1] - ey[0]) * rng.random(k)])
+    def _h(self, m: np.ndarray, z: np.ndarray, on_device: Callable[[], DevicePairs]) -> np.ndarray:
+        """H(m, pT, y) of the pairs: from the model's table where pairs come from it, else from the angular network."""
+        if self.model.tabulates_pairs and self.density.h is not None:
+            return self.density.h_at(m, z)
+        return h_tensor(self.flow, on_device())
 
-        z, v, _ = self._within_beams(m, draw(n), lambda bad, attempt: draw(bad.size))
-        # uploaded only if the decay needs H (the grid path itself stays on the host)
-        return from_pt_y_phi(v["pt"], v["y"], rng.uniform(-np.pi, np.pi, n), m), lambda: given_pairs(self.flow, m, z)
-
-    def _decay(self, p4: np.ndarray, m: np.ndarray, m_f: float, pairs: DevicePairs, law: DecayLaw,
+    def _decay(self, p4: np.ndarray, m: np.ndarray, m_f: float, h: np.ndarray, law: DecayLaw,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Daughters of mass ``m_f`` of the pairs ``p4`` (masses ``m``) with the angular law ``law(nhn, b2)``.
-
-        H(m, pT, y) comes from the angular network; b2 is the daughters' beta^2.
-        """
+        """Daughters of mass ``m_f`` of the pairs ``p4`` (masses ``m``, tensors ``h``) with the law ``law(nhn, b2)``,
+        b2 the daughters' beta^2: exact, by accept-reject of isotropic directions."""
         b2 = np.clip(1.0 - 4.0 * m_f**2 / m**2, 0.0, 1.0)
-        cos_t, phi = decay_angles(self.flow, pairs, b2, law, rng)
+        cos_t, phi = sample_law(h, lambda nhn, i: law(nhn, b2[i]), rng)
         return decay_in_collins_soper(p4, cos_t, phi, m_f, self.beam)
 
+    def aprime_tasks(
+        self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, chunk: int = APRIME_CHUNK, decay: bool = False
+    ) -> list[Callable[[], Chunk]]:
+        """The chunks of :meth:`iter_aprime` as tasks, each making its chunk alone.
+
+        Chunk j is seeded by (``seed``, j) only, so the tasks give the same
+        events in any order and on any thread (the writer makes two at a time).
+        """
+        m_aprime = float(m_aprime)
+        _check_request(n, eps, chunk)
+        total, _ = self.aprime_yield(m_aprime)
+        w = total * eps**2 / n
+        return [partial(self._aprime_chunk, m_aprime, min(chunk, n - start), w, seed, j, decay)
+                for j, start in enumerate(range(0, n, chunk))]
+
+    def _aprime_chunk(self, m_aprime: float, k: int, w: float, seed: int, j: int, decay: bool) -> Chunk:
+        rng = np.random.default_rng([seed, j])
+        p4, z, on_device = self._pair_at_mass(m_aprime, k, rng, _torch_seed(seed, j))
+        out = _columns(p4, "")
+        if decay:
+            m = np.full(k, m_aprime)
+            lp, lm = self._decay(p4, m, self.m_lepton, self._h(m, z, on_device), decay_law("fermion"), rng)
+            out.update(_columns(lp, "_pos"))
+            out.update(_columns(lm, "_neg"))
+        out["weight"] = np.full(k, w)
+        return out
+
     def iter_aprime(
-        self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, chunk: int = 1_000_000, decay: bool = False
-    ) -> Iterator[dict[str, np.ndarray]]:
+        self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, chunk: int = APRIME_CHUNK, decay: bool = False
+    ) -> Iterator[Chunk]:
         """A' events in chunks of at most ``chunk``: dicts of ``px, py, pz, e, weight``.
 
         Every event has weight N_A'(m) eps^2 / n, so the weights of all ``n``
@@ -187,21 +223,8 @@ class Generator:
         added as ``px_pos ... e_neg``, with the dileptons' own angular law
         1 - beta_l^2 n.H.n at the A' kinematics.
         """
-        m_aprime = float(m_aprime)
-        _check_request(n, eps, chunk)
-        total, _ = self.aprime_yield(m_aprime)
-        w = total * eps**2 / n
-        for j, start in enumerate(range(0, n, chunk)):
-            k = min(chunk, n - start)
-            rng = np.random.default_rng([seed, j])
-            p4, on_device = self._pair_at_mass(m_aprime, k, rng, _torch_seed(seed, j))
-            out = {"px": p4[:, 0], "py": p4[:, 1], "pz": p4[:, 2], "e": p4[:, 3]}
-            if decay:
-                lp, lm = self._decay(p4, np.full(k, m_aprime), self.m_lepton, on_device(), decay_law("fermion"), rng)
-                out.update(_columns(lp, "_pos"))
-                out.update(_columns(lm, "_neg"))
-            out["weight"] = np.full(k, w)
-            yield out
+        for task in self.aprime_tasks(m_aprime, n, eps, seed, chunk, decay):
+            yield task()
 
     def aprime(self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, decay: bool = False) -> dict[str, np.ndarray]:
         """``n`` A' events at once (see :meth:`iter_aprime`)."""
@@ -215,15 +238,16 @@ class Generator:
         weights) with its error, the normalisation, the model and the version.
         """
         total, err = self.aprime_yield(m_aprime)
-        if "phi" not in self.flow.pair_features:
-            self._table(float(m_aprime))  # the grid now, so that the writer's progress bar counts events only
+        if self.model.tabulates_pairs:
+            self._table(float(m_aprime))  # the table now, so that the writer's progress bar counts events only
         meta: dict[str, Any] = {
             "kind": "aprime", "mass": m_aprime, "eps": eps, "seed": seed, "n_events": n, "decay": decay,
             "beam": self.beam.to_text(),
             "expected_yield": total * eps**2, "expected_yield_err": err * eps**2,
             "normalization": self.model.normalization, "model": self.source, "version": __version__}
         info = EventInfo("aprime", m_aprime, self.model.lepton, self.beam)
-        return EventStream(info, n, self.iter_aprime(m_aprime, n, eps, seed, decay=decay), meta)
+        tasks = self.aprime_tasks(m_aprime, n, eps, seed, decay=decay)
+        return EventStream(info, n, (t() for t in tasks), meta, tasks)
 
     # ------------------------------------------------------------------ mCP
 
@@ -262,38 +286,55 @@ class Generator:
         lighter pairs are not in the data, so not generated."""
         return 2.0 * m_chi < covered_from(self.model.spectrum.m_min, self.m_lepton)
 
-    def iter_mcp(
-        self, m_chi: float, n: int, spin: str = "fermion", eps: float = 1.0, seed: int = 0, chunk: int = 200_000
-    ) -> Iterator[dict[str, np.ndarray]]:
-        """chi (``*_pos``) and chibar (``*_neg``) four-momenta and weights, in chunks.
-
-        Pair masses are drawn from dN_ll/dm R_chi/R_l (the data's fine mass
-        bins), pair kinematics from the flow, decay angles from the exact law.
-        The weights add up to the expected pairs per collision for ``eps``.
-        """
+    def mcp_tasks(
+        self, m_chi: float, n: int, spin: str = "fermion", eps: float = 1.0, seed: int = 0, chunk: int = MCP_CHUNK
+    ) -> list[Callable[[], Chunk]]:
+        """The chunks of :meth:`iter_mcp` as tasks, each making its chunk alone (see :meth:`aprime_tasks`)."""
         m_chi, spin = self._check_mcp(m_chi, spin)
         _check_request(n, eps, chunk)
         contrib, lower = self._mcp_bins(m_chi, spin)
-        absc = np.abs(contrib)
-        cum = np.cumsum(absc)
-        if cum[-1] <= 0 or contrib.sum() <= 0:
+        if not np.abs(contrib).sum() > 0 or contrib.sum() <= 0:
             raise GammastarError(f"m_chi = {m_chi:.4g} GeV: no positive dilepton yield above 2 m_chi")
-        s = self.model.spectrum
+        bins = CellSampler(np.abs(contrib))
         w_abs = self._mcp_weight(m_chi, spin) * eps**2 / n
-        for j, start in enumerate(range(0, n, chunk)):
-            k = min(chunk, n - start)
-            rng = np.random.default_rng([seed, j])
-            b = np.searchsorted(cum, rng.random(k) * cum[-1], side="right").clip(0, cum.size - 1)
-            m = lower[b] + (s.edges[b + 1] - lower[b]) * rng.random(k)
-            pairs = sample_pairs(self.flow, m, _torch_seed(seed, j))
-            z, v, changed = self._within_beams(m, pairs.features(), self._redraw(m, _torch_seed(seed, j)))
+        if self.model.tabulates_pairs:
+            _ = self.density  # made once here, not by every task
+        return [partial(self._mcp_chunk, m_chi, spin, min(chunk, n - start), w_abs, np.sign(contrib), lower, bins, seed, j)
+                for j, start in enumerate(range(0, n, chunk))]
+
+    def _mcp_chunk(self, m_chi: float, spin: str, k: int, w_abs: float, sign: np.ndarray, lower: np.ndarray,
+                   bins: CellSampler, seed: int, j: int) -> Chunk:
+        rng = np.random.default_rng([seed, j])
+        b = bins.draw(rng, k)
+        m = lower[b] + (self.model.spectrum.edges[b + 1] - lower[b]) * rng.random(k)
+        if self.model.tabulates_pairs:
+            z, v, _ = self._within_beams(m, self.density.draw_at(m, rng),
+                                         lambda bad, attempt: self.density.draw_at(m[bad], rng))
+            pairs = lambda: given_pairs(self.flow, m, z)  # noqa: E731
+        else:
+            drawn = sample_pairs(self.flow, m, _torch_seed(seed, j))
+            z, v, changed = self._within_beams(m, drawn.features(), self._redraw(m, _torch_seed(seed, j)))
             if changed:
-                pairs = given_pairs(self.flow, m, z)
-            phi_pair = v["phi"] if "phi" in v else rng.uniform(-np.pi, np.pi, k)
-            pair = from_pt_y_phi(v["pt"], v["y"], phi_pair, m)
-            # exact laws given H (PHYSICS.md 2): Dirac fermion 1 - beta_chi^2 n.H.n, complex scalar n.H.n
-            a, bb = self._decay(pair, m, m_chi, pairs, decay_law(spin), rng)
-            yield {**_columns(a, "_pos"), **_columns(bb, "_neg"), "weight": w_abs * np.sign(contrib[b])}
+                drawn = given_pairs(self.flow, m, z)
+            pairs = lambda: drawn  # noqa: E731
+        phi_pair = v["phi"] if "phi" in v else rng.uniform(-np.pi, np.pi, k)
+        pair = from_pt_y_phi(v["pt"], v["y"], phi_pair, m)
+        # exact laws given H (PHYSICS.md 2): Dirac fermion 1 - beta_chi^2 n.H.n, complex scalar n.H.n
+        a, bb = self._decay(pair, m, m_chi, self._h(m, z, pairs), decay_law(spin), rng)
+        return {**_columns(a, "_pos"), **_columns(bb, "_neg"), "weight": w_abs * sign[b]}
+
+    def iter_mcp(
+        self, m_chi: float, n: int, spin: str = "fermion", eps: float = 1.0, seed: int = 0, chunk: int = MCP_CHUNK
+    ) -> Iterator[Chunk]:
+        """chi (``*_pos``) and chibar (``*_neg``) four-momenta and weights, in chunks.
+
+        Pair masses are drawn from dN_ll/dm R_chi/R_l (the data's fine mass
+        bins), pair kinematics from the flow's table at that mass, decay angles
+        from the exact law.  The weights add up to the expected pairs per
+        collision for ``eps``.
+        """
+        for task in self.mcp_tasks(m_chi, n, spin, eps, seed, chunk):
+            yield task()
 
     def mcp(self, m_chi: float, n: int, spin: str = "fermion", eps: float = 1.0, seed: int = 0) -> dict[str, np.ndarray]:
         """``n`` chi-chibar events at once (see :meth:`iter_mcp`)."""
@@ -308,9 +349,11 @@ class Generator:
             "beam": self.beam.to_text(),
             "expected_yield": total * eps**2, "max_abs_weight": self._mcp_weight(m_chi, spin) * eps**2 / n,
             "incomplete": self.mcp_incomplete(m_chi),
+            "covered_from": covered_from(self.model.spectrum.m_min, self.m_lepton),
             "normalization": self.model.normalization, "model": self.source, "version": __version__}
         info = EventInfo("mcp", m_chi, self.model.lepton, self.beam)
-        return EventStream(info, n, self.iter_mcp(m_chi, n, spin, eps, seed), meta)
+        tasks = self.mcp_tasks(m_chi, n, spin, eps, seed)
+        return EventStream(info, n, (t() for t in tasks), meta, tasks)
 
 
 def _check_request(n: int, eps: float, chunk: int) -> None:
@@ -323,7 +366,8 @@ def _check_request(n: int, eps: float, chunk: int) -> None:
 
 
 def _columns(p4: np.ndarray, suffix: str) -> dict[str, np.ndarray]:
-    return {f"{c}{suffix}": p4[:, i] for i, c in enumerate(("px", "py", "pz", "e"))}
+    """The columns px, py, pz, e (with ``suffix``) of (N, 4) four-momenta, each contiguous."""
+    return {f"{c}{suffix}": np.ascontiguousarray(p4[:, i]) for i, c in enumerate(("px", "py", "pz", "e"))}
 
 
 def _torch_seed(seed: int, chunk: int) -> int:

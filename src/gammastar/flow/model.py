@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ from ..physics.kinematics import collins_soper_angles, pair_kinematics
 from ..rates.resolution import MassResolution
 from ..rates.spectrum import MassSpectrum
 from ..samples import EventSample, Normalised
+from .density import PairDensity
 
 if TYPE_CHECKING:
     import torch
@@ -98,6 +100,8 @@ class FlowConfig:
 
 def check_device(device: str) -> None:
     """A one-line error for an unknown device or a CUDA device this machine does not have."""
+    if device == "cpu":
+        return
     torch = _torch()
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise GammastarError(f"device {device!r} asked for, but no CUDA device is available here")
@@ -152,28 +156,52 @@ class KinematicsFlow:
     that map physics variables to network inputs and back.
     """
 
-    def __init__(self, config: FlowConfig, pair_features: list[str], norm: dict[str, Any]) -> None:
-        import zuko
-
-        torch = _torch()
+    def __init__(self, config: FlowConfig, pair_features: list[str], norm: dict[str, Any],
+                 state: Callable[[], dict[str, Any]] | None = None) -> None:
         self.config = config
         self.pair_features = list(pair_features)
         self.norm = {k: np.asarray(v, dtype=float) for k, v in norm.items()}
-        self.pair = zuko.flows.NSF(features=len(pair_features), context=1, transforms=config.transforms,
-                                   hidden_features=tuple(config.hidden), bins=config.bins, passes=2)
-        layers: list[Any] = []
-        width_in = 3
-        for width in config.hidden:
-            layers += [torch.nn.Linear(width_in, width), torch.nn.SiLU()]
-            width_in = width
-        last = torch.nn.Linear(width_in, 6)
-        with torch.no_grad():  # start at H = 1/3 (isotropic), so training begins from the unpolarised law
-            last.weight.mul_(0.01)
-            last.bias.copy_(torch.tensor([1.0, 0.0, 1.0, 0.0, 0.0, 1.0]))
-        self.hnet = torch.nn.Sequential(*layers, last)
-        self.device = torch.device(config.device)
-        self.pair.to(self.device)
-        self.hnet.to(self.device)
+        # the networks are built (and torch imported) when first used: generating from a stored
+        # pair-density table needs the standardisation only; ``state`` gives their weights then
+        self._state = state
+        self._nets: tuple[Any, Any] | None = None
+
+    def _networks(self) -> tuple[Any, Any]:
+        if self._nets is None:
+            import zuko
+
+            torch = _torch()
+            pair = zuko.flows.NSF(features=len(self.pair_features), context=1, transforms=self.config.transforms,
+                                  hidden_features=tuple(self.config.hidden), bins=self.config.bins, passes=2)
+            layers: list[Any] = []
+            width_in = 3
+            for width in self.config.hidden:
+                layers += [torch.nn.Linear(width_in, width), torch.nn.SiLU()]
+                width_in = width
+            last = torch.nn.Linear(width_in, 6)
+            with torch.no_grad():  # start at H = 1/3 (isotropic), so training begins from the unpolarised law
+                last.weight.mul_(0.01)
+                last.bias.copy_(torch.tensor([1.0, 0.0, 1.0, 0.0, 0.0, 1.0]))
+            hnet = torch.nn.Sequential(*layers, last)
+            self._nets = (pair.to(self.device), hnet.to(self.device))
+            if self._state is not None:
+                state, self._state = self._state, None
+                self.load_state_dict(state())
+        return self._nets
+
+    @property
+    def pair(self) -> Any:
+        """The pair flow (a ``zuko`` conditional NSF) on the device."""
+        return self._networks()[0]
+
+    @property
+    def hnet(self) -> Any:
+        """The H-tensor network on the device."""
+        return self._networks()[1]
+
+    @property
+    def device(self) -> torch.device:
+        return _torch().device(self.config.device)
 
     # -- feature maps (numpy, float64) ---------------------------------------
 
@@ -220,6 +248,7 @@ class KinematicsFlow:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._state = None
         self.pair.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("pair.")})
         self.hnet.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("hnet.")})
 
@@ -237,10 +266,25 @@ class TrainedModel(Normalised):
     phi_uniform_pvalue: float
     provenance: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
+    #: the flow's pair density tabulated on (mass, log pT, y) (None: phi is modelled, or not tabulated yet)
+    density: PairDensity | None = None
 
     @property
     def config(self) -> FlowConfig:
         return self.flow.config
+
+    @property
+    def tabulates_pairs(self) -> bool:
+        """Whether pairs are drawn from the tabulated density: the pair azimuth is uniform (not a flow feature)."""
+        return "phi" not in self.flow.pair_features
+
+    def pair_density(self) -> PairDensity:
+        """The tabulated pair density (stored in the model file; tabulated now for files written before)."""
+        if not self.tabulates_pairs:
+            raise GammastarError("the pair azimuth is modelled by this flow: its pairs are drawn from the flow itself")
+        if self.density is None:
+            self.density = PairDensity.from_flow(self.flow, self.mass_range, self.pair_range)
+        return self.density
 
     def save(self, path: str | Path) -> Path:
         """Write the one self-describing model file (atomically; see :mod:`.modelfile`)."""

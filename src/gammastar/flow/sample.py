@@ -17,6 +17,7 @@ kinematics (boosts) that follow.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["DevicePairs", "sample_pairs", "given_pairs", "h_tensor", "decay_angles"]
 
 _H_CHUNK = 262_144
+_SEEDED = threading.Lock()
 
 
 @dataclass
@@ -54,13 +56,14 @@ def sample_pairs(flow: KinematicsFlow, m: np.ndarray, seed: int) -> DevicePairs:
     import torch
 
     ctx = flow.tensor(flow.mass_context(m))
-    state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
-    try:
-        with torch.no_grad():
-            z = flow.pair(ctx).sample()
-    finally:
-        torch.random.set_rng_state(state)
+    with _SEEDED:  # the global generator is seeded for this draw alone, also when chunks are made in threads
+        state = torch.random.get_rng_state()
+        torch.manual_seed(seed)
+        try:
+            with torch.no_grad():
+                z = flow.pair(ctx).sample()
+        finally:
+            torch.random.set_rng_state(state)
     return DevicePairs(ctx, z)
 
 

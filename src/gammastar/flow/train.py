@@ -212,7 +212,10 @@ def train(data: Sample, config: FlowConfig | None = None, progress: bool = True)
     }
     if Path(events.source).is_file():
         provenance["source_sha256"] = file_sha256(events.source)
-    return TrainedModel(
+    model = TrainedModel(
         flow, events.mass_spectrum(), events.lepton, events.n_collisions, (float(v["m"].min()), float(v["m"].max())),
         (z.min(axis=0).tolist(), z.max(axis=0).tolist()), p_phi, provenance, history,
     )
+    if model.tabulates_pairs:
+        model.pair_density()  # tabulated once here, stored with the model
+    return model

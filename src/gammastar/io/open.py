@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import GammastarError
 from ..physics.beams import Beam
@@ -49,7 +49,7 @@ def open_sample(
     like_sign_r: float = 1.0, like_sign_bin: float = 0.01, acceptance: str | Path | AcceptanceMap | None = None,
     acceptance_floor: float = 0.01, chunk_size: int = 2_000_000, progress: bool = True, beam: Beam | None = None,
     subtract: Sequence[str | Path | tuple[str | Path, float | None] | Subtraction] = (),
-    mass_resolution: float | str | Path | MassResolution | None = None,
+    mass_resolution: float | str | Path | MassResolution | None = None, client: Any = None,
 ) -> Sample:
     """Open dilepton data, or a published spectrum table, as a Sample for the rates and the flow.
 
@@ -84,6 +84,9 @@ def open_sample(
     mass_resolution : float (GeV), CSV path (mass, sigma) or MassResolution, optional
         The detector's Gaussian mass resolution, kept with the sample: the rates
         unfold it at narrow resonances (:mod:`gammastar.rates.resolution`).
+    client : distributed.Client, optional
+        Read a streamed input's files on this Dask cluster, a file per task
+        (:func:`gammastar.io.stream.scan_dileptons`); the spectrum is the same.
     """
     subs = subtractions(subtract)
     resolution = parse_resolution(mass_resolution)
@@ -111,7 +114,7 @@ def open_sample(
         sample: Sample = scan_dileptons(path, lepton=lepton, n_collisions=n_collisions, tree=tree, columns=columns,
                                         chunk_size=chunk_size, acceptance=acceptance,
                                         acceptance_floor=acceptance_floor, progress=progress, beam=beam,
-                                        subtract=subs)
+                                        subtract=subs, client=client)
     else:
         if stream is False and should_stream(path):
             raise GammastarError(streamed_needs_memory(str(path)))

@@ -12,16 +12,17 @@ streams by itself directories and files of more than
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import GammastarError
 from ..physics.beams import Beam
 from ..physics.pdg import mass
-from ..rates.spectrum import MassSpectrum
+from ..rates.spectrum import BinSums, MassSpectrum
 from ..samples import EventSample, SpectrumSample, check_n_collisions
 from .pairs import (
     N_COLLISIONS_KEY,
@@ -38,7 +39,7 @@ from .subtract import Subtraction, subtraction_chunks
 if TYPE_CHECKING:
     from .acceptance import AcceptanceMap
 
-__all__ = ["STREAM_ROWS", "pair_files", "iter_dileptons", "scan_dileptons", "should_stream"]
+__all__ = ["STREAM_ROWS", "pair_files", "iter_dileptons", "scan_dileptons", "should_stream", "file_sums", "FileSums"]
 
 
 def pair_files(path: str | Path) -> list[Path]:
@@ -63,6 +64,30 @@ def should_stream(path: str | Path) -> bool:
     return reader_for(path).is_large(path)
 
 
+def _file_chunks(
+    f: Path, *, lepton: str | None, tree: str | None, columns: Mapping[str, str] | str | None, chunk_size: int,
+    acceptance: str | Path | AcceptanceMap | None, acceptance_floor: float, beam: Beam | None,
+) -> Iterator[tuple[EventSample, int, int]]:
+    """One file's validated chunks: (pairs, rows read, pairs dropped as beyond the beams)."""
+    pf = open_pairs(f, tree, columns)  # validates the file and its columns
+    names = pf.layout.names
+    rows = 0
+    for b in pf.batches(names, chunk_size):
+        n = len(b[names[0]])
+        if n == 0:
+            continue
+        rows += n
+        op, lep = layout_pairs(f, pf.layout, b.__getitem__, n, lepton)
+        ds = validated_pairs(f, op.pos, op.neg, op.weight, lep, None, {})
+        n_bad = 0
+        if beam is not None:
+            ds.beam = beam
+            ds, n_bad = within_beams(ds, beam, str(f))
+        yield with_acceptance(ds, acceptance, acceptance_floor), n, n_bad
+    if rows == 0:  # as for a single file: a member with no pairs is an error, not skipped
+        raise GammastarError(f"{f}: file contains no pairs")
+
+
 def iter_dileptons(
     path: str | Path, *, lepton: str | None = None, tree: str | None = None,
     columns: Mapping[str, str] | str | None = None, chunk_size: int = 2_000_000,
@@ -85,33 +110,62 @@ def iter_dileptons(
     seen = None
     try:
         for f in files:
-            pf = open_pairs(f, tree, columns)  # validates the file and its columns
-            names = pf.layout.names
-            rows = 0
-            for b in pf.batches(names, chunk_size):
-                n = len(b[names[0]])
-                if n == 0:
-                    continue
-                rows += n
-                op, lep = layout_pairs(f, pf.layout, b.__getitem__, n, lepton)
-                ds = validated_pairs(f, op.pos, op.neg, op.weight, lep, None, {})
-                if beam is not None:
-                    ds.beam = beam
-                    ds, n_bad = within_beams(ds, beam, str(f))
-                    dropped += n_bad
-                if seen is not None and lepton is None and ds.lepton != seen:
-                    raise GammastarError(f"{f}: mixed sample across chunks ({seen} and {ds.lepton})")
-                seen = ds.lepton
-                yield with_acceptance(ds, acceptance, acceptance_floor)
+            for ds, n, n_bad in _file_chunks(f, lepton=lepton, tree=tree, columns=columns, chunk_size=chunk_size,
+                                             acceptance=acceptance, acceptance_floor=acceptance_floor, beam=beam):
+                dropped += n_bad
+                seen = _same_lepton(seen, ds.lepton, lepton, f)
+                yield ds
                 bar.update(n)
-            if rows == 0:  # as for a single file: a member with no pairs is an error, not skipped
-                raise GammastarError(f"{f}: file contains no pairs")
     finally:
         bar.close()
     if seen is None:
         raise GammastarError(f"{path}: no pairs")
     if beam is not None:
         warn_beyond_beams(str(path), dropped, beam)
+
+
+def _same_lepton(seen: str | None, this: str, asked: str | None, f: Path) -> str:
+    if seen is not None and asked is None and this != seen:
+        raise GammastarError(f"{f}: mixed sample across chunks ({seen} and {this})")
+    return this
+
+
+@dataclass
+class FileSums:
+    """What one file adds to a streamed spectrum: its bin sums, lepton, pairs kept and dropped."""
+
+    sums: BinSums
+    lepton: str
+    n_pairs: int
+    n_dropped: int
+
+
+def file_sums(f: str | Path, *, lepton: str | None = None, tree: str | None = None,
+              columns: Mapping[str, str] | str | None = None, chunk_size: int = 2_000_000,
+              acceptance: str | Path | AcceptanceMap | None = None, acceptance_floor: float = 0.01,
+              beam: Beam | None = None) -> FileSums:
+    """One file's fine-bin sums (what a Dask worker computes for the files it is given)."""
+    f = Path(f)
+    seen: dict[str, Any] = {"lepton": None, "n": 0, "dropped": 0}
+
+    def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for ds, _, n_bad in _file_chunks(f, lepton=lepton, tree=tree, columns=columns, chunk_size=chunk_size,
+                                         acceptance=acceptance, acceptance_floor=acceptance_floor, beam=beam):
+            seen["lepton"] = _same_lepton(seen["lepton"], ds.lepton, lepton, f)
+            seen["n"] += len(ds)
+            seen["dropped"] += n_bad
+            yield ds.mass, ds.weight
+
+    # the lepton (hence the threshold of the bins) is known only after the first chunk: peek at it
+    it = chunks()
+    first = next(it)
+    sums = BinSums.of_chunks(_chain([first], it), mass(seen["lepton"]))
+    return FileSums(sums, seen["lepton"], seen["n"], seen["dropped"])
+
+
+def _chain(*parts: Iterable[tuple[np.ndarray, np.ndarray]]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    for p in parts:
+        yield from p
 
 
 def _n_collisions(metas: list[dict[str, str]], flag: float | None) -> float | None:
@@ -129,12 +183,14 @@ def scan_dileptons(
     path: str | Path, *, lepton: str | None = None, n_collisions: float | None = None, tree: str | None = None,
     columns: Mapping[str, str] | str | None = None, chunk_size: int = 2_000_000,
     acceptance: str | Path | AcceptanceMap | None = None, acceptance_floor: float = 0.01, progress: bool = True,
-    beam: Beam | None = None, subtract: Sequence[Subtraction] = (),
+    beam: Beam | None = None, subtract: Sequence[Subtraction] = (), client: Any = None,
 ) -> SpectrumSample:
     """Read a large file or a directory in chunks into a :class:`~gammastar.samples.SpectrumSample`.
 
     The beams are ``beam``, else those the first file records, else the default (see
-    :func:`~gammastar.io.pairs.resolve_beam`).
+    :func:`~gammastar.io.pairs.resolve_beam`).  With a Dask ``client``, each
+    worker reads whole files into their fine-bin sums (:func:`file_sums`) and
+    the sums are added here, in file order: the same spectrum as serially.
     """
     files = pair_files(path)
     if n_collisions is not None:
@@ -142,23 +198,41 @@ def scan_dileptons(
     metas = [reader_for(f).metadata(f) for f in files]
     n_coll = _n_collisions(metas, n_collisions)
     beam = resolve_beam(beam, metas[0], str(path))
-    seen: dict[str, str | int] = {"lepton": "", "n": 0}
+    options = {"lepton": lepton, "tree": tree, "columns": columns, "chunk_size": chunk_size, "acceptance": acceptance,
+               "acceptance_floor": acceptance_floor, "beam": beam}
+    per_file = _sums_of(files, options, client, progress, Path(path).name)
+    lep = per_file[0].lepton
+    for f, fs in zip(files, per_file, strict=True):
+        _same_lepton(lep, fs.lepton, lepton, f)
+    total = BinSums.empty()
+    for fs in per_file:  # in file order, serially or not: the same sums to the last bit
+        total = total + fs.sums
+    total = total + BinSums.of_chunks(subtraction_chunks(subtract, lep, n_coll, beam), mass(lep))
+    if beam is not None:
+        warn_beyond_beams(str(path), sum(fs.n_dropped for fs in per_file), beam)
+    spec = MassSpectrum.from_sums(total, mass(lep), lepton=lep)
+    return SpectrumSample(spec, lep, n_coll, str(path), sum(fs.n_pairs for fs in per_file), beam,
+                          tuple(str(s.path) for s in subtract))
 
-    def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for ds in iter_dileptons(path, lepton=lepton, tree=tree, columns=columns, chunk_size=chunk_size,
-                                 acceptance=acceptance, acceptance_floor=acceptance_floor, progress=progress, beam=beam):
-            seen["lepton"], seen["n"] = ds.lepton, int(seen["n"]) + len(ds)
-            yield ds.mass, ds.weight
 
-    # the lepton (hence the threshold) is known only after the first chunk: peek at it
-    it = chunks()
-    first = next(it)
+def _sums_of(files: list[Path], options: dict[str, Any], client: Any, progress: bool, name: str) -> list[FileSums]:
+    """Each file's sums, in file order: here one after another, or on the Dask ``client``'s workers."""
+    from tqdm import tqdm
 
-    def all_chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        yield first
-        yield from it
-        yield from subtraction_chunks(subtract, str(seen["lepton"]), n_coll, beam)
+    bar = tqdm(total=len(files), desc=f"reading {name}", unit="file", delay=1.0, disable=not progress)
+    try:
+        if client is None:
+            out = []
+            for f in files:
+                out.append(file_sums(f, **options))
+                bar.update(1)
+            return out
+        from distributed import as_completed
 
-    lep = str(seen["lepton"])
-    spec = MassSpectrum.from_chunks(all_chunks(), mass(lep), lepton=lep)
-    return SpectrumSample(spec, lep, n_coll, str(path), int(seen["n"]), beam, tuple(str(s.path) for s in subtract))
+        futures = client.map(file_sums, [str(f) for f in files], **options, retries=2, pure=False)
+        for fut in as_completed(futures):
+            fut.result()  # the first error, as it comes
+            bar.update(1)
+        return list(client.gather(futures))
+    finally:
+        bar.close()

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import curve_fit
 
 __all__ = ["pole_ff2", "regularised_pole_ff2", "linear_ff2", "PI0_SLOPE", "FormFactorPoints", "read_form_factor_points", "fit_pole"]
 
@@ -87,6 +86,8 @@ def fit_pole(points: FormFactorPoints) -> tuple[float, float, float]:
 
     Returns ``(inv_lambda2, error, chi2)`` with Lambda^-2 in GeV^-2.
     """
+    from scipy.optimize import curve_fit
+
     popt, pcov = curve_fit(
         pole_ff2, points.m, points.ff2, p0=[1.8], sigma=points.ff2_err, absolute_sigma=True
     )

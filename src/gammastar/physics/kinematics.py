@@ -61,9 +61,18 @@ def pair_kinematics(pos: np.ndarray, neg: np.ndarray) -> PairKinematics:
 
 
 def from_pt_y_phi(pt: np.ndarray, y: np.ndarray, phi: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """(N, 4) four-momenta from transverse momentum, rapidity, azimuth and mass."""
+    """(N, 4) four-momenta from transverse momentum, rapidity, azimuth and mass.
+
+    Stored column by column (Fortran order): each component is contiguous, as
+    the event writers take them.
+    """
     mt = np.sqrt(pt**2 + m**2)
-    return np.stack([pt * np.cos(phi), pt * np.sin(phi), mt * np.sinh(y), mt * np.cosh(y)], axis=1)
+    out = np.empty((np.shape(pt)[0], 4), order="F")
+    np.multiply(pt, np.cos(phi), out=out[:, 0])
+    np.multiply(pt, np.sin(phi), out=out[:, 1])
+    np.multiply(mt, np.sinh(y), out=out[:, 2])
+    np.multiply(mt, np.cosh(y), out=out[:, 3])
+    return out
 
 
 def boost(p4: np.ndarray, beta: np.ndarray) -> np.ndarray:

@@ -61,14 +61,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import interpolate
 
 from ..errors import EstimateError, GammastarError
 from ..physics import pdg
 from ..physics.formulas import phi_l, r_chi, r_lepton
 from ..physics.resonances import narrow_near
 
-__all__ = ["MassSpectrum", "SpectrumPoint"]
+__all__ = ["MassSpectrum", "SpectrumPoint", "BinSums"]
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(4)
 
@@ -91,6 +90,52 @@ class SpectrumPoint:
 def _breit_wigner(t: Any, m_r: float, g_r: float) -> Any:
     """Relativistic Breit-Wigner in the mass t, 1 at its peak m_r (width g_r)."""
     return (m_r * g_r) ** 2 / ((np.square(t) - m_r**2) ** 2 + (m_r * g_r) ** 2)
+
+
+@dataclass
+class BinSums:
+    """Sums per fine mass bin (logarithmic from 2 m_l, relative width ``rel_bin``), to be added up.
+
+    What a chunk of pairs, a file or a worker contributes to a
+    :class:`MassSpectrum`: per bin the sums of w, w^2, pairs and w m, and the
+    largest mass seen.  ``a + b`` combines two (arrays padded to the longer).
+    """
+
+    w: np.ndarray
+    w2: np.ndarray
+    count: np.ndarray
+    wm: np.ndarray
+    m_max: float = -math.inf
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self.w, self.w2, self.count, self.wm
+
+    def __add__(self, other: BinSums) -> BinSums:
+        n = max(self.w.size, other.w.size)
+        a, b = ([np.pad(x, (0, n - x.size)) for x in s.arrays()] for s in (self, other))
+        w, w2, count, wm = (x + y for x, y in zip(a, b, strict=True))
+        return BinSums(w, w2, count, wm, max(self.m_max, other.m_max))
+
+    @classmethod
+    def empty(cls) -> BinSums:
+        return cls(np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0))
+
+    @classmethod
+    def of_chunks(cls, chunks: Iterable[tuple[np.ndarray, np.ndarray]], m_lepton: float, rel_bin: float = 1e-4
+                  ) -> BinSums:
+        """The sums of (mass, weight) chunks, in constant memory."""
+        threshold = 2.0 * m_lepton
+        log_step = np.log1p(rel_bin)
+        total = cls.empty()
+        for mass, weight in chunks:
+            if len(mass) == 0:
+                continue
+            idx = np.maximum((np.log(np.maximum(mass, threshold) / threshold) / log_step).astype(np.int64), 0)
+            n = int(idx.max()) + 1
+            total = total + cls(np.bincount(idx, weights=weight, minlength=n),
+                                np.bincount(idx, weights=weight * weight, minlength=n), np.bincount(idx, minlength=n),
+                                np.bincount(idx, weights=weight * mass, minlength=n), float(np.max(mass)))
+        return total
 
 
 class MassSpectrum:
@@ -168,26 +213,19 @@ class MassSpectrum:
         cls, chunks: Iterable[tuple[np.ndarray, np.ndarray]], m_lepton: float, rel_bin: float = 1e-4, lepton: str = "l"
     ) -> MassSpectrum:
         """Accumulate (mass, weight) chunks into the same fine bins as :meth:`from_pairs`, in constant memory."""
+        return cls.from_sums(BinSums.of_chunks(chunks, m_lepton, rel_bin), m_lepton, rel_bin, lepton)
+
+    @classmethod
+    def from_sums(cls, sums: BinSums, m_lepton: float, rel_bin: float = 1e-4, lepton: str = "l") -> MassSpectrum:
+        """The spectrum of accumulated :class:`BinSums` (of any number of chunks, files or workers, added)."""
+        if not np.isfinite(sums.m_max):
+            raise GammastarError("no pairs to build a mass spectrum from")
         threshold = 2.0 * m_lepton
         log_step = np.log1p(rel_bin)
-        acc: list[np.ndarray] = [np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0)]
-        m_max = -np.inf
-        for mass, weight in chunks:
-            if len(mass) == 0:
-                continue
-            m_max = max(m_max, float(np.max(mass)))
-            idx = np.maximum((np.log(np.maximum(mass, threshold) / threshold) / log_step).astype(np.int64), 0)
-            n = max(int(idx.max()) + 1, acc[0].size)
-            parts = (np.bincount(idx, weights=weight, minlength=n), np.bincount(idx, weights=weight * weight, minlength=n),
-                     np.bincount(idx, minlength=n), np.bincount(idx, weights=weight * mass, minlength=n))
-            acc = [np.pad(a, (0, n - a.size)) + b for a, b in zip(acc, parts, strict=True)]
-        if not np.isfinite(m_max):
-            raise GammastarError("no pairs to build a mass spectrum from")
-        n_bins = int(np.ceil(np.log(m_max * (1 + 1e-12) / threshold) / log_step)) + 1
-        acc = [np.pad(a, (0, max(n_bins - a.size, 0)))[:n_bins] for a in acc]
+        n_bins = int(np.ceil(np.log(sums.m_max * (1 + 1e-12) / threshold) / log_step)) + 1
+        w, w2, count, wm = (np.pad(a, (0, max(n_bins - a.size, 0)))[:n_bins] for a in sums.arrays())
         edges = threshold * np.exp(log_step * np.arange(n_bins + 1))
-        w, w2, count, wm = acc
-        return cls(edges, w, w2, count, wm, m_lepton, rel_bin, lepton, m_max)
+        return cls(edges, w, w2, count, wm, m_lepton, rel_bin, lepton, sums.m_max)
 
     def to_hist(self) -> Any:
         """The fine bins as a ``hist.Hist`` (Weight storage: sum of weights and of squared weights, per sample).
@@ -312,7 +350,9 @@ class MassSpectrum:
             true = true @ g.T
         # the (folded) model varies on the grid's scale (>= 6 steps per width or sigma): a cubic spline
         # carries it to the quadrature nodes of the fine bins
-        folded = interpolate.CubicSpline(t, true, axis=1)(nodes.reshape(-1))  # (p, n_nodes)
+        from scipy.interpolate import CubicSpline  # here: importing scipy costs a third of a second
+
+        folded = CubicSpline(t, true, axis=1)(nodes.reshape(-1))  # (p, n_nodes)
         model = (folded.reshape(len(true), j - i, -1) * wts[None]).sum(axis=2)  # (p, bins): bin integrals
         u = (self.centres[i:j] - m0) / h
         shapes = [row / max(float(np.abs(row).max()), 1e-300) for row in model[3:]]  # folded resonance shapes per bin

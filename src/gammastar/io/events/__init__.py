@@ -10,25 +10,35 @@ new module, added to :data:`EVENT_FORMATS`.
 from __future__ import annotations
 
 import json
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
+from functools import partial
+from itertools import islice, repeat
 from pathlib import Path
 
 from ...errors import GammastarError
 from ..atomic import atomic_path
 from ..sidecar import write_sidecar
 from .arrow import CsvSink, ParquetSink
-from .base import APRIME_ID, CHI_ID, EventInfo, EventSink, EventStream
+from .base import APRIME_ID, CHI_ID, Chunk, EventInfo, EventSink, EventStream
 from .hepmc3 import HepMC3Sink
 from .lhe import LheSink
 from .root import RootSink
 
-__all__ = ["EVENT_FORMATS", "FORMATS", "APRIME_ID", "CHI_ID", "EventInfo", "EventStream", "format_from_path",
+__all__ = ["EVENT_FORMATS", "FORMATS", "SUFFIXES", "APRIME_ID", "CHI_ID", "EventInfo", "EventStream", "format_from_path",
            "write_events"]
 
 #: The event-file formats.  A new format is an EventSink subclass in a new module, added here.
 EVENT_FORMATS: tuple[type[EventSink], ...] = (ParquetSink, CsvSink, RootSink, HepMC3Sink, LheSink)
+#: threads making chunks while one is written (where the stream has independent tasks)
+MAKERS = max(1, min(4, os.cpu_count() or 1))
 #: Their names, for ``--format``.
 FORMATS = tuple(f.format for f in EVENT_FORMATS)
+#: Their file-name suffixes.
+SUFFIXES = tuple(s for f in EVENT_FORMATS for s in f.suffixes)
 
 
 def _sink(fmt: str) -> type[EventSink]:
@@ -66,7 +76,7 @@ def write_events(path: str | Path, events: EventStream, fmt: str | None = None, 
         sink = sink_type(tmp, events.info, meta)
         try:
             with tqdm(total=events.n, desc=f"writing {path.name}", unit="ev", delay=1.0, disable=not progress) as bar:
-                for ch in events.chunks:
+                for ch in _made_ahead(events):
                     sink.write(ch)
                     bar.update(len(ch["weight"]))
         except BaseException:
@@ -77,3 +87,28 @@ def write_events(path: str | Path, events: EventStream, fmt: str | None = None, 
         if sink_type.sidecar:
             write_sidecar(tmp, path, meta)
     return path
+
+
+def _made_ahead(events: EventStream) -> Iterator[Chunk]:
+    """The chunks in order, made in threads ahead of the one being written.
+
+    Making a chunk (numpy, torch) and encoding one (pyarrow) both spend most of
+    their time outside the GIL, so they overlap: the stream's independent
+    ``tasks`` on :data:`MAKERS` threads, or its ``chunks`` one ahead.
+    """
+    if events.tasks is not None:
+        tasks: Iterator[Callable[[], Chunk | None]] = iter(events.tasks)
+        workers = MAKERS
+    else:
+        tasks = repeat(partial(next, iter(events.chunks), None))
+        workers = 1  # an iterator makes its chunks one after another
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="gammastar-chunks")
+    ahead: deque[Future[Chunk | None]] = deque(pool.submit(t) for t in islice(tasks, workers + 1))
+    try:
+        while ahead and (chunk := ahead.popleft().result()) is not None:
+            ahead.extend(pool.submit(t) for t in islice(tasks, 1))
+            yield chunk
+    finally:
+        for f in ahead:
+            f.cancel()
+        pool.shutdown(wait=True)

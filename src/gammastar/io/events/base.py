@@ -17,7 +17,7 @@ Particle codes in HepMC3 and LHE (override with ``aprime_id``/``chi_id``):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -52,13 +52,16 @@ class EventInfo:
 class EventStream:
     """Events to write: ``n`` of them in ``chunks``, what they are, and metadata (JSON-able values).
 
-    ``chunks`` is consumed once, by the writer.
+    ``chunks`` is consumed once, by the writer.  ``tasks``, when given, make
+    the same chunks one each, independently (so the writer may make several
+    at once, in threads).
     """
 
     info: EventInfo
     n: int
     chunks: Iterable[Chunk]
     metadata: dict[str, Any] = field(default_factory=dict)
+    tasks: Sequence[Callable[[], Chunk]] | None = None
 
 
 class EventSink(ABC):

@@ -1,0 +1,230 @@
+"""The flow's pair density tabulated on (mass, log pT, y): what A' and chi-chibar pairs are drawn from.
+
+Drawing a pair from the flow costs a network pass per transform; drawing it
+from a table costs a few array look-ups.  Where the pair azimuth is uniform
+(the training data passed the test), a pair at mass m needs only
+p(log pT, y | m), so the flow's own density is tabulated once, when the
+model is trained, and stored in the model file:
+
+* in the standardised (log pT, y) features, on ``grid`` x ``grid`` cells
+  spanning the training data plus half a standard deviation (128 cells: ~1/12
+  of a standard deviation each, with the pair drawn uniformly inside its
+  cell; the probability the flow puts outside the grid is kept);
+* at mass nodes spaced in log m: 33 across the trained range to start, and a
+  node added halfway wherever the flow's table there differs from the
+  interpolation between its neighbours by more than :data:`TOLERANCE` in
+  total variation (so nodes crowd where the kinematics change fast with the
+  mass, near the resonances), up to :data:`MAX_NODES`.
+
+Between nodes the density is interpolated linearly in log m.  A sample at one
+mass (A') is drawn from the interpolated cells; samples at many masses
+(chi-chibar pairs) take, per pair, the lower or upper node with the
+interpolation's weights, which is the same mixture.
+
+The angular network's H(m, pT, y) (the hadronic tensor that fixes every decay
+law exactly, PHYSICS.md section 2) is tabulated at the same nodes on a
+:data:`H_GRID` x :data:`H_GRID` grid of cell centres and interpolated
+trilinearly (log m, log pT, y): H is smooth, and on the mock the table is
+within 3e-5 of the network on average, 1.4e-3 at most (weights >= 0 keep the
+interpolated H positive with unit trace).  Generating A' and chi-chibar
+events, decays included, needs numpy only: no torch import, no network pass.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .cells import CellSampler
+
+if TYPE_CHECKING:
+    from .model import KinematicsFlow
+
+__all__ = ["PairDensity", "GRID", "H_GRID", "TOLERANCE", "MAX_NODES"]
+
+#: cells per axis of the (log pT, y) table
+GRID = 128
+#: largest total-variation distance allowed between the flow and the interpolation halfway between nodes
+TOLERANCE = 0.005
+#: most mass nodes a table gets
+MAX_NODES = 257
+#: centres per axis of the H(m, log pT, y) table
+H_GRID = 64
+#: the six components of the symmetric H kept in the table: xx, yy, zz, xy, xz, yz
+_H_IJ = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
+_START_NODES = 33
+_BATCH = 1 << 16  # density evaluations per network call
+
+
+@dataclass
+class PairDensity:
+    """Cell probabilities of the standardised (log pT, y) features at mass nodes.
+
+    ``prob[k]`` holds the flow's probability of each cell (row-major, log pT
+    then y) at ``masses[k]``; a row sums to the probability inside the grid.
+    """
+
+    masses: np.ndarray  # (M,) GeV, increasing
+    ex: np.ndarray  # (G+1,) standardised log pT edges
+    ey: np.ndarray  # (G+1,) standardised y edges
+    prob: np.ndarray  # (M, G*G) float32
+    #: H at the nodes on H_GRID x H_GRID centres spanning the same ranges, components xx, yy, zz, xy, xz, yz
+    h: np.ndarray | None = None  # (M, H_GRID, H_GRID, 6) float32
+    _nodes: dict[int, CellSampler] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def grid(self) -> int:
+        return self.ex.size - 1
+
+    # -- building -------------------------------------------------------------------
+
+    @classmethod
+    def tabulate(cls, log_prob: Callable[[np.ndarray, np.ndarray], np.ndarray], mass_range: tuple[float, float],
+                 pair_range: tuple[list[float], list[float]], grid: int = GRID, tolerance: float = TOLERANCE,
+                 max_nodes: int = MAX_NODES, h: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+                 ) -> PairDensity:
+        """Tabulate ``log_prob(z, m)`` (log density of standardised features z at masses m), and ``h(z, m)``
+        ((N, 3, 3) H tensors) when given.
+
+        Nodes: :data:`_START_NODES` spaced in log m across ``mass_range``, then
+        midpoints where the interpolation misses by more than ``tolerance``.
+        """
+        lo = np.asarray(pair_range[0][:2], dtype=float) - 0.5
+        hi = np.asarray(pair_range[1][:2], dtype=float) + 0.5
+        ex, ey = np.linspace(lo[0], hi[0], grid + 1), np.linspace(lo[1], hi[1], grid + 1)
+        cx, cy = 0.5 * (ex[1:] + ex[:-1]), 0.5 * (ey[1:] + ey[:-1])
+        cells = np.column_stack([np.repeat(cx, grid), np.tile(cy, grid)])
+        area = (ex[1] - ex[0]) * (ey[1] - ey[0])
+
+        def table(ms: np.ndarray) -> np.ndarray:
+            z = np.tile(cells, (ms.size, 1))
+            m = np.repeat(ms, cells.shape[0])
+            logp = np.concatenate([log_prob(z[i : i + _BATCH], m[i : i + _BATCH]) for i in range(0, m.size, _BATCH)])
+            return (np.exp(logp) * area).reshape(ms.size, -1)
+
+        log_m = np.linspace(math.log(mass_range[0]), math.log(mass_range[1]), min(_START_NODES, max_nodes))
+        prob = table(np.exp(log_m))
+        todo = np.arange(log_m.size - 1)  # intervals (k, k+1) to check halfway
+        while todo.size and log_m.size < max_nodes:
+            todo = todo[: max_nodes - log_m.size]
+            mid_m = 0.5 * (log_m[todo] + log_m[todo + 1])
+            mid = table(np.exp(mid_m))
+            miss = 0.5 * np.abs(mid - 0.5 * (prob[todo] + prob[todo + 1])).sum(axis=1)
+            at = todo + 1
+            log_m = np.insert(log_m, at, mid_m)
+            prob = np.insert(prob, at, mid, axis=0)
+            # the new node sits at at + (its rank among the new ones); refine both halves where it missed
+            new = at + np.arange(at.size)
+            bad = new[miss > tolerance]
+            todo = np.sort(np.concatenate([bad - 1, bad]))
+        masses = np.exp(log_m)
+        return cls(masses, ex, ey, prob.astype(np.float32), None if h is None else _h_table(h, masses, ex, ey))
+
+    @classmethod
+    def from_flow(cls, flow: KinematicsFlow, mass_range: tuple[float, float], pair_range: tuple[list[float], list[float]],
+                  grid: int = GRID) -> PairDensity:
+        """The table of a trained flow (torch): its pair density and its H."""
+        from .sample import given_pairs, h_tensor
+
+        return cls.tabulate(lambda z, m: flow.log_prob_pair(z, flow.mass_context(m)), mass_range, pair_range, grid,
+                            h=lambda z, m: h_tensor(flow, given_pairs(flow, m, z)))
+
+    # -- storing --------------------------------------------------------------------
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        out = {"masses": self.masses, "ex": self.ex, "ey": self.ey, "prob": self.prob}
+        return out if self.h is None else {**out, "h": self.h}
+
+    @classmethod
+    def from_arrays(cls, a: dict[str, np.ndarray]) -> PairDensity:
+        masses, ex, ey = (np.asarray(a[k], dtype=float) for k in ("masses", "ex", "ey"))
+        prob = np.asarray(a["prob"], dtype=np.float32)
+        ok = (masses.ndim == 1 and masses.size >= 2 and bool(np.all(np.diff(masses) > 0)) and masses[0] > 0
+              and ex.size >= 3 and ey.size == ex.size and prob.shape == (masses.size, (ex.size - 1) ** 2)
+              and bool(np.all(np.isfinite(prob))) and bool(np.all(prob >= 0)) and bool(np.all(prob.sum(axis=1) > 0)))
+        h = None if "h" not in a else np.asarray(a["h"], dtype=np.float32)
+        if h is not None:
+            ok = ok and h.ndim == 4 and h.shape[0] == masses.size and h.shape[1] == h.shape[2] >= 2 and h.shape[3] == 6 \
+                and bool(np.all(np.isfinite(h)))
+        if not ok:
+            raise ValueError("the pair-density table is not consistent")
+        return cls(masses, ex, ey, prob, h)
+
+    # -- drawing --------------------------------------------------------------------
+
+    def _bracket(self, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Lower node index and interpolation weight of the upper node, per mass (clamped to the nodes)."""
+        log_n = np.log(self.masses)
+        lm = np.clip(np.log(m), log_n[0], log_n[-1])
+        k = np.clip(np.searchsorted(log_n, lm, side="right") - 1, 0, log_n.size - 2)
+        return k, (lm - log_n[k]) / (log_n[k + 1] - log_n[k])
+
+    def cells_at(self, m: float) -> np.ndarray:
+        """The cell probabilities at mass ``m``, interpolated between the nodes."""
+        k, t = self._bracket(np.array([float(m)]))
+        return (1.0 - t[0]) * self.prob[k[0]].astype(float) + t[0] * self.prob[k[0] + 1].astype(float)
+
+    def _features(self, idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Standardised (log pT, y) uniformly inside the cells ``idx``."""
+        ix, iy = np.divmod(idx, self.grid)
+        n = idx.size
+        return np.column_stack([self.ex[ix] + (self.ex[1] - self.ex[0]) * rng.random(n),
+                                self.ey[iy] + (self.ey[1] - self.ey[0]) * rng.random(n)])
+
+    def draw(self, sampler: CellSampler, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` standardised (log pT, y) from the cells of ``sampler`` (a :meth:`cells_at` table)."""
+        return self._features(sampler.draw(rng, n), rng)
+
+    def draw_at(self, m: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One standardised (log pT, y) per mass in ``m``: each from its lower or upper node, with the
+        interpolation's weights (the interpolated density as a mixture)."""
+        k, t = self._bracket(np.asarray(m, dtype=float))
+        node = k + (rng.random(k.size) < t)
+        idx = np.empty(k.size, dtype=np.intp)
+        order = np.argsort(node, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(node[order]) != 0])
+        for a, b in zip(starts, np.r_[starts[1:], order.size], strict=True):
+            j = int(node[order[a]])
+            if j not in self._nodes:
+                self._nodes[j] = CellSampler(self.prob[j])
+            idx[order[a:b]] = self._nodes[j].draw(rng, b - a)
+        return self._features(idx, rng)
+
+    def h_at(self, m: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """(N, 3, 3) H at masses ``m`` and standardised (log pT, y) ``z``: trilinear in the table (clamped to it)."""
+        if self.h is None:
+            raise ValueError("this table holds no H")
+        k, t = self._bracket(np.asarray(m, dtype=float))
+        g = self.h.shape[1]
+        out = np.zeros((k.size, 6))
+        corners = []
+        for axis, edges in ((0, self.ex), (1, self.ey)):
+            step = (edges[-1] - edges[0]) / g
+            f = np.clip((z[:, axis] - edges[0]) / step - 0.5, 0.0, g - 1.0)  # in units of centres
+            i = np.minimum(f.astype(np.intp), g - 2)
+            corners.append((i, f - i))
+        (ix, tx), (iy, ty) = corners
+        for node, wm in ((k, 1.0 - t), (k + 1, t)):
+            for dx, wx in ((0, 1.0 - tx), (1, tx)):
+                for dy, wy in ((0, 1.0 - ty), (1, ty)):
+                    out += (wm * wx * wy)[:, None] * self.h[node, ix + dx, iy + dy]
+        h = np.empty((k.size, 3, 3))
+        for c, (i, j) in enumerate(_H_IJ):
+            h[:, i, j] = h[:, j, i] = out[:, c]
+        return h
+
+
+def _h_table(h: Callable[[np.ndarray, np.ndarray], np.ndarray], masses: np.ndarray, ex: np.ndarray, ey: np.ndarray
+             ) -> np.ndarray:
+    """H at every node on H_GRID x H_GRID centres spanning the edges ``ex``, ``ey``."""
+    cx = np.linspace(ex[0], ex[-1], H_GRID + 1)
+    cy = np.linspace(ey[0], ey[-1], H_GRID + 1)
+    cx, cy = 0.5 * (cx[1:] + cx[:-1]), 0.5 * (cy[1:] + cy[:-1])
+    z = np.tile(np.column_stack([np.repeat(cx, H_GRID), np.tile(cy, H_GRID)]), (masses.size, 1))
+    m = np.repeat(masses, H_GRID * H_GRID)
+    full = np.concatenate([h(z[i : i + _BATCH], m[i : i + _BATCH]) for i in range(0, m.size, _BATCH)])
+    return np.stack([full[:, i, j] for i, j in _H_IJ], axis=1).reshape(masses.size, H_GRID, H_GRID, 6).astype(np.float32)
