@@ -83,3 +83,32 @@ def test_h_is_interpolated_exactly_where_it_is_linear():
     np.testing.assert_allclose(np.trace(d.h_at(m, z), axis1=1, axis2=2), 1.0, atol=1e-6)
     back = PairDensity.from_arrays(d.to_arrays())
     np.testing.assert_array_equal(back.h_at(m, z), d.h_at(m, z))
+
+
+def test_one_corner_drawn_per_pair_gives_the_law_of_the_interpolated_h():
+    """h_draw picks one table corner with its trilinear weight: the mean is the interpolated H, and the decay
+    angles follow the interpolated H's law (moments (1 + 2H)/5 of the scalar law n.H.n, PHYSICS.md 2)."""
+    from gammastar.physics.angular import direction, sample_law
+
+    corners = np.array([[0.6, 0.2, 0.2, 0.1, 0.0, 0.0], [0.2, 0.2, 0.6, 0.0, 0.1, -0.05]])
+
+    def h_field(z, m):  # jumps between two tensors from one H-grid centre to the next: interpolation matters
+        c = corners[(np.round((z[:, 0] + 3.5) * 32 / 7 - 0.5).astype(int) + np.round((z[:, 1] + 3.5) * 32 / 7 - 0.5)
+                     .astype(int)) % 2]
+        h = np.empty((len(m), 3, 3))
+        for k, (i, j) in enumerate(((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))):
+            h[:, i, j] = h[:, j, i] = c[:, k]
+        return h
+
+    d = PairDensity.tabulate(_gauss(lambda lm: 0 * lm), (0.2, 1.0), RANGE, grid=32, h=h_field)
+    n = 400_000
+    m, z = np.full(n, 0.45), np.tile([[0.123, -0.456]], (n, 1))  # one point between centres
+    rng = np.random.default_rng(4)
+    drawn = d.h_draw(m, z, rng)
+    exact = d.h_components_at(m[:1], z[:1])[0]
+    assert not np.allclose(drawn[0], exact)  # a corner, not the interpolation
+    np.testing.assert_allclose(drawn.mean(axis=0), exact, atol=5 * 0.25 / np.sqrt(n))
+    c, f = sample_law(drawn, lambda nhn, i: nhn, rng)
+    u = direction(c, f)
+    h = d.h_at(m[:1], z[:1])[0]
+    np.testing.assert_allclose(u.T @ u / n, (np.eye(3) + 2 * h) / 5, atol=4 * 0.3 / np.sqrt(n))

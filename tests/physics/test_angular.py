@@ -55,3 +55,12 @@ def test_transverse_law_moments():
     expected = (2 / 3 + 2 / 5 + a * (2 / 3 - 2 / 5)) / (2 + 2 / 3 + a * 4 / 3)
     assert abs(np.mean(cf**2) - expected) < 4 * np.std(cf**2) / np.sqrt(n)
     assert np.all(np.abs(cf) <= 1) and np.all(np.abs(cs) <= 1)
+
+
+def test_components_and_matrices_give_the_same_draws():
+    rng = np.random.default_rng(5)
+    h = _random_h(rng, 1000)
+    comp = np.column_stack([h[:, 0, 0], h[:, 1, 1], h[:, 2, 2], h[:, 0, 1], h[:, 0, 2], h[:, 1, 2]])
+    a = sample_law(h, lambda nhn, i: nhn, np.random.default_rng(6))
+    b = sample_law(comp, lambda nhn, i: nhn, np.random.default_rng(6))
+    np.testing.assert_array_equal(a, b)

@@ -24,10 +24,14 @@ interpolation's weights, which is the same mixture.
 The angular network's H(m, pT, y) (the hadronic tensor that fixes every decay
 law exactly, PHYSICS.md section 2) is tabulated at the same nodes on a
 :data:`H_GRID` x :data:`H_GRID` grid of cell centres and interpolated
-trilinearly (log m, log pT, y): H is smooth, and on the mock the table is
-within 3e-5 of the network on average, 1.4e-3 at most (weights >= 0 keep the
-interpolated H positive with unit trace).  Generating A' and chi-chibar
-events, decays included, needs numpy only: no torch import, no network pass.
+trilinearly (log m, log pT, y): H is smooth, and for the mock's full-size
+model the table is within 6e-5 of the network on average, 5e-4 at most
+(weights >= 0 keep the interpolated H positive with unit trace).  The decays
+take, pair by pair, one corner drawn with its interpolation weight: each law
+is linear in H with a normalisation independent of it (tr H = 1), so that is
+the interpolated H's law exactly, for one look-up instead of eight.
+Generating A' and chi-chibar events, decays included, needs numpy only: no
+torch import, no network pass.
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ class PairDensity:
     #: H at the nodes on H_GRID x H_GRID centres spanning the same ranges, components xx, yy, zz, xy, xz, yz
     h: np.ndarray | None = None  # (M, H_GRID, H_GRID, 6) float32
     _nodes: dict[int, CellSampler] = field(default_factory=dict, repr=False, compare=False)
+    _h64: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def grid(self) -> int:
@@ -196,26 +201,57 @@ class PairDensity:
 
     def h_at(self, m: np.ndarray, z: np.ndarray) -> np.ndarray:
         """(N, 3, 3) H at masses ``m`` and standardised (log pT, y) ``z``: trilinear in the table (clamped to it)."""
+        out = self.h_components_at(m, z)
+        h = np.empty((out.shape[0], 3, 3))
+        for c, (i, j) in enumerate(_H_IJ):
+            h[:, i, j] = h[:, j, i] = out[:, c]
+        return h
+
+    def h_components_at(self, m: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """(N, 6) the components xx, yy, zz, xy, xz, yz of :meth:`h_at`."""
+        index, step, frac = self._h_corners(m, z)
+        out = np.zeros((index.size, 6))
+        for corner in range(8):  # node, ix, iy each lower (0) or upper (1)
+            w = np.ones(index.size)
+            for axis in range(3):
+                w = w * (frac[axis] if corner >> axis & 1 else 1.0 - frac[axis])
+            out += w[:, None] * np.take(self._flat_h(), index + sum(step[a] for a in range(3) if corner >> a & 1), axis=0)
+        return out
+
+    def h_draw(self, m: np.ndarray, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """(N, 6) H components of one table corner per pair, each drawn with its trilinear weight.
+
+        Every decay law is linear in H with a normalisation that does not depend
+        on it (tr H = 1), so angles drawn with such an H follow, pair by pair, the
+        law of the interpolated H (:meth:`h_at`) exactly, for one look-up instead
+        of eight.
+        """
+        index, step, frac = self._h_corners(m, z)
+        for axis in range(3):
+            index = index + step[axis] * (rng.random(index.size) < frac[axis])
+        return np.take(self._flat_h(), index, axis=0)
+
+    def _h_corners(self, m: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int], list[np.ndarray]]:
+        """Row of the lower corner in the flat H table, the row steps to the upper node, ix and iy, and the
+        interpolation weights of the upper ones."""
         if self.h is None:
             raise ValueError("this table holds no H")
         k, t = self._bracket(np.asarray(m, dtype=float))
         g = self.h.shape[1]
-        out = np.zeros((k.size, 6))
-        corners = []
+        index, frac = k * (g * g), [t]  # the flat table's row: (node * g + ix) * g + iy
         for axis, edges in ((0, self.ex), (1, self.ey)):
-            step = (edges[-1] - edges[0]) / g
-            f = np.clip((z[:, axis] - edges[0]) / step - 0.5, 0.0, g - 1.0)  # in units of centres
+            width = (edges[-1] - edges[0]) / g
+            f = np.clip((z[:, axis] - edges[0]) / width - 0.5, 0.0, g - 1.0)  # in units of centres
             i = np.minimum(f.astype(np.intp), g - 2)
-            corners.append((i, f - i))
-        (ix, tx), (iy, ty) = corners
-        for node, wm in ((k, 1.0 - t), (k + 1, t)):
-            for dx, wx in ((0, 1.0 - tx), (1, tx)):
-                for dy, wy in ((0, 1.0 - ty), (1, ty)):
-                    out += (wm * wx * wy)[:, None] * self.h[node, ix + dx, iy + dy]
-        h = np.empty((k.size, 3, 3))
-        for c, (i, j) in enumerate(_H_IJ):
-            h[:, i, j] = h[:, j, i] = out[:, c]
-        return h
+            index = index + i * (g if axis == 0 else 1)
+            frac.append(f - i)
+        return index, (g * g, g, 1), frac
+
+    def _flat_h(self) -> np.ndarray:
+        if self._h64 is None:
+            assert self.h is not None
+            self._h64 = self.h.reshape(-1, 6).astype(float)
+        return self._h64
 
 
 def _h_table(h: Callable[[np.ndarray, np.ndarray], np.ndarray], masses: np.ndarray, ex: np.ndarray, ey: np.ndarray

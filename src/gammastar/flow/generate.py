@@ -55,7 +55,7 @@ APRIME_COLUMNS = ("px", "py", "pz", "e", "weight")
 MCP_COLUMNS = ("px_pos", "py_pos", "pz_pos", "e_pos", "px_neg", "py_neg", "pz_neg", "e_neg", "weight")
 #: events a chunk (and a shard of a distributed run) holds at most: A', chi-chibar pairs
 APRIME_CHUNK = 1_000_000
-MCP_CHUNK = 200_000
+MCP_CHUNK = 200000
 
 
 class Generator:
@@ -171,10 +171,12 @@ class Generator:
         # uploaded only if the decay needs H (the table itself stays on the host)
         return from_pt_y_phi(v["pt"], v["y"], rng.uniform(-np.pi, np.pi, n), m), z, lambda: given_pairs(self.flow, m, z)
 
-    def _h(self, m: np.ndarray, z: np.ndarray, on_device: Callable[[], DevicePairs]) -> np.ndarray:
-        """H(m, pT, y) of the pairs: from the model's table where pairs come from it, else from the angular network."""
+    def _h(self, m: np.ndarray, z: np.ndarray, on_device: Callable[[], DevicePairs], rng: np.random.Generator
+           ) -> np.ndarray:
+        """H(m, pT, y) of the pairs (as :func:`~gammastar.physics.angular.sample_law` takes it): from the model's
+        table where pairs come from it (:meth:`PairDensity.h_draw`), else from the angular network."""
         if self.model.tabulates_pairs and self.density.h is not None:
-            return self.density.h_at(m, z)
+            return self.density.h_draw(m, z, rng)
         return h_tensor(self.flow, on_device())
 
     def _decay(self, p4: np.ndarray, m: np.ndarray, m_f: float, h: np.ndarray, law: DecayLaw,
@@ -206,7 +208,7 @@ class Generator:
         out = _columns(p4, "")
         if decay:
             m = np.full(k, m_aprime)
-            lp, lm = self._decay(p4, m, self.m_lepton, self._h(m, z, on_device), decay_law("fermion"), rng)
+            lp, lm = self._decay(p4, m, self.m_lepton, self._h(m, z, on_device, rng), decay_law("fermion"), rng)
             out.update(_columns(lp, "_pos"))
             out.update(_columns(lm, "_neg"))
         out["weight"] = np.full(k, w)
@@ -320,7 +322,7 @@ class Generator:
         phi_pair = v["phi"] if "phi" in v else rng.uniform(-np.pi, np.pi, k)
         pair = from_pt_y_phi(v["pt"], v["y"], phi_pair, m)
         # exact laws given H (PHYSICS.md 2): Dirac fermion 1 - beta_chi^2 n.H.n, complex scalar n.H.n
-        a, bb = self._decay(pair, m, m_chi, self._h(m, z, pairs), decay_law(spin), rng)
+        a, bb = self._decay(pair, m, m_chi, self._h(m, z, pairs, rng), decay_law(spin), rng)
         return {**_columns(a, "_pos"), **_columns(bb, "_neg"), "weight": w_abs * sign[b]}
 
     def iter_mcp(

@@ -56,15 +56,37 @@ def sample_law(h: np.ndarray, law: AngularLaw, rng: np.random.Generator, max_rou
                ) -> tuple[np.ndarray, np.ndarray]:
     """(cos theta, phi) from an angular law given per event as ``law(nhn, index) -> weight in [0, 1]``.
 
-    Isotropic proposals accepted with that weight (accept-reject is exact
-    because every law here, 1 - beta^2 n.H.n or n.H.n, is bounded by 1).
+    ``h``: (N, 3, 3) tensors, or (N, 6) their components xx, yy, zz, xy, xz, yz.
+
+    Isotropic proposals accepted with that weight over its largest value
+    (accept-reject is exact: every law here, 1 - beta^2 n.H.n or n.H.n, is
+    linear in n.H.n, whose range lies inside Gershgorin's bounds on H's
+    eigenvalues, so the law over its value at the larger bound is <= 1).
     """
     n_ev = h.shape[0]
     cos_t, phi = np.empty(n_ev), np.empty(n_ev)
+    # the six independent components, each contiguous: n.H.n element by element (an einsum per round was the
+    # largest cost of the chi decays)
+    if h.ndim == 3:
+        h = np.column_stack([h[:, 0, 0], h[:, 1, 1], h[:, 2, 2], h[:, 0, 1], h[:, 0, 2], h[:, 1, 2]])
+    comp = np.ascontiguousarray(h.T * np.array([1.0, 1.0, 1.0, 2.0, 2.0, 2.0])[:, None])
+    # n.H.n lies between H's eigenvalues, inside Gershgorin's bounds; a law linear in n.H.n is largest at one of
+    # them: proposals accepted with law / that largest value (for H near 1/3, 3x fewer rounds than with law / 1)
+    r = np.abs(comp[3:]) / 2.0  # |H_xy|, |H_xz|, |H_yz|
+    off = np.stack([r[0] + r[1], r[0] + r[2], r[1] + r[2]])
+    diag = comp[:3]
+    every = np.arange(n_ev)
+    top = np.maximum(law(np.clip((diag - off).min(axis=0), 0.0, 1.0), every),
+                     law(np.clip((diag + off).max(axis=0), 0.0, 1.0), every))
+    top = np.where(top > 0, np.minimum(top, 1.0), 1.0)
     todo = np.arange(n_ev)
     for _ in range(max_rounds):
         c, f = rng.uniform(-1.0, 1.0, todo.size), rng.uniform(-np.pi, np.pi, todo.size)
-        ok = rng.random(todo.size) < law(n_h_n(h[todo], direction(c, f)), todo)
+        s = np.sqrt(np.clip(1.0 - c * c, 0.0, None))
+        x, y = s * np.cos(f), s * np.sin(f)
+        k = comp[:, todo]
+        nhn = k[0] * x * x + k[1] * y * y + k[2] * c * c + k[3] * x * y + k[4] * x * c + k[5] * y * c
+        ok = rng.random(todo.size) * top[todo] < law(nhn, todo)
         cos_t[todo[ok]], phi[todo[ok]] = c[ok], f[ok]
         todo = todo[~ok]
         if not todo.size:
