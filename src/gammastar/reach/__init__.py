@@ -2,7 +2,7 @@
 
 >>> from gammastar.reach import load_experiment, signal_grid, reach_contour
 >>> ex = load_experiment("ship")                       # a preset, or a TOML file
->>> grid = signal_grid(gammastar.Generator.load("model.pt", grid=128), ex, masses, eps)
+>>> grid = signal_grid(gammastar.Generator.load("model.pt"), ex, masses, eps)
 >>> reach_contour(masses, eps, grid.reshaped("n_signal"), 2.3)
 
 :mod:`.experiment` (TOML geometry and presets), :mod:`.signal` (A' counts),
