@@ -27,7 +27,7 @@ from .errors import GammastarError
 from .flow.generate import Generator
 from .io.events import EVENT_FORMATS, EventStream, write_events
 
-__all__ = ["cluster", "generate_shards", "shard_name", "ShardedRun"]
+__all__ = ["cluster", "generate_shards", "plan_shards", "run_shards", "shard_name", "ShardPlan", "ShardedRun"]
 
 #: attempts after the first a shard gets when its worker fails
 RETRIES = 2
@@ -93,6 +93,19 @@ def _write_shard(model: str, device: str, kind: str, request: dict[str, Any], j:
 
 
 @dataclass(frozen=True)
+class ShardPlan:
+    """A checked request for a sharded generation: where each shard goes, and the run's metadata."""
+
+    model: Path
+    kind: str
+    request: dict[str, Any]
+    fmt: str
+    out_dir: Path
+    files: list[Path]
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ShardedRun:
     """What a distributed generation wrote."""
 
@@ -103,21 +116,13 @@ class ShardedRun:
     metadata: dict[str, Any]
 
 
-def generate_shards(client: Any, model: str | Path, kind: str, request: dict[str, Any], out_dir: str | Path,
-                    fmt: str = "parquet", device: str = "cpu", progress: bool = True) -> ShardedRun:
-    """Generate ``kind`` ("aprime" or "mcp") events as ``request`` asks (the keywords of
-    :meth:`Generator.aprime_events` or :meth:`Generator.mcp_events`), one shard per chunk, on ``client``.
-
-    The request is checked here first (the model's range, the yield), so a bad
-    one is one error before any task starts.
-    """
-    from distributed import as_completed
-    from tqdm import tqdm
-
+def plan_shards(model: str | Path, kind: str, request: dict[str, Any], out_dir: str | Path, fmt: str = "parquet"
+                ) -> ShardPlan:
+    """Check ``kind`` ("aprime" or "mcp") and ``request`` (the keywords of :meth:`Generator.aprime_events` or
+    :meth:`Generator.mcp_events`) against the model here, before any cluster work, and make ``out_dir``."""
     model, out_dir = Path(model), Path(out_dir)
-    local = _stream(Generator.load(model), kind, request)  # checks the request; the workers load their own
+    local = _stream(Generator.load(model), kind, request)  # the model's range, the yield: one error, at once
     assert local.tasks is not None
-    n_shards = len(local.tasks)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -125,13 +130,22 @@ def generate_shards(client: Any, model: str | Path, kind: str, request: dict[str
     old = sorted(p.name for p in out_dir.glob("part-*") if not p.name.startswith("."))
     if old:
         raise GammastarError(f"{out_dir} already holds shards ({old[0]}, ...): give a new or empty directory")
-    files = [out_dir / shard_name(j, fmt) for j in range(n_shards)]
-    futures = [client.submit(_write_shard, str(model.resolve()), device, kind, request, j, str(files[j]), fmt,
-                             key=f"gammastar-shard-{j}-{os.getpid()}-{id(files)}", retries=RETRIES, pure=False)
-               for j in range(n_shards)]
+    files = [out_dir / shard_name(j, fmt) for j in range(len(local.tasks))]
+    return ShardPlan(model.resolve(), kind, dict(request), fmt, out_dir, files, local.metadata)
+
+
+def run_shards(client: Any, plan: ShardPlan, device: str = "cpu", progress: bool = True) -> ShardedRun:
+    """Generate the planned shards on ``client``'s workers; each reads the model from its path."""
+    from distributed import as_completed
+    from tqdm import tqdm
+
+    futures = [client.submit(_write_shard, str(plan.model), device, plan.kind, plan.request, j, str(path), plan.fmt,
+                             key=f"gammastar-shard-{j}-{os.getpid()}-{id(plan)}", retries=RETRIES, pure=False)
+               for j, path in enumerate(plan.files)]
     n, total = 0, 0.0
     try:
-        with tqdm(total=n_shards, desc=f"writing {out_dir.name}/", unit="shard", delay=1.0, disable=not progress) as bar:
+        with tqdm(total=len(futures), desc=f"writing {plan.out_dir.name}/", unit="shard", delay=1.0,
+                  disable=not progress) as bar:
             for fut in as_completed(futures):
                 k, w = fut.result()
                 n, total = n + k, total + w
@@ -142,6 +156,13 @@ def generate_shards(client: Any, model: str | Path, kind: str, request: dict[str
             raise
         raise GammastarError(f"a shard failed after {RETRIES} retries: {type(exc).__name__}: {exc}") from None
     finally:
-        for tmp in out_dir.glob(".part-*.partial"):  # left by workers that died while writing
+        for tmp in plan.out_dir.glob(".part-*.partial"):  # left by workers that died while writing
             tmp.unlink(missing_ok=True)
-    return ShardedRun(out_dir, files, n, total, local.metadata)
+    return ShardedRun(plan.out_dir, plan.files, n, total, plan.metadata)
+
+
+def generate_shards(client: Any, model: str | Path, kind: str, request: dict[str, Any], out_dir: str | Path,
+                    fmt: str = "parquet", device: str = "cpu", progress: bool = True) -> ShardedRun:
+    """Generate ``kind`` events as ``request`` asks, one shard per chunk of the serial run, on ``client``
+    (:func:`plan_shards`, then :func:`run_shards`)."""
+    return run_shards(client, plan_shards(model, kind, request, out_dir, fmt), device, progress)

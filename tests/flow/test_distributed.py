@@ -54,6 +54,22 @@ def test_aprime_shards_are_the_serial_rows(run, model, tmp_path):
     assert rc == 2 and "already holds shards" in err
 
 
+def test_a_running_scheduler_is_used_with_its_address(client, run, model, tmp_path):
+    """--scheduler ADDRESS: the command joins a cluster started elsewhere (here the tests' own)."""
+    address = client.scheduler.address
+    rc, _, err = run("generate", "mcp", "--model", model, "--mchi", "0.15", "--n", MCP_CHUNK + 5, "--seed", 2,
+                     "--out", tmp_path / "chi", "--scheduler", address)
+    assert rc == 0, err
+    rc, _, err = run("generate", "mcp", "--model", model, "--mchi", "0.15", "--n", MCP_CHUNK + 5, "--seed", 2,
+                     "--out", tmp_path / "chi.parquet")
+    assert rc == 0, err
+    assert _dataset(tmp_path / "chi").equals(pq.read_table(tmp_path / "chi.parquet"))
+    # a request the model cannot serve is refused before any cluster is asked
+    rc, _, err = run("generate", "aprime", "--model", model, "--mass", "50", "--n", 10, "--out", tmp_path / "no",
+                     "--scheduler", "tcp://127.0.0.1:1")
+    assert rc == 2 and "outside the model's trained range" in err
+
+
 def test_mcp_shards_are_the_serial_rows(client, model, tmp_path):
     from gammastar import Generator, write_events
 

@@ -104,3 +104,18 @@ def test_files_read_on_dask_workers_give_the_serial_spectrum(dalitz_mock, parts,
     np.testing.assert_allclose(b["n_err"], a["n_err"], rtol=1e-12)
     rc, _, err = run("rates", "aprime", "--data", parts / "part0.parquet", "--mass", "0.4", "--workers", 2)
     assert rc == 2 and "give --data DIR" in err
+
+
+def test_a_wildcard_pattern_is_a_list_of_files(dalitz_mock, parts, dask_client, run):
+    """--data 'DIR/part[01].parquet': the files it matches, streamed like a directory of them (also on workers)."""
+    data, _, _ = dalitz_mock
+    pattern = parts / "part[01].parquet"
+    two = scan_dileptons(pattern, progress=False, client=dask_client)
+    first_two = sum(len(c) for f in ("part0.parquet", "part1.parquet") for c in iter_dileptons(parts / f, progress=False))
+    assert len(two) == first_two < len(data)
+    rc, out, err = run("rates", "aprime", "--data", pattern, "--mass", "0.4", "--json", "--n-collisions", 1e9)
+    assert rc == 0, err
+    np.testing.assert_allclose(json.loads(out)["n_per_eps2"], gammastar.aprime_yield(two, [0.4]).n_per_eps2 *
+                               two.n_collisions / 1e9, rtol=1e-12)
+    rc, _, err = run("rates", "aprime", "--data", parts / "nothing*.parquet", "--mass", "0.4")
+    assert rc == 2 and "no file matches" in err

@@ -119,11 +119,13 @@ def _check_generate(out: Path, fmt: str | None, model: Path, n: int, columns: in
 
 def _sharded(model: Path, kind: str, request: dict[str, Any], out: Path, fmt: str, device: str, workers: int | None,
              scheduler: str | None) -> Any:
-    """Generate on a Dask cluster, one shard per chunk (see :mod:`gammastar.distributed`)."""
-    from gammastar.distributed import cluster, generate_shards
+    """Generate on a Dask cluster, one shard per chunk (see :mod:`gammastar.distributed`); the request is checked
+    before the cluster starts."""
+    from gammastar.distributed import cluster, plan_shards, run_shards
 
+    plan = plan_shards(model, kind, request, out, fmt)
     with cluster(workers, scheduler) as client:
-        return generate_shards(client, model, kind, request, out, fmt, device)
+        return run_shards(client, plan, device)
 
 
 def _per(gen: gammastar.Generator) -> str:

@@ -119,6 +119,8 @@ class Generator:
     def _table(self, m_aprime: float) -> CellSampler:
         """The cells of the pair-density table at one mass, ready to draw from."""
         if m_aprime not in self._tables:
+            if len(self._tables) >= 16:  # bounded: a reach over hundreds of masses needs one at a time
+                self._tables.pop(next(iter(self._tables)))
             self._tables[m_aprime] = CellSampler(self.density.cells_at(m_aprime))
         return self._tables[m_aprime]
 

@@ -133,18 +133,20 @@ def _fit(
     bar = tqdm(total=config.epochs * n_batches, desc="train", unit="batch", disable=not progress, delay=1.0)
     for epoch in range(config.epochs):
         order = train_t[torch.randperm(len(train_t), generator=gen).to(flow.device)]
-        running = 0.0
+        # the running loss stays on the device (float64): reading it every batch would wait for the GPU every batch
+        running_t = torch.zeros((), dtype=torch.float64, device=flow.device)
         for b in range(n_batches):
             idx = order[b * config.batch_size : (b + 1) * config.batch_size]
             loss = batch_nll(idx) / (w_train_mean * len(idx))
             opt.zero_grad()
             loss.backward()
             opt.step()
-            lv = float(loss.detach())
-            running = 0.98 * running + 0.02 * lv if b else lv
+            lv = loss.detach().double()
+            running_t = 0.98 * running_t + 0.02 * lv if b else lv
             bar.update(1)
-            if b % 20 == 0:
-                bar.set_postfix(epoch=epoch + 1, loss=f"{running:.4f}", best_val=f"{best:.4f}")
+            if b % 20 == 0 and progress:
+                bar.set_postfix(epoch=epoch + 1, loss=f"{float(running_t):.4f}", best_val=f"{best:.4f}")
+        running = float(running_t)
         vl = val_loss()
         sched.step(vl)
         history.append({"epoch": epoch + 1, "train_loss": running, "val_loss": vl,

@@ -12,6 +12,7 @@ streams by itself directories and files of more than
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +44,14 @@ __all__ = ["STREAM_ROWS", "pair_files", "iter_dileptons", "scan_dileptons", "sho
 
 
 def pair_files(path: str | Path) -> list[Path]:
-    """The pair files of ``path``: itself, or a directory's pair files of every registered format, sorted."""
+    """The pair files of ``path``: itself, a directory's pair files of every registered format, or the files a
+    wildcard pattern (``data/run*.root``) matches; sorted."""
     path = Path(path)
+    if is_pattern(path):
+        files = sorted(p for p in map(Path, glob.glob(str(path))) if p.is_file() and not p.name.startswith("."))
+        if not files:
+            raise GammastarError(f"{path}: no file matches")
+        return files
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(pair_suffixes())
                        and not p.name.startswith("."))
@@ -54,10 +61,15 @@ def pair_files(path: str | Path) -> list[Path]:
     return [path]
 
 
+def is_pattern(path: str | Path) -> bool:
+    """A wildcard pattern (``*``, ``?``, ``[``) that is not itself the name of a file."""
+    return any(c in str(path) for c in "*?[") and not Path(path).exists()
+
+
 def should_stream(path: str | Path) -> bool:
-    """Directories, and files too large to read at once (more than :data:`STREAM_ROWS` pairs)."""
+    """Directories, wildcard patterns, and files too large to read at once (more than :data:`STREAM_ROWS` pairs)."""
     path = Path(path)
-    if path.is_dir():
+    if path.is_dir() or is_pattern(path):
         return True
     if not path.is_file():
         return False
