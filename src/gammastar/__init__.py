@@ -34,7 +34,8 @@ _HOMES = {
     "AprimeYield": "rates.yields", "McpYield": "rates.yields", "PhotonYield": "rates.yields",
     "aprime_yield": "rates.yields", "mcp_yield": "rates.yields", "parse_mass_spec": "rates.yields",
     "photon_yield": "rates.yields", "EventSample": "samples", "PublishedSpectrum": "samples", "Sample": "samples",
-    "SpectrumSample": "samples", "DileptonDataset": "samples",
+    "SpectrumSample": "samples", "DileptonDataset": "samples", "compare_aprime": "rates.compare",
+    "compare_mcp": "rates.compare",
 }
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from .io.pairs import read_dileptons, write_dileptons
     from .physics.decays import AprimeDecay, aprime_decay
     from .physics.kinematics import pair_kinematics
+    from .rates.compare import compare_aprime, compare_mcp
     from .rates.spectrum import MassSpectrum
     from .rates.yields import AprimeYield, McpYield, PhotonYield, aprime_yield, mcp_yield, parse_mass_spec, photon_yield
     from .samples import EventSample, PublishedSpectrum, Sample, SpectrumSample
@@ -96,6 +98,9 @@ __all__ = [
     "McpYield",
     "MassSpectrum",
     "pair_kinematics",
+    # data-driven vs model-based (meson decays under named variants)
+    "compare_aprime",
+    "compare_mcp",
     # A' decays and a search (gammastar.reach.signal_grid, ...)
     "aprime_decay",
     "AprimeDecay",

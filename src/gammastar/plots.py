@@ -30,6 +30,7 @@ from .rates.yields import AprimeYield, McpYield, PhotonYield  # noqa: E402
 from .reach.contour import ReachContour  # noqa: E402
 
 if TYPE_CHECKING:
+    from .rates.compare import Comparison
     from .samples import Sample
 
 __all__ = ["PlotLabel", "plot_label", "plot_formats", "save_figure", "style", "styled", "figure", "decorate", "decorate_row",
@@ -336,4 +337,58 @@ def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour]
         ax.set_title(label.beam, loc="right", fontsize=13)
     leg = ax.legend(frameon=True, framealpha=0.75, edgecolor="none", loc="upper right", title=title, title_fontsize=12)
     leg._legend_box.align = "right"  # type: ignore[attr-defined]
+    return save_figure(fig, path)
+
+
+@styled
+def plot_comparison(comp: Comparison, path: str | Path, label: PlotLabel | None = None) -> Path:
+    """The data-driven yield (1-sigma band) against every model variant, and each variant / data-driven below.
+
+    Masses where the model side lacks what the data hold (``model_incomplete``) are shaded.
+    """
+    fig, axes = figure(True, width=9.0)
+    ax, rx = axes[0, 0], axes[1, 0]
+    x, n, e = comp.x, comp.data_driven, comp.data_driven_err
+    lt = _LEPTON_TEX.get(comp.lepton, comp.lepton)
+    # the data on top of the models: their band is what the models are to be judged against
+    ax.fill_between(x, n - e, n + e, color="C0", alpha=0.5, lw=0, zorder=3)
+    ax.plot(x, n, color="k", lw=1.4, zorder=4, label=rf"data-driven ($\gamma^*\to{lt}{lt}$) $\pm1\sigma$")
+    styles = {"pointlike": ":", "vmd": "--", "na60": "-"}
+    # a colour per set of multiplicities, a line style per set of form factors
+    mults = list(dict.fromkeys(tuple(sorted(v.multiplicity.items())) for v in comp.variants.values()))
+    for name, y in comp.models.items():
+        v = comp.variants[name]
+        color = f"C{1 + mults.index(tuple(sorted(v.multiplicity.items()))) % 9}"
+        ax.plot(x, np.where(y > 0, y, np.nan), color=color, ls=styles.get(v.form_factors, "-."), lw=1.3, label=name)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rx.plot(x, np.where((y > 0) & (n > 0), y / n, np.nan), color=color, ls=styles.get(v.form_factors, "-."),
+                    lw=1.3)
+    good = n > 0
+    rx.fill_between(x[good], (1 - e / n)[good], (1 + e / n)[good], color="C0", alpha=0.5, lw=0, zorder=3)
+    rx.axhline(1.0, color="k", lw=1.4, zorder=4)
+    rx.set_yscale("log")
+    ratios = [y / n for y in comp.models.values() if np.any((y > 0) & good)]
+    finite = np.concatenate([r[np.isfinite(r) & (r > 0)] for r in ratios]) if ratios else np.array([])
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.5, 2.0)
+    rx.set_ylim(min(lo, 0.5) / 1.3, max(hi, 2.0) * 1.3)
+    rx.set_ylabel("model / data")
+    for a in (ax, rx):  # where the data hold more than meson decays
+        inc = comp.model_incomplete
+        edges = np.flatnonzero(np.diff(np.r_[0, inc.astype(int), 0]))
+        for i, j in zip(edges[::2], edges[1::2], strict=True):
+            a.axvspan(x[i] - (x[1] - x[0]) / 2 if x.size > 1 else x[i], x[j - 1] + (x[1] - x[0]) / 2 if x.size > 1
+                      else x[j - 1], color="0.88", zorder=0, label="data beyond meson decays" if a is ax and i == edges[0]
+                      else None)
+    ax.set_yscale("log")
+    shown = n[np.isfinite(n) & (n > 0)]
+    if shown.size:  # the data's range (models far below it are cut), with room for the legend above
+        top = max([float(shown.max())] + [float(np.nanmax(y)) for y in comp.models.values() if np.any(y > 0)])
+        ax.set_ylim(0.1 * float(shown.min()), top * 30)
+    if comp.key == "mass":
+        ax.set_ylabel(r"$N_{A'}/\varepsilon^2$ per collision")
+        rx.set_xlabel(r"$m_{A'}$ [GeV]")
+    else:
+        ax.set_ylabel(rf"$N_{{\chi\bar\chi}}/\varepsilon^2$ per collision ({comp.spin})")
+        rx.set_xlabel(r"$m_\chi$ [GeV]")
+    decorate(ax, label, ncol=2, fontsize=10)
     return save_figure(fig, path)

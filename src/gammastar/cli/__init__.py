@@ -1,6 +1,6 @@
 """The ``gammastar`` command line: one thin module per command group.
 
-``mock`` (:mod:`.mock`), ``rates photon|aprime|mcp`` (:mod:`.rates`),
+``mock`` (:mod:`.mock`), ``rates photon|aprime|mcp`` (:mod:`.rates`), ``compare aprime|mcp`` (:mod:`.compare`),
 ``train``, ``generate aprime|mcp``, ``validate`` (:mod:`.flow`), ``widths``
 (:mod:`.widths`), ``reach aprime`` (:mod:`.reach`), ``demo`` (:mod:`.demo`).  Commands call the public API; bad input becomes one line
 ``error: ...`` and exit status 2 (:func:`main`).
@@ -21,8 +21,8 @@ from ..io.atomic import Interrupted, handle_signals
 
 #: command -> its module in this package: imported only when the command runs (or --help lists them),
 #: so that a command pays for its own imports only
-COMMANDS = {"mock": "mock", "rates": "rates", "train": "flow", "generate": "flow", "validate": "flow",
-            "widths": "widths", "reach": "reach", "demo": "demo"}
+COMMANDS = {"mock": "mock", "rates": "rates", "compare": "compare", "train": "flow", "generate": "flow",
+            "validate": "flow", "widths": "widths", "reach": "reach", "demo": "demo"}
 
 
 class _Commands(click.Group):

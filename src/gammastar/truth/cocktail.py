@@ -44,8 +44,8 @@ import numpy as np
 from scipy import integrate
 
 from ..errors import GammastarError
-from ..physics import formfactors as ff
-from ..physics.formulas import br_pseudoscalar_to_gamma_aprime, br_vector_to_pseudoscalar_aprime, phi_l
+from ..physics.formulas import phi_l
+from ..physics.mesons import MULTIPLICITIES, channel_end, channel_n_v, form_factor
 from ..physics.pdg import BR, mass, width
 from .sources import Source, check_lepton_and_count, mcp_yield_of_sources
 
@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 #: NA27 p-p multiplicities at 400 GeV/c (Z. Phys. C 50 (1991) 405); eta' see module docstring.
-MULTIPLICITY = {"pi0": 3.87, "eta": 0.30, "rho": 0.385, "omega": 0.39, "phi": 0.019, "etap": 0.12 * 0.39}
+MULTIPLICITY = {**MULTIPLICITIES["na27"], "rho": 0.385}
 
 M_UPPER = 2.0  # GeV, top of the generated mass range (continuum and resonance tails)
 CONTINUUM_T = 0.25  # GeV
@@ -76,42 +76,9 @@ DALITZ = ("pi0", "eta", "etap", "omega", "phi")
 NV = Callable[[Any], np.ndarray]
 
 
-def _ff_pi0(m: Any) -> np.ndarray:
-    return ff.linear_ff2(m, ff.PI0_SLOPE, mass("pi0"))
-
-
-def _ff_eta(m: Any) -> np.ndarray:
-    return ff.pole_ff2(m, ff.NA60_INV_LAMBDA2_ETA)
-
-
-def _ff_etap(m: Any) -> np.ndarray:
-    return ff.regularised_pole_ff2(m, 1.7, 0.10)
-
-
-def _ff_omega(m: Any) -> np.ndarray:
-    return ff.pole_ff2(m, ff.NA60_INV_LAMBDA2_OMEGA)
-
-
-def _ff_phi(m: Any) -> np.ndarray:
-    return ff.pole_ff2(m, 1.0 / mass("phi") ** 2)
-
-
-def _dalitz_p(parent: str, ffn: NV) -> NV:
-    def n_v(m: Any) -> np.ndarray:
-        return MULTIPLICITY[parent] * br_pseudoscalar_to_gamma_aprime(m, mass(parent), BR[f"{parent}->gg"], ffn(m))
-
-    return n_v
-
-
-def _dalitz_v(parent: str, recoil: str, br_key: str, ffn: NV) -> NV:
-    def n_v(m: Any) -> np.ndarray:
-        m = np.asarray(m, dtype=float)
-        inside = m < mass(parent) - mass(recoil)
-        ms = np.where(inside, m, 0.0)
-        val = br_vector_to_pseudoscalar_aprime(ms, mass(parent), mass(recoil), BR[br_key], ffn(ms))
-        return MULTIPLICITY[parent] * np.where(inside, val, 0.0)
-
-    return n_v
+def _dalitz(parent: str) -> NV:
+    """The Dalitz channel's N_V: NA27's multiplicity, the measured (NA60) form factors (physics.mesons)."""
+    return channel_n_v(parent, MULTIPLICITY[parent], form_factor("na60", parent))
 
 
 def _breit_wigner(parent: str) -> NV:
@@ -175,17 +142,15 @@ def _source(name: str, kind: str, parent: str, recoil: str | None, n_v: NV, m_hi
 def cocktail_sources() -> dict[str, Source]:
     """The cocktail's sources by name (built once: the line shapes' normalisations are integrals)."""
     return {
-        "eta": _source("eta", "dalitz_p", "eta", "gamma", _dalitz_p("eta", _ff_eta), mass("eta")),
-        "etap": _source("etap", "dalitz_p", "etap", "gamma", _dalitz_p("etap", _ff_etap), mass("etap")),
-        "omega": _source("omega", "dalitz_v", "omega", "pi0", _dalitz_v("omega", "pi0", "omega->pi0g", _ff_omega),
-                         mass("omega") - mass("pi0")),
-        "phi": _source("phi", "dalitz_v", "phi", "eta", _dalitz_v("phi", "eta", "phi->etag", _ff_phi),
-                       mass("phi") - mass("eta")),
+        "eta": _source("eta", "dalitz_p", "eta", "gamma", _dalitz("eta"), channel_end("eta")),
+        "etap": _source("etap", "dalitz_p", "etap", "gamma", _dalitz("etap"), channel_end("etap")),
+        "omega": _source("omega", "dalitz_v", "omega", "pi0", _dalitz("omega"), channel_end("omega")),
+        "phi": _source("phi", "dalitz_v", "phi", "eta", _dalitz("phi"), channel_end("phi")),
         "rho_ll": _source("rho_ll", "vector_ll", "rho", None, _vector_ll("rho"), M_UPPER),
         "omega_ll": _source("omega_ll", "vector_ll", "omega", None, _vector_ll("omega"), M_UPPER),
         "phi_ll": _source("phi_ll", "vector_ll", "phi", None, _vector_ll("phi"), M_UPPER),
         "continuum": _source("continuum", "continuum", "continuum", None, _continuum(), M_UPPER),
-        "pi0": _source("pi0", "dalitz_p", "pi0", "gamma", _dalitz_p("pi0", _ff_pi0), mass("pi0")),
+        "pi0": _source("pi0", "dalitz_p", "pi0", "gamma", _dalitz("pi0"), channel_end("pi0")),
     }
 
 
