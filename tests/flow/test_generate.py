@@ -110,3 +110,31 @@ def test_the_sampling_chain(tiny_model):
     np.testing.assert_array_equal(h_tensor(flow, given_pairs(flow, m, pairs.features())), h)
     cos_t, phi = decay_angles(flow, pairs, np.full(m.size, 0.5), lambda nhn, b2: 1.0 - b2 * nhn, np.random.default_rng(1))
     assert np.all(np.abs(cos_t) <= 1) and np.all(np.abs(phi) <= np.pi)
+
+
+def test_a_modelled_azimuth_is_drawn_from_the_flow(tiny_data, tmp_path):
+    """Pairs whose azimuth is not uniform (here every pair turned into -pi/4 < phi < pi/4): phi becomes a flow
+    feature, no table is made or stored, and A' (with decays) and chi pairs come from the flow itself."""
+    from gammastar.flow.model import FlowConfig
+    from gammastar.flow.train import train
+
+    pair = tiny_data.pos + tiny_data.neg
+    turn = np.random.default_rng(1).uniform(-np.pi / 4, np.pi / 4, len(pair)) - np.arctan2(pair[:, 1], pair[:, 0])
+
+    def rotate(p4):
+        c, s = np.cos(turn), np.sin(turn)
+        return np.column_stack([c * p4[:, 0] - s * p4[:, 1], s * p4[:, 0] + c * p4[:, 1], p4[:, 2], p4[:, 3]])
+
+    data = gammastar.EventSample(rotate(tiny_data.pos), rotate(tiny_data.neg), tiny_data.weight, tiny_data.lepton,
+                                 tiny_data.n_collisions)
+    model = train(data, FlowConfig(seed=1, epochs=2, hidden=(16,), transforms=1, batch_size=1024), progress=False)
+    assert not model.tabulates_pairs and model.density is None and "phi" in model.flow.pair_features
+    back = gammastar.load_model(model.save(tmp_path / "phi.pt"))
+    assert back.density is None
+    gen = gammastar.Generator(back)
+    ev = gen.aprime(0.4, 20_000, seed=2, decay=True)
+    phi = np.arctan2(ev["py"], ev["px"])
+    assert np.mean(np.abs(phi) < np.pi / 2) > 0.9  # the learned azimuth, not a uniform one (0.5)
+    np.testing.assert_allclose(_m2(_p4(ev, "_pos") + _p4(ev, "_neg")), 0.4**2, rtol=1e-6)
+    chi = gen.mcp(0.12, 5_000, spin="scalar", seed=3)
+    np.testing.assert_allclose(_m2(_p4(chi, "_pos")), 0.12**2, rtol=1e-6)

@@ -158,28 +158,29 @@ class Generator:
         return lambda bad, attempt: sample_pairs(self.flow, m[bad], seed + attempt).features()
 
     def _pair_at_mass(self, m_aprime: float, n: int, rng: np.random.Generator, seed: int
-                      ) -> tuple[np.ndarray, np.ndarray, Callable[[], DevicePairs]]:
-        """n pair four-momenta of mass ``m_aprime`` from the flow, and how to have their features on the device."""
+                      ) -> tuple[np.ndarray, np.ndarray, DevicePairs | None]:
+        """n pair four-momenta of mass ``m_aprime``, their standardised features, and the pairs on the device
+        where the flow drew them (None: drawn from the table)."""
         m = np.full(n, m_aprime)
         if not self.model.tabulates_pairs:  # azimuth not uniform in the data: sample the flow itself
             pairs = sample_pairs(self.flow, m, seed)
             z, v, changed = self._within_beams(m, pairs.features(), self._redraw(m, seed))
             if changed:
                 pairs = given_pairs(self.flow, m, z)
-            return from_pt_y_phi(v["pt"], v["y"], v["phi"], m), z, lambda: pairs
+            return from_pt_y_phi(v["pt"], v["y"], v["phi"], m), z, pairs
         cells = self._table(m_aprime)
         z, v, _ = self._within_beams(m, self.density.draw(cells, n, rng),
                                      lambda bad, attempt: self.density.draw(cells, bad.size, rng))
-        # uploaded only if the decay needs H (the table itself stays on the host)
-        return from_pt_y_phi(v["pt"], v["y"], rng.uniform(-np.pi, np.pi, n), m), z, lambda: given_pairs(self.flow, m, z)
+        return from_pt_y_phi(v["pt"], v["y"], rng.uniform(-np.pi, np.pi, n), m), z, None
 
-    def _h(self, m: np.ndarray, z: np.ndarray, on_device: Callable[[], DevicePairs], rng: np.random.Generator
+    def _h(self, m: np.ndarray, z: np.ndarray, rng: np.random.Generator, drawn: DevicePairs | None = None
            ) -> np.ndarray:
         """H(m, pT, y) of the pairs (as :func:`~gammastar.physics.angular.sample_law` takes it): from the model's
-        table where pairs come from it (:meth:`PairDensity.h_draw`), else from the angular network."""
+        table where pairs come from it (:meth:`PairDensity.h_draw`), else from the angular network (with the
+        pairs the flow ``drawn`` on the device, or ``z`` uploaded)."""
         if self.model.tabulates_pairs and self.density.h is not None:
             return self.density.h_draw(m, z, rng)
-        return h_tensor(self.flow, on_device())
+        return h_tensor(self.flow, drawn if drawn is not None else given_pairs(self.flow, m, z))
 
     def _decay(self, p4: np.ndarray, m: np.ndarray, m_f: float, h: np.ndarray, law: DecayLaw,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -206,11 +207,11 @@ class Generator:
 
     def _aprime_chunk(self, m_aprime: float, k: int, w: float, seed: int, j: int, decay: bool) -> Chunk:
         rng = np.random.default_rng([seed, j])
-        p4, z, on_device = self._pair_at_mass(m_aprime, k, rng, _torch_seed(seed, j))
+        p4, z, drawn = self._pair_at_mass(m_aprime, k, rng, _torch_seed(seed, j))
         out = _columns(p4, "")
         if decay:
             m = np.full(k, m_aprime)
-            lp, lm = self._decay(p4, m, self.m_lepton, self._h(m, z, on_device, rng), decay_law("fermion"), rng)
+            lp, lm = self._decay(p4, m, self.m_lepton, self._h(m, z, rng, drawn), decay_law("fermion"), rng)
             out.update(_columns(lp, "_pos"))
             out.update(_columns(lm, "_neg"))
         out["weight"] = np.full(k, w)
@@ -311,20 +312,19 @@ class Generator:
         rng = np.random.default_rng([seed, j])
         b = bins.draw(rng, k)
         m = lower[b] + (self.model.spectrum.edges[b + 1] - lower[b]) * rng.random(k)
+        drawn: DevicePairs | None = None
         if self.model.tabulates_pairs:
             z, v, _ = self._within_beams(m, self.density.draw_at(m, rng),
                                          lambda bad, attempt: self.density.draw_at(m[bad], rng))
-            pairs = lambda: given_pairs(self.flow, m, z)  # noqa: E731
         else:
             drawn = sample_pairs(self.flow, m, _torch_seed(seed, j))
             z, v, changed = self._within_beams(m, drawn.features(), self._redraw(m, _torch_seed(seed, j)))
             if changed:
                 drawn = given_pairs(self.flow, m, z)
-            pairs = lambda: drawn  # noqa: E731
         phi_pair = v["phi"] if "phi" in v else rng.uniform(-np.pi, np.pi, k)
         pair = from_pt_y_phi(v["pt"], v["y"], phi_pair, m)
         # exact laws given H (PHYSICS.md 2): Dirac fermion 1 - beta_chi^2 n.H.n, complex scalar n.H.n
-        a, bb = self._decay(pair, m, m_chi, self._h(m, z, pairs, rng), decay_law(spin), rng)
+        a, bb = self._decay(pair, m, m_chi, self._h(m, z, rng, drawn), decay_law(spin), rng)
         return {**_columns(a, "_pos"), **_columns(bb, "_neg"), "weight": w_abs * sign[b]}
 
     def iter_mcp(
