@@ -1,7 +1,5 @@
 """``python -m gammastar``: the same as the ``gammastar`` command."""
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

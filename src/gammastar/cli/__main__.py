@@ -1,7 +1,5 @@
 """``python -m gammastar.cli``: the same as the ``gammastar`` command."""
 
-import sys
+from . import run
 
-from . import main
-
-sys.exit(main())
+run()
