@@ -372,13 +372,13 @@ def plot_comparison(comp: Comparison, path: str | Path, label: PlotLabel | None 
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.5, 2.0)
     rx.set_ylim(min(lo, 0.5) / 1.3, max(hi, 2.0) * 1.3)
     rx.set_ylabel("model / data")
-    for a in (ax, rx):  # where the data hold more than meson decays
-        inc = comp.model_incomplete
-        edges = np.flatnonzero(np.diff(np.r_[0, inc.astype(int), 0]))
-        for i, j in zip(edges[::2], edges[1::2], strict=True):
-            a.axvspan(x[i] - (x[1] - x[0]) / 2 if x.size > 1 else x[i], x[j - 1] + (x[1] - x[0]) / 2 if x.size > 1
-                      else x[j - 1], color="0.88", zorder=0, label="data beyond meson decays" if a is ax and i == edges[0]
-                      else None)
+    # where the data hold more than meson decays: runs of flagged points, each widened by half a step
+    half = (x[1] - x[0]) / 2 if x.size > 1 else 0.0
+    runs = np.flatnonzero(np.diff(np.r_[0, comp.model_incomplete.astype(int), 0])).reshape(-1, 2)
+    for a in (ax, rx):
+        for k, (i, j) in enumerate(runs):
+            a.axvspan(x[i] - half, x[j - 1] + half, color="0.88", zorder=0,
+                      label="data beyond meson decays" if a is ax and k == 0 else None)
     ax.set_yscale("log")
     shown = n[np.isfinite(n) & (n > 0)]
     if shown.size:  # the data's range (models far below it are cut), with room for the legend above

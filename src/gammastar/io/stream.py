@@ -13,7 +13,8 @@ streams by itself directories and files of more than
 from __future__ import annotations
 
 import glob
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -171,13 +172,8 @@ def file_sums(f: str | Path, *, lepton: str | None = None, tree: str | None = No
     # the lepton (hence the threshold of the bins) is known only after the first chunk: peek at it
     it = chunks()
     first = next(it)
-    sums = BinSums.of_chunks(_chain([first], it), mass(seen["lepton"]))
+    sums = BinSums.of_chunks(itertools.chain([first], it), mass(seen["lepton"]))
     return FileSums(sums, seen["lepton"], seen["n"], seen["dropped"])
-
-
-def _chain(*parts: Iterable[tuple[np.ndarray, np.ndarray]]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    for p in parts:
-        yield from p
 
 
 def _n_collisions(metas: list[dict[str, str]], flag: float | None) -> float | None:
