@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 _HOMES = {
     "GammastarError": "errors", "Generator": "flow.generate", "FlowConfig": "flow.model",
     "TrainedModel": "flow.model", "load_model": "flow.modelfile", "train": "flow.train",
+    "add_replicas": "flow.train",
     "Validation": "flow.validate", "validate": "flow.validate", "AcceptanceMap": "io.acceptance",
     "EventInfo": "io.events", "EventStream": "io.events", "write_events": "io.events", "open_sample": "io.open",
     "read_dileptons": "io.pairs", "write_dileptons": "io.pairs", "AprimeDecay": "physics.decays",
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from .flow.generate import Generator
     from .flow.model import FlowConfig, TrainedModel
     from .flow.modelfile import load_model
-    from .flow.train import train
+    from .flow.train import add_replicas, train
     from .flow.validate import Validation, validate
     from .io.acceptance import AcceptanceMap
     from .io.events import EventInfo, EventStream, write_events
@@ -109,6 +110,7 @@ __all__ = [
     "FlowConfig",
     "TrainedModel",
     "train",
+    "add_replicas",
     "load_model",
     "Generator",
     "validate",

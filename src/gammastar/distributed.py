@@ -17,12 +17,11 @@ which the run removes at the end.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .cluster import cluster
 from .errors import GammastarError
 from .flow.generate import Generator
 from .io.events import EVENT_FORMATS, EventStream, write_events
@@ -33,32 +32,6 @@ __all__ = ["cluster", "generate_shards", "plan_shards", "run_shards", "shard_nam
 RETRIES = 2
 
 _GENERATORS: dict[tuple[str, str, float], Generator] = {}
-
-
-@contextmanager
-def cluster(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
-    """A ``distributed.Client``: on a local cluster of ``workers`` processes, or on the scheduler at ``scheduler``."""
-    if (workers is None) == (scheduler is None):
-        raise GammastarError("give either --workers N (a local cluster) or --scheduler ADDRESS (a running one)")
-    import logging
-
-    from distributed import Client, LocalCluster
-
-    logging.getLogger("distributed").setLevel(logging.ERROR)  # its INFO lines would bury ours
-    if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise GammastarError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-        with client:
-            yield client
-        return
-    if workers is None or workers < 1:
-        raise GammastarError(f"--workers must be at least 1, not {workers}")
-    # one thread per worker process: generation is numpy (and torch) work that holds the GIL in between
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as lc, \
-            Client(lc) as client:
-        yield client
 
 
 def shard_name(j: int, fmt: str) -> str:

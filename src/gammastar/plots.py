@@ -289,10 +289,12 @@ def plot_widths(decay: AprimeDecay, path: str | Path, others: dict[str, AprimeDe
 def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour] | None = None,
                bounds: dict[str, np.ndarray] | None = None, title: str = "", label: PlotLabel | None = None,
                ylabel: str = r"$\varepsilon$", xlabel: str = r"$m_{A'}$ [GeV]",
-               band_label: str = "statistical and width-model band", eps_top: float | None = None) -> Path:
+               band_label: str = "statistical and width-model band", eps_top: float | None = None,
+               extrapolated: np.ndarray | None = None, extrapolated_high: np.ndarray | None = None) -> Path:
     """The reach in (mass, eps), log-log: the contour, a band (the envelope of ``band``'s contours) and the
     existing bounds shaded grey with their names.  An upper edge at ``eps_top`` (the grid's last eps) is the
-    grid's end, not the reach's: it is drawn dotted."""
+    grid's end, not the reach's: it is drawn dotted.  Masses ``extrapolated`` (the data cover less than 90% of
+    what the experiment accepts at the lower edge) are shaded; an upper edge ``extrapolated_high`` is dashed."""
     fig, ax = plt.subplots(figsize=(8.5, 6.5))
     m = contour.mass
     ok = np.isfinite(contour.eps_low)
@@ -321,11 +323,18 @@ def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour]
         mm, lo, hi = m[ok], contour.eps_low[ok], contour.eps_high[ok]
         ax.plot(mm, lo, color="C0", lw=2, zorder=4, label=rf"$N_\mathrm{{signal}} \geq {contour.threshold:g}$")
         at_top = np.zeros(mm.size, dtype=bool) if eps_top is None else hi >= eps_top * (1 - 1e-9)
-        ax.plot(mm, np.where(at_top, np.nan, hi), color="C0", lw=2, zorder=4)
+        beyond = np.zeros(mm.size, dtype=bool) if extrapolated_high is None else np.asarray(extrapolated_high)[ok]
+        ax.plot(mm, np.where(at_top | beyond, np.nan, hi), color="C0", lw=2, zorder=4)
+        if beyond.any():  # dashed over each flagged point and out to its neighbours
+            near = beyond | np.r_[beyond[1:], False] | np.r_[False, beyond[:-1]]
+            ax.plot(mm, np.where(near & ~at_top, hi, np.nan), color="C0", lw=2, ls="--", zorder=4,
+                    label="upper edge where the data thin out (extrapolated)")
         if at_top.any():
             ax.plot(mm, np.where(at_top, hi, np.nan), color="C0", lw=1, ls=":", zorder=4)
         for k in (0, -1):  # the ends of the mass grid (or of the data), not edges of the reach
             ax.plot([mm[k], mm[k]], [lo[k], hi[k]], color="C0", lw=1, ls=":", zorder=4)
+    if extrapolated is not None and np.any(extrapolated):
+        _shade_runs((ax,), m, extrapolated, "data cover < 90% of what it accepts (extrapolated)", "#fde0c5", log=True)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo_x, hi_x)
@@ -338,6 +347,20 @@ def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour]
     leg = ax.legend(frameon=True, framealpha=0.75, edgecolor="none", loc="upper right", title=title, title_fontsize=12)
     leg._legend_box.align = "right"  # type: ignore[attr-defined]
     return save_figure(fig, path)
+
+
+def _shade_runs(axes: tuple[Any, ...], x: np.ndarray, flags: np.ndarray, label: str, color: str,
+                log: bool = False) -> None:
+    """Shade the runs of flagged points, each out to the midpoints with its neighbours (geometric on a log axis);
+    the first axes carries the legend entry."""
+    t = np.log(x) if log else np.asarray(x, dtype=float)
+    step = t[1] - t[0] if t.size > 1 else 0.0
+    edges = np.concatenate([[t[0] - step / 2], 0.5 * (t[1:] + t[:-1]), [t[-1] + (t[-1] - t[-2]) / 2 if t.size > 1 else 0]])
+    edges = np.exp(edges) if log else edges
+    runs = np.flatnonzero(np.diff(np.r_[0, np.asarray(flags, dtype=int), 0])).reshape(-1, 2)
+    for a in axes:
+        for k, (i, j) in enumerate(runs):
+            a.axvspan(edges[i], edges[j], color=color, lw=0, zorder=0, label=label if a is axes[0] and k == 0 else None)
 
 
 @styled
@@ -372,13 +395,8 @@ def plot_comparison(comp: Comparison, path: str | Path, label: PlotLabel | None 
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.5, 2.0)
     rx.set_ylim(min(lo, 0.5) / 1.3, max(hi, 2.0) * 1.3)
     rx.set_ylabel("model / data")
-    # where the data hold more than meson decays: runs of flagged points, each widened by half a step
-    half = (x[1] - x[0]) / 2 if x.size > 1 else 0.0
-    runs = np.flatnonzero(np.diff(np.r_[0, comp.model_incomplete.astype(int), 0])).reshape(-1, 2)
-    for a in (ax, rx):
-        for k, (i, j) in enumerate(runs):
-            a.axvspan(x[i] - half, x[j - 1] + half, color="0.88", zorder=0,
-                      label="data beyond meson decays" if a is ax and k == 0 else None)
+    # where the data hold more than meson decays
+    _shade_runs((ax, rx), x, comp.model_incomplete, "data beyond meson decays", "0.88")
     ax.set_yscale("log")
     shown = n[np.isfinite(n) & (n > 0)]
     if shown.size:  # the data's range (models far below it are cut), with room for the legend above

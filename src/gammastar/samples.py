@@ -160,6 +160,9 @@ class EventSample(Sample):
     mass_resolution : MassResolution or None
         The detector's mass resolution, when known: the rates unfold it at narrow resonances
         (:mod:`gammastar.rates.resolution`).
+    below_floor : bool array or None
+        Per pair, whether its acceptance was below the acceptance map's floor (its weight then only scaled, its
+        region not measured; None without a map).
     """
 
     pos: np.ndarray
@@ -172,6 +175,7 @@ class EventSample(Sample):
     beam: Beam | None = None
     subtracted: tuple[str, ...] = ()
     mass_resolution: MassResolution | None = None
+    below_floor: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         check_lepton(self.lepton)
@@ -183,7 +187,8 @@ class EventSample(Sample):
 
     def select(self, keep: np.ndarray) -> EventSample:
         """The pairs where ``keep`` is True (a boolean mask), with everything else of this sample."""
-        return dataclasses.replace(self, pos=self.pos[keep], neg=self.neg[keep], weight=self.weight[keep])
+        return dataclasses.replace(self, pos=self.pos[keep], neg=self.neg[keep], weight=self.weight[keep],
+                                   below_floor=None if self.below_floor is None else self.below_floor[keep])
 
     @property
     def mass(self) -> np.ndarray:

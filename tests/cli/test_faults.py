@@ -173,7 +173,7 @@ def test_outputs_that_are_inputs_are_refused(files, tmp_path, run):
 
 
 def _members(path):
-    """(head, members) of a version-2 model file."""
+    """(head, members) of a model file."""
     import zipfile
 
     with zipfile.ZipFile(path) as z:
@@ -181,14 +181,29 @@ def _members(path):
 
 
 def _write_members(head, members, path, checksum=True):
-    """A version-2 model file from its parts, with a valid checksum unless told otherwise."""
+    """A version-3 model file from its parts, with valid checksums unless told otherwise (then the head's
+    checksums are those of the file the head came from)."""
+    import hashlib
+    import zipfile
+
+    head = dict(head)
+    if checksum:
+        head["meta_sha256"] = hashlib.sha256(head["meta"].encode()).hexdigest()
+        head["members"] = {n: {"size": len(b), "sha256": hashlib.sha256(b).hexdigest()} for n, b in members.items()}
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("gammastar.json", json.dumps(head))
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def _write_v2(head, members, path):
+    """A version-2 model file (one checksum over every member) from its parts."""
     import zipfile
 
     from gammastar.flow.modelfile import _members_digest
 
-    head = dict(head)
-    if checksum:
-        head["sha256"] = _members_digest(head["meta"], members)
+    head = {"format": head["format"], "version": 2, "meta": head["meta"], "sha256": _members_digest(head["meta"], members)}
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("gammastar.json", json.dumps(head))
         for name, data in members.items():
@@ -274,6 +289,51 @@ def test_crafted_models_are_refused_even_with_a_valid_checksum(files, tmp_path, 
     with pytest.raises(GammastarError, match=f"damaged gammastar model.*{fragment}"):
         model = gammastar.load_model(path)
         _ = model.flow.pair  # the weights are read (and checked) when a network is first needed
+
+
+def test_a_version_2_model_still_loads_and_generates(files, tmp_path, run):
+    """Files from before the pT probit: pairs in log pT, one checksum over every member, no physical cell edges."""
+    import io
+
+    head, members = _members(files["model"])
+    meta = json.loads(head["meta"])
+    meta["pair_features"][0] = "log_pt"
+    del meta["norm"]["pt_scale"]
+    head["meta"] = json.dumps(meta)
+    members = {n: b for n, b in members.items() if n not in ("density/log_pt_edges.npy", "density/y_edges.npy")}
+    path = _write_v2(head, members, tmp_path / "v2.pt")
+    model = gammastar.load_model(path)
+    assert model.flow.pair_features == ["log_pt", "y"] and model.flow.pt_scale is None
+    rc, _, err = run("generate", "aprime", "--model", path, "--mass", "0.4", "--n", "2000", "--out", tmp_path / "a.parquet")
+    assert rc == 0, err
+    t = pq.read_table(tmp_path / "a.parquet")
+    log_pt = np.log(np.hypot(t.column("px").to_numpy(), t.column("py").to_numpy()))
+    z = (log_pt - model.flow.norm["pair_mean"][0]) / model.flow.norm["pair_std"][0]  # pairs in log pT, as then
+    ex = np.load(io.BytesIO(members["density/ex.npy"]))
+    assert z.min() >= ex[0] - 1e-9 and z.max() <= ex[-1] + 1e-9
+
+
+@pytest.mark.parametrize("damage,fragment", [
+    ("undeclared", "member 'extra.npy' is not declared"),
+    ("foreign", "member 'notes.txt' is not in the format"),
+    ("larger", "member 'spectrum/w.npy' is"),
+])
+def test_members_are_checked_before_they_are_read(files, tmp_path, damage, fragment):
+    """Member names and sizes are facts to check first: a member that is not in the format, or larger than its
+    head declares, is refused before it is inflated."""
+    import hashlib
+
+    head, members = _members(files["model"])
+    if damage == "undeclared":
+        path = _write_members(head, {**members, "extra.npy": b"x" * 100}, tmp_path / "m.pt", checksum=False)
+    elif damage == "foreign":
+        path = _write_members(head, {**members, "notes.txt": b"hello"}, tmp_path / "m.pt")
+    else:
+        head = {**head, "members": {**head["members"], "spectrum/w.npy": {
+            "size": 100, "sha256": hashlib.sha256(members["spectrum/w.npy"][:100]).hexdigest()}}}
+        path = _write_members(head, members, tmp_path / "m.pt", checksum=False)
+    with pytest.raises(GammastarError, match=f"damaged gammastar model.*{fragment}"):
+        gammastar.load_model(path)
 
 
 def test_a_version_1_model_still_loads_and_generates(files, tmp_path, run):

@@ -138,3 +138,38 @@ def test_a_modelled_azimuth_is_drawn_from_the_flow(tiny_data, tmp_path):
     np.testing.assert_allclose(_m2(_p4(ev, "_pos") + _p4(ev, "_neg")), 0.4**2, rtol=1e-6)
     chi = gen.mcp(0.12, 5_000, spin="scalar", seed=3)
     np.testing.assert_allclose(_m2(_p4(chi, "_pos")), 0.12**2, rtol=1e-6)
+
+
+def test_drawing_toward_a_window_is_exact_importance_sampling(tiny_model):
+    """A' drawn only from the table cells (and azimuths) that can reach a small off-axis detector, weighted by
+    the share they hold, give what every direction drawn gives, with far less noise; and no A' that hits the
+    detector comes from a cell the window leaves out."""
+    from gammastar.reach.experiment import Shape
+    from gammastar.reach.signal import _in_shape_at
+
+    gen = gammastar.Generator(tiny_model)
+    shape, z, m = Shape("rectangle", half_x=0.5, half_y=0.5, centre_x=1.5), 100.0, 0.4
+    window = shape.angular_window(z)
+
+    def hits(ev):
+        p = _p4(ev)[:, :3]
+        return _in_shape_at(shape, z, 0.0, 0.0, 0.0, p), p
+
+    every = gen.aprime(m, 400_000, seed=1)
+    hit, p = hits(every)
+    share = gen.window_share(m, window)
+    assert 0 < share < 0.1 and hit.sum() > 500
+    toward = gen.aprime(m, 100_000, seed=2, window=window)
+    hit_w, p_w = hits(toward)
+    assert toward["weight"].sum() == pytest.approx(every["weight"].sum() * share, rel=1e-12)
+    for f, f_w in ((hit, hit_w), (hit / p[:, 2], hit_w / np.where(hit_w, p_w[:, 2], 1.0))):
+        a, a_err = f.mean(), f.std() / np.sqrt(f.size)
+        b, b_err = share * f_w.mean(), share * f_w.std() / np.sqrt(f_w.size)
+        assert abs(a - b) < 4 * np.hypot(a_err, b_err)
+        assert b_err < 0.5 * a_err  # 4 times fewer events, and still the smaller error
+    density = gen.density
+    lo, hi = density.cell_angles(m)
+    pt = np.hypot(p[hit, 0], p[hit, 1])
+    y = np.arcsinh(p[hit, 2] / np.sqrt(pt**2 + m**2))
+    cells = density.cell_of(gen.flow.pair_to_features({"pt": pt, "y": y}))
+    assert np.all((hi[cells] >= window.theta_min) & (lo[cells] <= window.theta_max))

@@ -40,7 +40,7 @@ def test_model_file_round_trip_and_provenance(model_file, train_data):
     m = load_model(model_file)
     assert m.lepton == "mu" and m.n_collisions == pytest.approx(train_data.n_collisions)
     assert m.provenance["n_pairs"] == len(train_data) and m.history
-    assert m.flow.pair_features == ["log_pt", "y"]  # the mock's pair azimuth is uniform, and the test says so
+    assert m.flow.pair_features == ["pt_probit", "y"]  # the mock's pair azimuth is uniform, and the test says so
     assert m.phi_uniform_pvalue > 1e-3
     # the stored spectrum gives the rates numbers exactly
     np.testing.assert_array_equal(

@@ -10,7 +10,7 @@ import pytest
 import gammastar
 from gammastar.physics.beams import Beam
 from gammastar.reach.contour import reach_contour
-from gammastar.reach.experiment import PRESETS, load_experiment
+from gammastar.reach.experiment import PRESETS, Shape, load_experiment
 from gammastar.reach.signal import decay_probability, signal_grid
 from gammastar.truth.cocktail import MockConfig, direct_aprime_yield
 from gammastar.truth.direct import direct_aprime_events
@@ -46,7 +46,15 @@ class DirectGenerator:
     def aprime_yield(self, m):
         return float(direct_aprime_yield([m])[0]), 0.0
 
-    def aprime(self, m, n, seed=0, decay=False):
+    replicas = 0
+
+    def window_share(self, m, window):
+        return 1.0  # every direction is drawn
+
+    def replica_ratios(self, p4, m):
+        return None
+
+    def aprime(self, m, n, seed=0, decay=False, window=None):
         p4, _ = direct_aprime_events(MockConfig(), m, n, seed=seed)
         return {"px": p4[:, 0], "py": p4[:, 1], "pz": p4[:, 2], "e": p4[:, 3]}
 
@@ -93,6 +101,31 @@ def test_long_lived_reach_moves_as_collisions_to_the_minus_quarter(toy):
     low = reach_contour(np.array([0.3]), eps, n, 2.3).eps_low[0]
     low16 = reach_contour(np.array([0.3]), eps, 16 * n, 2.3).eps_low[0]
     assert low16 / low == pytest.approx(0.5, rel=0.01)
+
+
+@pytest.mark.parametrize("shape", [
+    Shape("circle", radius=0.1), Shape("circle", radius=1.0, centre_x=3.0, centre_y=-2.0),
+    Shape("rectangle", half_x=1.5, half_y=1.5, centre_x=5.0), Shape("rectangle", half_x=2.0, half_y=3.0),
+    Shape("rectangle", half_x=0.5, half_y=2.0, centre_x=-3.0, centre_y=1.0)])
+def test_the_angular_window_holds_the_shape_tightly(shape):
+    """Every line from the target through the shape at z lies in the window, and the window's edges are reached."""
+    z = 480.0
+    rng = np.random.default_rng(3)
+    if shape.kind == "circle":
+        r, a = shape.radius * np.sqrt(rng.random(400_000)), rng.uniform(0, 2 * np.pi, 400_000)
+        x, y = shape.centre_x + r * np.cos(a), shape.centre_y + r * np.sin(a)
+    else:
+        x = shape.centre_x + shape.half_x * rng.uniform(-1, 1, 400_000)
+        y = shape.centre_y + shape.half_y * rng.uniform(-1, 1, 400_000)
+    assert np.all(shape.contains(x, y))
+    w = shape.angular_window(z)
+    theta = np.arctan2(np.hypot(x, y), z)
+    dphi = np.remainder(np.arctan2(y, x) - w.phi_centre + np.pi, 2 * np.pi) - np.pi
+    assert np.all((theta >= w.theta_min) & (theta <= w.theta_max) & (np.abs(dphi) <= w.phi_half))
+    span = w.theta_max - w.theta_min
+    assert theta.max() > w.theta_max - 0.01 * span and theta.min() < w.theta_min + 0.01 * span
+    if w.phi_half < np.pi:
+        assert np.abs(dphi).max() > 0.98 * w.phi_half
 
 
 def test_presets_and_schema_errors(tmp_path, run):
@@ -146,7 +179,8 @@ def test_daughters_in_acceptance(gen, tmp_path):
         counts[radius, daughters] = (g.n_signal, g.p_decay)
     # in a huge shape a daughter is lost only when it flies backwards: the ratio is that of the events with both
     # daughters forward, weighted by their decay probability
-    ev = gen.aprime(0.4, 3000, seed=2, decay=True)
+    window = load_experiment(tmp_path / "d1000000000.0true.toml").decay_volume.shape.angular_window(100.0)
+    ev = gen.aprime(0.4, 3000, seed=2, decay=True, window=window)  # as the reach draws them: toward the volume
     length = ev["pz"][:, None] / 0.4 * gammastar.aprime_decay([0.4]).ctau_m_eps1[0] / eps**2
     with np.errstate(over="ignore", invalid="ignore"):  # backward A' (length < 0) are masked
         p = np.where(ev["pz"][:, None] > 0, np.exp(-50 / length) - np.exp(-100 / length), 0.0)
@@ -155,3 +189,37 @@ def test_daughters_in_acceptance(gen, tmp_path):
                                (p * forward[:, None]).sum(0) / p.sum(0), rtol=1e-9)
     assert np.all(counts[0.3, "true"][0] < counts[0.3, "false"][0])
     np.testing.assert_allclose(counts[0.3, "true"][1], counts[0.3, "false"][1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [Shape("circle", radius=1.0), Shape("circle", radius=0.6, centre_x=0.8, centre_y=0.3),
+                                   Shape("rectangle", half_x=1.5, half_y=1.0, centre_x=0.5)])
+def test_the_daughters_window_against_decay_points_one_by_one(shape):
+    """P(decay in the volume with both daughters reaching its end inside the shape): the interval formula against
+    decay points on a fine grid along each A' line, daughters propagated from each (the truncated exponential
+    weighting them), in the long-lived and the short-lived regime."""
+    from gammastar.reach.experiment import DecayVolume
+    from gammastar.reach.signal import _in_shape_at, daughter_window
+
+    rng = np.random.default_rng(4)
+    n, z0, z1 = 300, 80.0, 155.0
+    volume = DecayVolume(z0, z1, shape)
+    direction = np.column_stack([rng.normal(0, 0.006, n), rng.normal(0, 0.006, n), np.ones(n)])
+    ev = {"px": 30 * direction[:, 0], "py": 30 * direction[:, 1], "pz": 30 * direction[:, 2]}
+    for leg, sign in (("pos", 1), ("neg", -1)):  # daughters a few mrad off the A', one of them sometimes backward
+        ev[f"px_{leg}"] = ev["px"] / 2 + sign * rng.normal(0, 0.12, n)
+        ev[f"py_{leg}"] = ev["py"] / 2 + sign * rng.normal(0, 0.12, n)
+        ev[f"pz_{leg}"] = ev["pz"] / 2 + sign * rng.normal(0, 4.0, n)
+    lo, hi = daughter_window(ev, np.arange(n), volume)
+    z = np.linspace(z0, z1, 40_001)[None, :]
+    zc = 0.5 * (z[:, 1:] + z[:, :-1])
+    both = np.ones((n, zc.size), dtype=bool)
+    x, y = ev["px"][:, None] / ev["pz"][:, None] * zc, ev["py"][:, None] / ev["pz"][:, None] * zc
+    for leg in ("pos", "neg"):
+        p = np.stack(np.broadcast_arrays(*(ev[f"p{c}_{leg}"][:, None] for c in "xyz"), zc), axis=-1)[..., :3]
+        both &= _in_shape_at(shape, z1, x, y, zc, p)
+    assert 0.1 < both.any(axis=1).mean() < 0.95  # some decays seen, some not: the test has teeth
+    for k in (1e-5, 0.05):  # decay rate per metre along z: long-lived, and a decay length of 20 m
+        dz = np.diff(z, axis=1)
+        want = (both * k * np.exp(-k * zc) * dz).sum(axis=1)
+        got = np.where(lo < hi, np.exp(-k * lo) - np.exp(-k * np.where(lo < hi, hi, lo)), 0.0)
+        np.testing.assert_allclose(got, want, rtol=2e-3, atol=2e-4 * want.max())

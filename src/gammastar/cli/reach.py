@@ -17,6 +17,7 @@ from gammastar.flow.density import GRID
 from gammastar.io.atomic import atomic_path, check_output, write_text
 from gammastar.io.jsontext import dumps
 from gammastar.reach.contour import reach_contour, shipped_bounds
+from gammastar.reach.coverage import EXTRAPOLATED_BELOW, edge_coverage
 from gammastar.reach.experiment import PRESETS, load_experiment
 from gammastar.reach.mcp import mcp_signal_grid
 from gammastar.reach.signal import parse_eps_spec, signal_grid
@@ -118,8 +119,14 @@ def _write(out_dir: Path, signals: Any, masses: np.ndarray, eps: np.ndarray, thr
     if alt is not None:
         band["width_alt"] = reach_contour(masses, eps, np.where(np.isfinite(alt), alt, n), threshold)
     result = contour.to_dict(band, key)
+    known = signals.data_coverage is not None and np.isfinite(signals.data_coverage).any()
+    low, high = (edge_coverage(eps, signals.reshaped("data_coverage"), contour.eps_low, contour.eps_high) if known
+                 else (np.full(masses.size, np.nan),) * 2)
+    for row, c_low, c_high in zip(result["contour"], low, high, strict=True):
+        row.update({"data_coverage": _number(c_low), "extrapolated": _flag(c_low), "data_coverage_high": _number(c_high),
+                    "extrapolated_high": _flag(c_high)})
     result.update({"failed": list(signals.failed), "experiment": experiment.name,
-                   "n_collisions": experiment.n_collisions, **extra})
+                   "n_collisions": experiment.n_collisions, "replicas": signals.replicas, **extra})
     write_text(out_dir / "reach.json", dumps(result) + "\n")
     from gammastar.plots import PlotLabel, plot_reach
 
@@ -131,9 +138,13 @@ def _write(out_dir: Path, signals: Any, masses: np.ndarray, eps: np.ndarray, thr
                xlabel=r"$m_{A'}$ [GeV]" if is_aprime else r"$m_\chi$ [GeV]",
                ylabel=r"$\varepsilon$" if is_aprime else r"$\varepsilon = Q/e$",
                band_label="statistical and width-model band" if alt is not None else "statistical band",
-               eps_top=float(eps[-1]))
+               eps_top=float(eps[-1]), extrapolated=low < EXTRAPOLATED_BELOW, extrapolated_high=high < EXTRAPOLATED_BELOW)
     reached = np.isfinite(contour.eps_low)
     note(f"{experiment.describe()}")
+    if signals.replicas == 0:
+        note("note: n_signal_err is the yield's statistical error alone: the model has no replicas for the uncertainty "
+             "of its kinematics (train it with --replicas K, or add them with train --from-model)")
+    _say_coverage(signals, masses, low, high, what, experiment.name, known)
     if signals.failed:
         note(f"warning: {len(signals.failed)} of {masses.size} masses have no yield (NaN rows, null edges): "
              f"{signals.failed[0]['reason']}; ask for masses inside the model's data")
@@ -143,3 +154,42 @@ def _write(out_dir: Path, signals: Any, masses: np.ndarray, eps: np.ndarray, thr
     else:
         note(f"no mass reaches {threshold:g} signal events on this eps grid")
     click.echo(f"wrote {out_dir / 'signal.parquet'}, signal.csv, reach.json and reach.png")
+
+
+def _number(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def _flag(x: float) -> bool | None:
+    return bool(x < EXTRAPOLATED_BELOW) if np.isfinite(x) else None
+
+
+def _say_coverage(signals: Any, masses: np.ndarray, low: np.ndarray, high: np.ndarray, what: str, name: str,
+                  known: bool) -> None:
+    """A warning where the counts rest on the model's extrapolation (data_coverage < 0.9 at the lower edge, or in
+    the long-lived limit), naming the ranges the experiment needs and those the data hold; a note for upper edges."""
+    if not known:
+        note("note: the model records no map of where its data are (trained by an older gammastar): data_coverage "
+             "is unknown; train it again to have it")
+        return
+    flagged = np.flatnonzero(low < EXTRAPOLATED_BELOW)
+    if flagged.size:
+        infos = [signals.coverage[i] for i in flagged if signals.coverage[i] is not None]
+        needs = [c.needs for c in infos if c.needs]
+        holds = [c.holds for c in infos if c.holds]
+
+        def span(ranges: list[dict[str, tuple[float, float]]], key: str, fmt: str) -> str:
+            lo, hi = min(r[key][0] for r in ranges), max(r[key][1] for r in ranges)
+            return f"{lo:{fmt}}-{hi:{fmt}}"
+
+        need = f"; it needs y {span(needs, 'y', '.2f')}, pT {span(needs, 'pt', '.3g')} GeV (90% of the accepted {what})" \
+            if needs else ""
+        hold = f"; the data hold y {span(holds, 'y', '.2f')}, pT {span(holds, 'pt', '.3g')} GeV there" if holds \
+            else "; the data hold no pairs there"
+        note(f"warning: at {flagged.size} of {masses.size} masses ({masses[flagged[0]]:g}-{masses[flagged[-1]]:g} GeV) "
+             f"the data cover {np.nanmin(low[flagged]):.0%}-{np.nanmax(low[flagged]):.0%} of what {name} accepts "
+             f"(data_coverage < {EXTRAPOLATED_BELOW:g}: extrapolated){need}{hold}")
+    thin = np.flatnonzero(high < EXTRAPOLATED_BELOW)
+    if thin.size:
+        note(f"note: at {thin.size} masses the upper edge of the reach rests on {what} the data barely reach (the most "
+             f"energetic: data_coverage_high {np.nanmin(high):.0%}-{np.nanmax(high[thin]):.0%}); it is drawn dashed")

@@ -43,12 +43,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..physics.kinematics import polar_angle
 from .cells import CellSampler
 
 if TYPE_CHECKING:
     from .model import KinematicsFlow
 
-__all__ = ["PairDensity", "GRID", "H_GRID", "TOLERANCE", "MAX_NODES"]
+__all__ = ["PairDensity", "ReplicaTables", "cell_probabilities", "GRID", "H_GRID", "TOLERANCE", "MAX_NODES"]
 
 #: cells per axis of the (log pT, y) table
 GRID = 128
@@ -78,6 +79,10 @@ class PairDensity:
     prob: np.ndarray  # (M, G*G) float32
     #: H at the nodes on H_GRID x H_GRID centres spanning the same ranges, components xx, yy, zz, xy, xz, yz
     h: np.ndarray | None = None  # (M, H_GRID, H_GRID, 6) float32
+    #: log pT (GeV) and y at the edges ``ex`` and ``ey``: how a drawn pair becomes physics without the flow's maps
+    #: (None until :meth:`set_physical`; a pair is uniform in log pT and y inside its cell)
+    log_pt_edges: np.ndarray | None = None
+    y_edges: np.ndarray | None = None
     _nodes: dict[int, CellSampler] = field(default_factory=dict, repr=False, compare=False)
     _h64: np.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -101,15 +106,9 @@ class PairDensity:
         lo = np.asarray(pair_range[0][:2], dtype=float) - 0.5
         hi = np.asarray(pair_range[1][:2], dtype=float) + 0.5
         ex, ey = np.linspace(lo[0], hi[0], grid + 1), np.linspace(lo[1], hi[1], grid + 1)
-        cx, cy = 0.5 * (ex[1:] + ex[:-1]), 0.5 * (ey[1:] + ey[:-1])
-        cells = np.column_stack([np.repeat(cx, grid), np.tile(cy, grid)])
-        area = (ex[1] - ex[0]) * (ey[1] - ey[0])
 
         def table(ms: np.ndarray) -> np.ndarray:
-            z = np.tile(cells, (ms.size, 1))
-            m = np.repeat(ms, cells.shape[0])
-            logp = np.concatenate([log_prob(z[i : i + _BATCH], m[i : i + _BATCH]) for i in range(0, m.size, _BATCH)])
-            return (np.exp(logp) * area).reshape(ms.size, -1)
+            return cell_probabilities(log_prob, ms, ex, ey)
 
         log_m = np.linspace(math.log(mass_range[0]), math.log(mass_range[1]), min(_START_NODES, max_nodes))
         prob = table(np.exp(log_m))
@@ -135,13 +134,26 @@ class PairDensity:
         """The table of a trained flow (torch): its pair density and its H."""
         from .sample import given_pairs, h_tensor
 
-        return cls.tabulate(lambda z, m: flow.log_prob_pair(z, flow.mass_context(m)), mass_range, pair_range, grid,
-                            h=lambda z, m: h_tensor(flow, given_pairs(flow, m, z)))
+        table = cls.tabulate(lambda z, m: flow.log_prob_pair(z, flow.mass_context(m)), mass_range, pair_range, grid,
+                             h=lambda z, m: h_tensor(flow, given_pairs(flow, m, z)))
+        table.set_physical(flow.features_to_pair)
+        return table
+
+    def probabilities_of(self, log_prob: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+        """(M, G*G) float32: another density's cell probabilities on this table's nodes and cells."""
+        return cell_probabilities(log_prob, self.masses, self.ex, self.ey).astype(np.float32)
+
+    def set_physical(self, features_to_pair: Callable[[np.ndarray], dict[str, np.ndarray]]) -> None:
+        """Record log pT and y at the cell edges from the flow's map of standardised features to pT and y."""
+        v = features_to_pair(np.column_stack([self.ex, self.ey]))
+        self.log_pt_edges, self.y_edges = np.log(v["pt"]), np.asarray(v["y"], dtype=float)
 
     # -- storing --------------------------------------------------------------------
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         out = {"masses": self.masses, "ex": self.ex, "ey": self.ey, "prob": self.prob}
+        if self.log_pt_edges is not None and self.y_edges is not None:
+            out.update(log_pt_edges=self.log_pt_edges, y_edges=self.y_edges)
         return out if self.h is None else {**out, "h": self.h}
 
     @classmethod
@@ -155,9 +167,12 @@ class PairDensity:
         if h is not None:
             ok = ok and h.ndim == 4 and h.shape[0] == masses.size and h.shape[1] == h.shape[2] >= 2 and h.shape[3] == 6 \
                 and bool(np.all(np.isfinite(h)))
+        phys = [np.asarray(a[k], dtype=float) if k in a else None for k in ("log_pt_edges", "y_edges")]
+        for edges in phys:
+            ok = ok and (edges is None or (edges.shape == ex.shape and bool(np.all(np.diff(edges) > 0))))
         if not ok:
             raise ValueError("the pair-density table is not consistent")
-        return cls(masses, ex, ey, prob, h)
+        return cls(masses, ex, ey, prob, h, phys[0], phys[1])
 
     # -- drawing --------------------------------------------------------------------
 
@@ -168,10 +183,35 @@ class PairDensity:
         k = np.clip(np.searchsorted(log_n, lm, side="right") - 1, 0, log_n.size - 2)
         return k, (lm - log_n[k]) / (log_n[k + 1] - log_n[k])
 
+    def cell_of(self, z: np.ndarray) -> np.ndarray:
+        """The cell (row-major index) of standardised features ``z`` (N, 2), clamped to the grid."""
+        idx = []
+        for axis, edges in ((0, self.ex), (1, self.ey)):
+            f = (z[:, axis] - edges[0]) * ((edges.size - 1) / (edges[-1] - edges[0]))
+            idx.append(np.clip(np.floor(f), 0, edges.size - 2).astype(np.intp))
+        return idx[0] * self.grid + idx[1]
+
+    def interpolated(self, prob: np.ndarray, m: np.ndarray, cells: np.ndarray) -> np.ndarray:
+        """``prob`` (a table of this one's nodes and cells) at masses ``m`` and ``cells``, linear in log m between
+        the nodes and divided by the whole row there (a probability, as the samplers normalise)."""
+        k, t = self._bracket(np.asarray(m, dtype=float))
+        rows = prob.sum(axis=-1, dtype=float)
+        value = (1.0 - t) * prob[..., k, cells] + t * prob[..., k + 1, cells]
+        return value / ((1.0 - t) * rows[..., k] + t * rows[..., k + 1])
+
     def cells_at(self, m: float) -> np.ndarray:
         """The cell probabilities at mass ``m``, interpolated between the nodes."""
         k, t = self._bracket(np.array([float(m)]))
         return (1.0 - t[0]) * self.prob[k[0]].astype(float) + t[0] * self.prob[k[0] + 1].astype(float)
+
+    def cell_angles(self, m: float) -> tuple[np.ndarray, np.ndarray]:
+        """The smallest and the largest polar angle (rad) of a pair of mass ``m`` in each cell (row-major, as
+        ``prob``): the angle is monotonic in pT and in y inside a cell, so its corners bound it."""
+        if self.log_pt_edges is None or self.y_edges is None:
+            raise ValueError("this table does not know its physical edges (set_physical)")
+        theta = polar_angle(np.exp(self.log_pt_edges)[:, None], self.y_edges[None, :], m)
+        corners = np.stack([theta[:-1, :-1], theta[1:, :-1], theta[:-1, 1:], theta[1:, 1:]])
+        return corners.min(axis=0).ravel(), corners.max(axis=0).ravel()
 
     def _features(self, idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Standardised (log pT, y) uniformly inside the cells ``idx``."""
@@ -179,6 +219,18 @@ class PairDensity:
         n = idx.size
         return np.column_stack([self.ex[ix] + (self.ex[1] - self.ex[0]) * rng.random(n),
                                 self.ey[iy] + (self.ey[1] - self.ey[0]) * rng.random(n)])
+
+    def to_pair(self, z: np.ndarray) -> dict[str, np.ndarray]:
+        """``pt`` and ``y`` of standardised features ``z`` inside the grid: linear in log pT and y within each cell
+        (numpy only: the flow's own maps may need scipy)."""
+        if self.log_pt_edges is None or self.y_edges is None:
+            raise ValueError("this table does not know its physical edges (set_physical)")
+        out = []
+        for axis, (edges, phys) in enumerate(((self.ex, self.log_pt_edges), (self.ey, self.y_edges))):
+            f = (z[:, axis] - edges[0]) * ((edges.size - 1) / (edges[-1] - edges[0]))
+            i = np.clip(f.astype(np.intp), 0, edges.size - 2)
+            out.append(phys[i] + (phys[i + 1] - phys[i]) * (f - i))
+        return {"pt": np.exp(out[0]), "y": out[1]}
 
     def draw(self, sampler: CellSampler, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` standardised (log pT, y) from the cells of ``sampler`` (a :meth:`cells_at` table)."""
@@ -254,6 +306,19 @@ class PairDensity:
         return self._h64
 
 
+def cell_probabilities(log_prob: Callable[[np.ndarray, np.ndarray], np.ndarray], masses: np.ndarray, ex: np.ndarray,
+                       ey: np.ndarray) -> np.ndarray:
+    """(M, G*G) the probability of each cell (edges ``ex`` x ``ey``, row-major) at each of ``masses``: the density
+    ``log_prob(z, m)`` at the cell's centre times its area."""
+    cx, cy = 0.5 * (ex[1:] + ex[:-1]), 0.5 * (ey[1:] + ey[:-1])
+    cells = np.column_stack([np.repeat(cx, cy.size), np.tile(cy, cx.size)])
+    area = (ex[1] - ex[0]) * (ey[1] - ey[0])
+    z = np.tile(cells, (masses.size, 1))
+    m = np.repeat(masses, cells.shape[0])
+    logp = np.concatenate([log_prob(z[i : i + _BATCH], m[i : i + _BATCH]) for i in range(0, m.size, _BATCH)])
+    return (np.exp(logp) * area).reshape(masses.size, -1)
+
+
 def _h_table(h: Callable[[np.ndarray, np.ndarray], np.ndarray], masses: np.ndarray, ex: np.ndarray, ey: np.ndarray
              ) -> np.ndarray:
     """H at every node on H_GRID x H_GRID centres spanning the edges ``ex``, ``ey``."""
@@ -264,3 +329,42 @@ def _h_table(h: Callable[[np.ndarray, np.ndarray], np.ndarray], masses: np.ndarr
     m = np.repeat(masses, H_GRID * H_GRID)
     full = np.concatenate([h(z[i : i + _BATCH], m[i : i + _BATCH]) for i in range(0, m.size, _BATCH)])
     return np.stack([full[:, i, j] for i, j in _H_IJ], axis=1).reshape(masses.size, H_GRID, H_GRID, 6).astype(np.float32)
+
+
+@dataclass
+class ReplicaTables:
+    """The pair densities of K flows fitted to resampled data (:mod:`.replicas`), on a model's table.
+
+    ``prob[r]`` is replica r's cell probabilities at the model table's mass
+    nodes and cells.  An event drawn from the model at mass m in cell c stands
+    for replica r's events with weight p_r(c | m) / p(c | m) (importance
+    weights): averages over the same events with these weights are the
+    replicas' averages, so their spread is the uncertainty that the finite
+    number of data pairs leaves on any acceptance, with none of the Monte
+    Carlo noise that independent samples would add.
+    """
+
+    #: (K, M, G*G) float32 (None: read by ``load`` when first used)
+    stored: np.ndarray | None
+    #: per replica: its seed, epochs and best validation loss
+    fits: list[dict[str, float]]
+    load: Callable[[], np.ndarray] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def prob(self) -> np.ndarray:
+        if self.stored is None:
+            assert self.load is not None
+            self.stored = self.load()
+        return self.stored
+
+    @property
+    def count(self) -> int:
+        return len(self.fits)
+
+    def ratios(self, table: PairDensity, m: np.ndarray | float, z: np.ndarray) -> np.ndarray:
+        """(K, N) the importance weights p_r / p of pairs at masses ``m`` with standardised features ``z``."""
+        cells = table.cell_of(z)
+        m = np.broadcast_to(np.asarray(m, dtype=float), (cells.size,))
+        nominal = table.interpolated(table.prob, m, cells)
+        replica = table.interpolated(self.prob, m, cells)
+        return np.divide(replica, nominal, out=np.ones_like(replica), where=nominal > 0)

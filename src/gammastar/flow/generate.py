@@ -41,8 +41,9 @@ from ..errors import GammastarError
 from ..io.events.base import Chunk, EventInfo, EventStream
 from ..physics.angular import DecayLaw, decay_law, sample_law
 from ..physics.formulas import check_spin
-from ..physics.kinematics import decay_in_collins_soper, from_pt_y_phi
+from ..physics.kinematics import AngularWindow, decay_in_collins_soper, from_pt_y_phi
 from ..rates.mcp import covered_from
+from ..rates.support import Support
 from .cells import CellSampler
 from .density import PairDensity
 from .model import TrainedModel
@@ -78,7 +79,7 @@ class Generator:
         #: cells per axis of the (log pT, y) table pairs are drawn from (None: the model's own table)
         self.grid = grid
         self._density: PairDensity | None = None
-        self._tables: dict[float, CellSampler] = {}
+        self._tables: dict[tuple[float, AngularWindow | None], CellSampler] = {}
         self._mcp_tables: dict[tuple[float, str], tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
@@ -116,19 +117,37 @@ class Generator:
         pt = self.model.spectrum.estimate(float(m_aprime), resolution=None if res is None else res(m_aprime))
         return pt.n_v * self.model.scale, pt.n_v_err * self.model.scale
 
-    def _table(self, m_aprime: float) -> CellSampler:
-        """The cells of the pair-density table at one mass, ready to draw from."""
-        if m_aprime not in self._tables:
+    def _table(self, m_aprime: float, window: AngularWindow | None = None) -> CellSampler:
+        """The cells of the pair-density table at one mass, ready to draw from (only those with pairs that can
+        fly into ``window``, when given)."""
+        key = (m_aprime, window)
+        if key not in self._tables:
             if len(self._tables) >= 16:  # bounded: a reach over hundreds of masses needs one at a time
                 self._tables.pop(next(iter(self._tables)))
-            self._tables[m_aprime] = CellSampler(self.density.cells_at(m_aprime))
-        return self._tables[m_aprime]
+            cells = self.density.cells_at(m_aprime)
+            if window is not None:
+                lo, hi = self.density.cell_angles(m_aprime)
+                cells = np.where((hi >= window.theta_min) & (lo <= window.theta_max), cells, 0.0)
+            self._tables[key] = CellSampler(cells)
+        return self._tables[key]
 
     def grid_coverage(self, m_aprime: float) -> float:
         """Probability the flow puts inside the sampling grid at ``m_aprime`` (should be ~1)."""
         return self._table(float(m_aprime)).total
 
-    def _within_beams(self, m: np.ndarray, z: np.ndarray, redraw: Callable[[np.ndarray, int], np.ndarray]
+    def window_share(self, m_aprime: float, window: AngularWindow | None) -> float:
+        """The share of the A' of mass ``m_aprime`` that :meth:`aprime` draws from with ``window``: those in table
+        cells that can reach it, at azimuths inside it (1 without a window, or where pairs come from the flow)."""
+        if window is None or not self.model.tabulates_pairs:
+            return 1.0
+        m_aprime = float(m_aprime)
+        lo, hi = self.density.cell_angles(m_aprime)
+        cells = self.density.cells_at(m_aprime)
+        inside = float(cells[(hi >= window.theta_min) & (lo <= window.theta_max)].sum())
+        return inside / float(cells.sum()) * window.phi_share
+
+    def _within_beams(self, m: np.ndarray, z: np.ndarray, redraw: Callable[[np.ndarray, int], np.ndarray],
+                      to_pair: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None
                       ) -> tuple[np.ndarray, dict[str, np.ndarray], bool]:
         """Pair features ``z`` at masses ``m`` with every pair the beams cannot make drawn again.
 
@@ -136,8 +155,10 @@ class Generator:
         on a fixed target, sqrt(s) at a collider); such pairs are redrawn by
         ``redraw(indices, attempt)``.  Returns (z, the pair variables, whether any
         was redrawn).  With no pair beyond, the random streams are untouched.
+        ``to_pair`` maps features to pT, y [, phi] (default: the flow's own map; the table's for pairs from it).
         """
-        v = self.flow.features_to_pair(z)
+        to_pair = to_pair or self.flow.features_to_pair
+        v = to_pair(z)
         todo = np.arange(len(m))
         for attempt in range(1, 101):
             mt = np.sqrt(m[todo] ** 2 + v["pt"][todo] ** 2)
@@ -147,7 +168,7 @@ class Generator:
             if attempt == 1:
                 z = z.copy()
             z[bad] = redraw(bad, attempt)
-            for key, value in self.flow.features_to_pair(z[bad]).items():
+            for key, value in to_pair(z[bad]).items():
                 v[key][bad] = value
             todo = bad  # only the redrawn pairs need checking again
         raise GammastarError(f"the model keeps putting pairs beyond what the beams ({self.beam.describe()}) can make "
@@ -157,10 +178,11 @@ class Generator:
         """Fresh flow draws at the masses ``m[indices]``, seeded by ``seed`` + the attempt."""
         return lambda bad, attempt: sample_pairs(self.flow, m[bad], seed + attempt).features()
 
-    def _pair_at_mass(self, m_aprime: float, n: int, rng: np.random.Generator, seed: int
-                      ) -> tuple[np.ndarray, np.ndarray, DevicePairs | None]:
+    def _pair_at_mass(self, m_aprime: float, n: int, rng: np.random.Generator, seed: int,
+                      window: AngularWindow | None = None) -> tuple[np.ndarray, np.ndarray, DevicePairs | None]:
         """n pair four-momenta of mass ``m_aprime``, their standardised features, and the pairs on the device
-        where the flow drew them (None: drawn from the table)."""
+        where the flow drew them (None: drawn from the table); from the table only those that can fly into
+        ``window`` (see :meth:`window_share`)."""
         m = np.full(n, m_aprime)
         if not self.model.tabulates_pairs:  # azimuth not uniform in the data: sample the flow itself
             pairs = sample_pairs(self.flow, m, seed)
@@ -168,10 +190,11 @@ class Generator:
             if changed:
                 pairs = given_pairs(self.flow, m, z)
             return from_pt_y_phi(v["pt"], v["y"], v["phi"], m), z, pairs
-        cells = self._table(m_aprime)
+        cells = self._table(m_aprime, window)
         z, v, _ = self._within_beams(m, self.density.draw(cells, n, rng),
-                                     lambda bad, attempt: self.density.draw(cells, bad.size, rng))
-        return from_pt_y_phi(v["pt"], v["y"], rng.uniform(-np.pi, np.pi, n), m), z, None
+                                     lambda bad, attempt: self.density.draw(cells, bad.size, rng), self.density.to_pair)
+        phi = rng.uniform(-np.pi, np.pi, n) if window is None else window.phi(rng.random(n))
+        return from_pt_y_phi(v["pt"], v["y"], phi, m), z, None
 
     def _h(self, m: np.ndarray, z: np.ndarray, rng: np.random.Generator, drawn: DevicePairs | None = None
            ) -> np.ndarray:
@@ -191,7 +214,8 @@ class Generator:
         return decay_in_collins_soper(p4, cos_t, phi, m_f, self.beam)
 
     def aprime_tasks(
-        self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, chunk: int = APRIME_CHUNK, decay: bool = False
+        self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, chunk: int = APRIME_CHUNK, decay: bool = False,
+        window: AngularWindow | None = None,
     ) -> list[Callable[[], Chunk]]:
         """The chunks of :meth:`iter_aprime` as tasks, each making its chunk alone.
 
@@ -201,13 +225,21 @@ class Generator:
         m_aprime = float(m_aprime)
         _check_request(n, eps, chunk)
         total, _ = self.aprime_yield(m_aprime)
-        w = total * eps**2 / n
-        return [partial(self._aprime_chunk, m_aprime, min(chunk, n - start), w, seed, j, decay)
+        share = self.window_share(m_aprime, window)
+        if not share > 0:
+            assert window is not None
+            raise GammastarError(f"no A' of mass {m_aprime:.4g} GeV in the model's table flies into the directions "
+                                 f"asked for (theta {window.theta_min:.3g}-{window.theta_max:.3g} rad)")
+        w = total * share * eps**2 / n
+        if not self.model.tabulates_pairs:
+            window = None  # pairs from the flow itself: every direction (share 1)
+        return [partial(self._aprime_chunk, m_aprime, min(chunk, n - start), w, seed, j, decay, window)
                 for j, start in enumerate(range(0, n, chunk))]
 
-    def _aprime_chunk(self, m_aprime: float, k: int, w: float, seed: int, j: int, decay: bool) -> Chunk:
+    def _aprime_chunk(self, m_aprime: float, k: int, w: float, seed: int, j: int, decay: bool,
+                      window: AngularWindow | None) -> Chunk:
         rng = np.random.default_rng([seed, j])
-        p4, z, drawn = self._pair_at_mass(m_aprime, k, rng, _torch_seed(seed, j))
+        p4, z, drawn = self._pair_at_mass(m_aprime, k, rng, _torch_seed(seed, j), window)
         out = _columns(p4, "")
         if decay:
             m = np.full(k, m_aprime)
@@ -218,7 +250,8 @@ class Generator:
         return out
 
     def iter_aprime(
-        self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, chunk: int = APRIME_CHUNK, decay: bool = False
+        self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, chunk: int = APRIME_CHUNK, decay: bool = False,
+        window: AngularWindow | None = None,
     ) -> Iterator[Chunk]:
         """A' events in chunks of at most ``chunk``: dicts of ``px, py, pz, e, weight``.
 
@@ -226,14 +259,18 @@ class Generator:
         events add up to the expected number of A' per collision.  With
         ``decay``, the A' -> l+ l- daughters (the data's lepton flavour) are
         added as ``px_pos ... e_neg``, with the dileptons' own angular law
-        1 - beta_l^2 n.H.n at the A' kinematics.
+        1 - beta_l^2 n.H.n at the A' kinematics.  With ``window``, only A' that
+        can fly into it are drawn (importance sampling for a small detector:
+        every event where it looks) and the weights add up to the expected A'
+        so drawn, :meth:`window_share` of the total.
         """
-        for task in self.aprime_tasks(m_aprime, n, eps, seed, chunk, decay):
+        for task in self.aprime_tasks(m_aprime, n, eps, seed, chunk, decay, window):
             yield task()
 
-    def aprime(self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, decay: bool = False) -> dict[str, np.ndarray]:
+    def aprime(self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, decay: bool = False,
+               window: AngularWindow | None = None) -> dict[str, np.ndarray]:
         """``n`` A' events at once (see :meth:`iter_aprime`)."""
-        return _concat(self.iter_aprime(m_aprime, n, eps, seed, decay=decay))
+        return _concat(self.iter_aprime(m_aprime, n, eps, seed, decay=decay, window=window))
 
     def aprime_events(self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, decay: bool = False
                       ) -> EventStream:
@@ -253,6 +290,29 @@ class Generator:
         info = EventInfo("aprime", m_aprime, self.model.lepton, self.beam)
         tasks = self.aprime_tasks(m_aprime, n, eps, seed, decay=decay)
         return EventStream(info, n, (t() for t in tasks), meta, tasks)
+
+    @property
+    def support(self) -> Support | None:
+        """Where the training pairs are (None for a model from before it was kept)."""
+        return self.model.support
+
+    # ------------------------------------------------------------------ replicas
+
+    @property
+    def replicas(self) -> int:
+        """How many replicas (flows refitted to resampled data, :mod:`.replicas`) the model has."""
+        return self.model.replicas.count if self.model.replicas is not None else 0
+
+    def replica_ratios(self, p4: np.ndarray, m: np.ndarray | float) -> np.ndarray | None:
+        """(K, N) importance weights p_r / p of the model's replicas for pairs of four-momenta ``p4`` (N, 4) and
+        masses ``m``: an average over the model's events weighted by row r is replica r's average (None without
+        replicas)."""
+        if self.model.replicas is None:
+            return None
+        pt = np.hypot(p4[:, 0], p4[:, 1])
+        y = 0.5 * np.log((p4[:, 3] + p4[:, 2]) / (p4[:, 3] - p4[:, 2]))
+        z = self.flow.pair_to_features({"pt": pt, "y": y})
+        return self.model.replicas.ratios(self.model.pair_density(), m, z)
 
     # ------------------------------------------------------------------ mCP
 
@@ -315,7 +375,7 @@ class Generator:
         drawn: DevicePairs | None = None
         if self.model.tabulates_pairs:
             z, v, _ = self._within_beams(m, self.density.draw_at(m, rng),
-                                         lambda bad, attempt: self.density.draw_at(m[bad], rng))
+                                         lambda bad, attempt: self.density.draw_at(m[bad], rng), self.density.to_pair)
         else:
             drawn = sample_pairs(self.flow, m, _torch_seed(seed, j))
             z, v, changed = self._within_beams(m, drawn.features(), self._redraw(m, _torch_seed(seed, j)))

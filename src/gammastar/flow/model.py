@@ -42,16 +42,16 @@ from ..physics.beams import Beam
 from ..physics.kinematics import collins_soper_angles, pair_kinematics
 from ..rates.resolution import MassResolution
 from ..rates.spectrum import MassSpectrum
+from ..rates.support import Support
 from ..samples import EventSample, Normalised
-from .density import PairDensity
+from .density import PairDensity, ReplicaTables
+from .features import PT_MIN, pair_from_raw, raw_pair_features
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["FlowConfig", "KinematicsFlow", "TrainedModel", "pair_variables", "raw_pair_features", "h_from_raw",
-           "angular_log_prob", "check_device"]
-
-_SHRINK = 1.0 - 1e-7  # keeps atanh finite at cos theta = +-1, phi = +-pi
+__all__ = ["FlowConfig", "KinematicsFlow", "TrainedModel", "pair_variables", "h_from_raw", "angular_log_prob",
+           "check_device"]
 
 
 def _torch() -> Any:
@@ -117,18 +117,13 @@ def pair_variables(data: EventSample, beam: Beam | float) -> dict[str, np.ndarra
     cos_t, phi_cs = collins_soper_angles(data.pos, data.neg, beam)
     return {
         "m": data.mass,
-        "log_pt": np.log(np.maximum(k.pt, 1e-6)),
+        "pt": k.pt,
+        "log_pt": np.log(np.maximum(k.pt, PT_MIN)),
         "y": k.y,
         "phi": k.phi,
         "cos_cs": cos_t,
         "phi_cs": phi_cs,
     }
-
-
-def raw_pair_features(v: dict[str, np.ndarray], with_phi: bool) -> np.ndarray:
-    """(N, k) log pT, y [, atanh(phi/pi)] before standardisation: the flow's pair features."""
-    cols = [v["log_pt"], v["y"]] + ([np.arctanh(v["phi"] / np.pi * _SHRINK)] if with_phi else [])
-    return np.column_stack(cols)
 
 
 def h_from_raw(raw: torch.Tensor) -> torch.Tensor:
@@ -209,18 +204,19 @@ class KinematicsFlow:
         """(N, 1) standardised log m: the flow's context."""
         return ((np.log(m) - self.norm["logm_mean"]) / self.norm["logm_std"])[:, None]
 
+    @property
+    def pt_scale(self) -> float | None:
+        """T (GeV) of the ``pt_probit`` feature's reference law (None for a model in log pT)."""
+        return float(self.norm["pt_scale"]) if "pt_scale" in self.norm else None
+
     def pair_to_features(self, v: dict[str, np.ndarray]) -> np.ndarray:
-        """(N, k) standardised log pT, y [, atanh(phi/pi)] from the physics variables."""
-        raw = raw_pair_features(v, "phi" in self.pair_features)
+        """(N, k) standardised pair features (:mod:`.features`) from the physics variables."""
+        raw = raw_pair_features(v, self.pair_features, self.pt_scale)
         return (raw - self.norm["pair_mean"]) / self.norm["pair_std"]
 
     def features_to_pair(self, z: np.ndarray) -> dict[str, np.ndarray]:
         """pT, y [, phi] from standardised features (the inverse of :meth:`pair_to_features`)."""
-        x = z * self.norm["pair_std"] + self.norm["pair_mean"]
-        out = {"pt": np.exp(x[:, 0]), "y": x[:, 1]}
-        if "phi" in self.pair_features:
-            out["phi"] = np.pi * np.tanh(x[:, 2]) / _SHRINK
-        return out
+        return pair_from_raw(z * self.norm["pair_std"] + self.norm["pair_mean"], self.pair_features, self.pt_scale)
 
     # -- torch ------------------------------------------------------------------
 
@@ -268,6 +264,10 @@ class TrainedModel(Normalised):
     history: list[dict[str, Any]] = field(default_factory=list)
     #: the flow's pair density tabulated on (mass, log pT, y) (None: phi is modelled, or not tabulated yet)
     density: PairDensity | None = None
+    #: the pair densities of flows refitted to resampled data (None: trained without replicas; :mod:`.replicas`)
+    replicas: ReplicaTables | None = None
+    #: where the training pairs are (:mod:`gammastar.rates.support`; None: a model from before it was kept)
+    support: Support | None = None
 
     @property
     def config(self) -> FlowConfig:
@@ -284,6 +284,8 @@ class TrainedModel(Normalised):
             raise GammastarError("the pair azimuth is modelled by this flow: its pairs are drawn from the flow itself")
         if self.density is None:
             self.density = PairDensity.from_flow(self.flow, self.mass_range, self.pair_range)
+        if self.density.log_pt_edges is None:  # a table stored before the edges were
+            self.density.set_physical(self.flow.features_to_pair)
         return self.density
 
     def save(self, path: str | Path) -> Path:

@@ -1,24 +1,31 @@
 """The model file: one zip archive that generates *and* normalises.
 
-Members (version 2):
+Members (version 3):
 
 * ``gammastar.json``: the format tag and version, the metadata (config,
   standardisation, ranges, lepton, n_collisions, provenance: source file and
-  its SHA-256, pairs used, held-out window, training history) and ``sha256``,
-  a SHA-256 of the metadata and of every other member, checked on load;
+  its SHA-256, pairs used, held-out window, training history), and the size
+  and SHA-256 of every other member;
 * ``spectrum/*.npy``: the fine-binned mass spectrum of the training data (for
   the normalisation), ``density/*.npy``: the flow's tabulated pair density
   (:mod:`.density`), plain numpy arrays;
 * ``flow.pt``: the network weights, a ``torch.save`` dictionary of tensors
-  read back with ``torch.load(weights_only=True)`` (no arbitrary unpickling),
-  and only when a network is needed: generating A' (and chi-chibar pair
-  kinematics) from the table imports no torch at all.
+  read back with ``torch.load(weights_only=True)`` (no arbitrary unpickling);
+* ``support/*.npy``: where the training pairs are (:mod:`gammastar.rates.support`);
+* ``replicas/prob.npy`` (when trained with replicas): the replicas' pair
+  densities on the model's table (:mod:`.replicas`).
 
-The values are checked too (finite weights, n_collisions > 0, lepton e or mu,
-a consistent spectrum and table): a corrupt or foreign file is a one-line
-error.  Version 1 files (one ``torch.save`` dictionary, without the table)
-still load; their table is made when first needed.  Files written before the
-checksum existed load with a warning.
+Member names and sizes are checked against the archive's directory before
+anything is read (a member that is not in the format, or larger than
+declared, is refused unread), and each member's SHA-256 when it is read.
+The network weights and the replicas are read only when needed: generating
+A' (and chi-chibar pair kinematics) from the table imports no torch and
+reads neither.  The values are checked too (finite weights, n_collisions > 0,
+lepton e or mu, a consistent spectrum and table): a corrupt or foreign file
+is a one-line error.  Version 2 files (pairs in log pT, one checksum over
+all members) and version 1 files (one ``torch.save`` dictionary, without the
+table) still load; files written before the checksum existed load with a
+warning.
 """
 
 from __future__ import annotations
@@ -39,15 +46,22 @@ from ..errors import GammastarError, describe, first_line
 from ..io.atomic import atomic_path
 from ..physics.pdg import LEPTONS
 from ..rates.spectrum import MassSpectrum
-from .density import PairDensity
+from ..rates.support import Support
+from .density import PairDensity, ReplicaTables
+from .features import PT_FEATURES
 from .model import FlowConfig, KinematicsFlow, TrainedModel, check_device
 
 __all__ = ["MODEL_FORMAT", "MODEL_VERSION", "save_model", "load_model", "file_sha256"]
 
 MODEL_FORMAT = "gammastar-model"
-MODEL_VERSION = 2
+MODEL_VERSION = 3
+#: zip versions this reader takes: 2 (pairs in log pT), 3 (pT as a probit, :mod:`.features`)
+_READABLE = (2, 3)
 _HEAD = "gammastar.json"
 _WEIGHTS = "flow.pt"
+_REPLICAS = "replicas/prob.npy"
+_LAZY = (_WEIGHTS, _REPLICAS)  # read when needed
+_HEAD_MAX = 16 << 20  # bytes: the head is metadata; anything larger is not a gammastar model
 
 
 def _meta(model: TrainedModel) -> dict[str, Any]:
@@ -89,12 +103,21 @@ def save_model(model: TrainedModel, path: str | Path) -> Path:
     members = {f"spectrum/{k}.npy": _npy(v) for k, v in model.spectrum.to_arrays().items()}
     if model.tabulates_pairs:
         members.update({f"density/{k}.npy": _npy(v) for k, v in model.pair_density().to_arrays().items()})
+    if model.support is not None:
+        members.update({f"support/{k}.npy": _npy(v) for k, v in model.support.to_arrays().items()})
     weights = io.BytesIO()
     torch.save(model.flow.state_dict(), weights)
     members[_WEIGHTS] = weights.getvalue()
-    meta_text = json.dumps(_meta(model))
+    if model.replicas is not None:
+        members[_REPLICAS] = _npy(model.replicas.prob)
+    meta = _meta(model)
+    if model.replicas is not None:
+        meta["replicas"] = model.replicas.fits
+    meta_text = json.dumps(meta)
     head = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "meta": meta_text,
-            "sha256": _members_digest(meta_text, members)}
+            "meta_sha256": hashlib.sha256(meta_text.encode()).hexdigest(),
+            "members": {name: {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                        for name, data in members.items()}}
     with atomic_path(path) as tmp:
         try:
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
@@ -117,23 +140,34 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
             raise GammastarError(f"{path}: not a readable gammastar model (not a zip archive)")
     try:
         with zipfile.ZipFile(path) as z:
-            names = z.namelist()
-            if _HEAD not in names:
+            infos = {i.filename: i for i in z.infolist()}
+            if _HEAD not in infos:
                 return _load_v1(path, device)
+            if infos[_HEAD].file_size > _HEAD_MAX:
+                raise GammastarError(f"{path}: not a gammastar model file (its head is {infos[_HEAD].file_size} bytes)")
             head = json.loads(z.read(_HEAD))
             if not isinstance(head, dict) or head.get("format") != MODEL_FORMAT:
                 raise GammastarError(f"{path}: not a gammastar model file")
-            if head.get("version") != MODEL_VERSION:
+            if head.get("version") not in _READABLE:
                 raise GammastarError(f"{path}: model format version {head.get('version')} is not supported "
-                                     f"(need {MODEL_VERSION})")
-            members = {n: z.read(n) for n in names if n != _HEAD}
+                                     f"(this gammastar reads versions 1 to {MODEL_VERSION}; a newer one wrote it)")
+            if head["version"] == 2:
+                members = {n: z.read(n) for n in infos if n != _HEAD}
+                if _members_digest(str(head.get("meta")), members) != head.get("sha256"):
+                    raise GammastarError(f"{path}: damaged gammastar model (its checksum does not match: "
+                                         "the file changed after it was written)")
+                read = members.__getitem__
+            else:
+                declared = _declared_members(path, head, infos)
+                members = {n: _read_member(z, path, n, declared[n]) for n in declared if n not in _LAZY}
+
+                def read(name: str) -> bytes:
+                    with zipfile.ZipFile(path) as again:
+                        return _read_member(again, path, name, declared[name])
     except GammastarError:
         raise
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as exc:  # json errors are ValueErrors
         raise GammastarError(f"{path}: not a readable gammastar model ({describe(exc)})") from None
-    if _members_digest(str(head.get("meta")), members) != head.get("sha256"):
-        raise GammastarError(f"{path}: damaged gammastar model (its checksum does not match: "
-                             "the file changed after it was written)")
 
     def group(prefix: str) -> dict[str, np.ndarray]:
         return {n[len(prefix) + 1 : -4]: np.load(io.BytesIO(b), allow_pickle=False)
@@ -143,8 +177,10 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
         import torch
 
         try:
-            state = torch.load(io.BytesIO(members[_WEIGHTS]), map_location="cpu", weights_only=True)
+            state = torch.load(io.BytesIO(read(_WEIGHTS)), map_location="cpu", weights_only=True)
             _check_weights(state)
+        except GammastarError:
+            raise
         except Exception as exc:  # torch raises many types for damaged data
             raise GammastarError(f"{path}: damaged gammastar model ({_why(exc)})") from None
         return state
@@ -152,11 +188,65 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
     try:
         meta = json.loads(head["meta"])
         density = group("density")
-        return _model(meta, device, weights, group("spectrum"), PairDensity.from_arrays(density) if density else None)
+        model = _model(meta, device, weights, group("spectrum"), PairDensity.from_arrays(density) if density else None)
+        support = group("support")
+        model.support = Support.from_arrays(support) if support else None
+        if "replicas" in meta:
+            model.replicas = _replicas(path, meta["replicas"], read, model.density)
+        return model
     except GammastarError as exc:
         raise GammastarError(f"{path}: damaged gammastar model ({exc})") from None
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise GammastarError(f"{path}: damaged gammastar model ({describe(exc)})") from None
+
+
+def _declared_members(path: Path, head: dict[str, Any], infos: dict[str, zipfile.ZipInfo]) -> dict[str, dict[str, Any]]:
+    """The members the head declares, checked against the archive's directory before any is read: the same
+    names, each in the format and of its declared size (a member larger than declared is never inflated)."""
+    declared = head.get("members")
+    meta = head.get("meta")
+    if not (isinstance(declared, dict) and isinstance(meta, str)
+            and hashlib.sha256(meta.encode()).hexdigest() == head.get("meta_sha256")):
+        raise GammastarError(f"{path}: damaged gammastar model (its head is not complete)")
+    for name, entry in declared.items():
+        known = name in _LAZY or (name.startswith(("spectrum/", "density/", "support/")) and name.endswith(".npy"))
+        if not (known and isinstance(entry, dict) and isinstance(entry.get("size"), int)
+                and isinstance(entry.get("sha256"), str)):
+            raise GammastarError(f"{path}: damaged gammastar model (member {name!r} is not in the format)")
+    found = set(infos) - {_HEAD}
+    if found != set(declared):
+        extra = sorted(found ^ set(declared))[0]
+        raise GammastarError(f"{path}: damaged gammastar model (member {extra!r} is "
+                             f"{'not declared' if extra in found else 'missing'})")
+    for name, entry in declared.items():
+        if infos[name].file_size != entry["size"]:
+            raise GammastarError(f"{path}: damaged gammastar model (member {name!r} is {infos[name].file_size} bytes, "
+                                 f"not the {entry['size']} declared)")
+    return declared
+
+
+def _read_member(z: zipfile.ZipFile, path: Path, name: str, entry: dict[str, Any]) -> bytes:
+    """One member's bytes, checked against its declared SHA-256."""
+    data = z.read(name)
+    if len(data) != entry["size"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        raise GammastarError(f"{path}: damaged gammastar model (its checksum does not match for {name}: the file changed "
+                             "after it was written)")
+    return data
+
+
+def _replicas(path: Path, fits: list[dict[str, float]], read: Any, table: PairDensity | None) -> ReplicaTables:
+    """The replicas' tables, read when first used (they may be tens of MB)."""
+    if table is None:
+        raise ValueError("replicas without the model's table")
+    expected = (len(fits), table.masses.size, table.grid * table.grid)
+
+    def load() -> np.ndarray:
+        prob = np.load(io.BytesIO(read(_REPLICAS)), allow_pickle=False)
+        if prob.shape != expected or not (np.all(np.isfinite(prob)) and np.all(prob >= 0)):
+            raise GammastarError(f"{path}: damaged gammastar model (the replicas' tables are not consistent)")
+        return prob
+
+    return ReplicaTables(None, list(fits), load)
 
 
 def _model(meta: dict[str, Any], device: str, weights: Any, spectrum: dict[str, np.ndarray],
@@ -245,6 +335,13 @@ def _check_values(meta: dict[str, Any]) -> None:
     if not 0 < meta["mass_range"][0] < meta["mass_range"][1] or min(meta["norm"]["pair_std"]) <= 0 \
             or meta["norm"]["logm_std"] <= 0:
         raise ValueError("the model's mass range or standardisation is not possible")
+    features = meta["pair_features"]
+    if not (isinstance(features, list) and len(features) in (2, 3) and features[0] in PT_FEATURES
+            and features[1:] in (["y"], ["y", "phi"]) and len(meta["norm"]["pair_mean"]) == len(features)):
+        raise ValueError(f"unknown pair features {features!r}")
+    if features[0] == "pt_probit" and not (isinstance(meta["norm"].get("pt_scale"), (int, float))
+                                           and math.isfinite(meta["norm"]["pt_scale"]) and meta["norm"]["pt_scale"] > 0):
+        raise ValueError("the pT feature's scale is missing or not positive")
 
 
 def _why(exc: Exception) -> str:

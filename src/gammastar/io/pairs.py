@@ -260,6 +260,7 @@ def with_acceptance(ds: EventSample, acceptance: str | Path | AcceptanceMap | No
     amap = acceptance if isinstance(acceptance, AcceptanceMap) else read_acceptance(acceptance)
     k = pair_kinematics(ds.pos, ds.neg)
     ds.weight = amap.correct(ds.weight, ds.mass, k.pt, k.y, floor)
+    ds.below_floor = amap(ds.mass, k.pt, k.y) < floor  # where the support ends (gammastar.rates.support)
     ds.metadata["gammastar.acceptance"] = amap.source
     return ds
 

@@ -88,8 +88,10 @@ def subtracted(data: EventSample, subs: Sequence[Subtraction]) -> EventSample:
         neg.append(sim.neg)
         weight.append(-scale * sim.weight)
     meta = {**data.metadata, "gammastar.subtracted": ",".join(str(s.path) for s in subs)}
+    below = None if data.below_floor is None else np.concatenate(
+        [data.below_floor, np.zeros(sum(len(w) for w in weight[1:]), dtype=bool)])
     return dataclasses.replace(data, pos=np.concatenate(pos), neg=np.concatenate(neg), weight=np.concatenate(weight),
-                               metadata=meta, subtracted=tuple(str(s.path) for s in subs))
+                               metadata=meta, subtracted=tuple(str(s.path) for s in subs), below_floor=below)
 
 
 def subtraction_chunks(subs: Sequence[Subtraction], lepton: str, n_data: float | None, beam: Beam | None

@@ -5,6 +5,7 @@ Plain numpy, vectorised over the first axis.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,8 @@ __all__ = [
     "isotropic_directions",
     "rotate_from_axis",
     "from_pt_y_phi",
+    "AngularWindow",
+    "polar_angle",
     "collins_soper_angles",
     "decay_in_collins_soper",
 ]
@@ -73,6 +76,31 @@ def from_pt_y_phi(pt: np.ndarray, y: np.ndarray, phi: np.ndarray, m: np.ndarray)
     np.multiply(mt, np.sinh(y), out=out[:, 2])
     np.multiply(mt, np.cosh(y), out=out[:, 3])
     return out
+
+
+def polar_angle(pt: np.ndarray, y: np.ndarray, m: np.ndarray | float) -> np.ndarray:
+    """Angle to the beam axis (rad) of a particle of transverse momentum ``pt``, rapidity ``y`` and mass ``m``."""
+    return np.arctan2(pt, np.sqrt(np.asarray(pt) ** 2 + np.asarray(m) ** 2) * np.sinh(y))
+
+
+@dataclass(frozen=True)
+class AngularWindow:
+    """Directions from the target (beam along +z): polar angle in [theta_min, theta_max] and azimuth within
+    phi_half of phi_centre (rad).  A detector that subtends no more lets a sampler draw only what can reach it."""
+
+    theta_min: float
+    theta_max: float
+    phi_centre: float = 0.0
+    phi_half: float = math.pi
+
+    @property
+    def phi_share(self) -> float:
+        """The share of a uniform azimuth inside the window."""
+        return min(self.phi_half / math.pi, 1.0)
+
+    def phi(self, u: np.ndarray) -> np.ndarray:
+        """Azimuths uniform in the window from uniforms ``u`` in [0, 1)."""
+        return self.phi_centre + self.phi_half * (2.0 * u - 1.0)
 
 
 def boost(p4: np.ndarray, beta: np.ndarray) -> np.ndarray:

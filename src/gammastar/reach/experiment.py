@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GammastarError
+from ..physics.kinematics import AngularWindow
 
 __all__ = ["Shape", "DecayVolume", "Detection", "McpDetector", "Experiment", "load_experiment", "PRESETS"]
 
@@ -137,6 +138,53 @@ class Shape:
         if self.kind == "circle":
             return dx * dx + dy * dy <= self.radius**2
         return (np.abs(dx) <= self.half_x) & (np.abs(dy) <= self.half_y)
+
+    def line_interval(self, h0: np.ndarray, h1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For points h0 + t h1 ((N, 2) each, moving linearly with a parameter t), the interval of t where the point
+        lies inside the shape: (lo, hi), empty where lo > hi (a circle's condition is quadratic in t, a rectangle's
+        linear in each axis, so the set is one interval)."""
+        d = h0 - np.array([self.centre_x, self.centre_y])
+        inf = np.full(h0.shape[0], np.inf)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.kind == "circle":
+                a = np.sum(h1 * h1, axis=1)
+                b = 2.0 * np.sum(h1 * d, axis=1)
+                c = np.sum(d * d, axis=1) - self.radius**2
+                root = np.sqrt(np.maximum(b * b - 4.0 * a * c, 0.0))
+                lo, hi = (-b - root) / (2.0 * a), (-b + root) / (2.0 * a)
+                miss = b * b - 4.0 * a * c < 0
+                still = a == 0  # the point does not move: inside for every t, or for none
+                lo = np.where(still, np.where(c <= 0, -inf, inf), np.where(miss, inf, lo))
+                hi = np.where(still, np.where(c <= 0, inf, -inf), np.where(miss, -inf, hi))
+                return lo, hi
+            lo, hi = -inf, inf
+            for axis, half in ((0, self.half_x), (1, self.half_y)):
+                s0, s1 = (-half - d[:, axis]) / h1[:, axis], (half - d[:, axis]) / h1[:, axis]
+                still = h1[:, axis] == 0
+                inside = np.abs(d[:, axis]) <= half
+                lo = np.maximum(lo, np.where(still, np.where(inside, -inf, inf), np.minimum(s0, s1)))
+                hi = np.minimum(hi, np.where(still, np.where(inside, inf, -inf), np.maximum(s0, s1)))
+            return lo, hi
+
+    def angular_window(self, z: float) -> AngularWindow:
+        """A window of directions from the origin holding every line that crosses the plane ``z`` inside the shape."""
+        cx, cy = self.centre_x, self.centre_y
+        if self.kind == "circle":
+            d = math.hypot(cx, cy)
+            r_lo, r_hi = max(d - self.radius, 0.0), d + self.radius
+            half = math.asin(self.radius / d) if d > self.radius else math.pi
+        else:
+            corners = [(cx + sx * self.half_x, cy + sy * self.half_y) for sx in (-1, 1) for sy in (-1, 1)]
+            r_hi = max(math.hypot(x, y) for x, y in corners)
+            # the shape's point nearest the axis: the origin clamped into the rectangle
+            r_lo = math.hypot(min(max(0.0, cx - self.half_x), cx + self.half_x),
+                              min(max(0.0, cy - self.half_y), cy + self.half_y))
+            centre = math.atan2(cy, cx)
+            half = math.pi if r_lo == 0 else max(abs(math.remainder(math.atan2(y, x) - centre, 2 * math.pi))
+                                                 for x, y in corners)
+        margin = 1e-9  # rounding: the window must hold the shape's edge
+        return AngularWindow(max(math.atan2(r_lo, z) - margin, 0.0), math.atan2(r_hi, z) + margin, math.atan2(cy, cx),
+                             min(half + margin, math.pi))
 
     def describe(self) -> str:
         size = f"radius {self.radius:g} m" if self.kind == "circle" else f"{2 * self.half_x:g} x {2 * self.half_y:g} m"

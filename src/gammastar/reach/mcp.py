@@ -32,11 +32,17 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import GammastarError
+from ..physics.kinematics import boost, from_pt_y_phi, isotropic_directions, two_body_momentum
 from ..physics.pdg import ALPHA, HBARC_GEV_M, mass
+from ..physics.reference import sample_reference
+from ..rates.support import Support, coverage
+from .coverage import EXTRAPOLATED_BELOW, MassCoverage, weighted_range
 from .experiment import Experiment, McpDetector
-from .signal import _in_shape_at
+from .signal import _in_shape_at, replica_spread
 
 __all__ = ["McpSignalGrid", "mcp_signal_grid", "detection_probability", "electron_recoil_cross_section"]
+
+_REFERENCE_PAIRS = 20_000  # reference pairs an m_chi, at least (for data_coverage)
 
 
 def electron_recoil_cross_section(energy: np.ndarray, m_chi: float, eps: np.ndarray, e_min: float, e_max: float
@@ -82,10 +88,24 @@ class McpSignalGrid:
     #: charges per mass (the length of each mass's block of rows)
     n_eps: int
     failed: tuple[dict[str, Any], ...] = ()
+    #: the part of n_signal_err from the kinematics the finite data leave uncertain (the replicas' spread)
+    n_signal_kin_err: np.ndarray | None = None
+    #: how many replicas that spread is taken over (0: the model has none, and n_signal_err lacks that part)
+    replicas: int = 0
+    #: per row, the share of the detected chi whose pairs lie where the data have pairs (NaN where unknown)
+    data_coverage: np.ndarray | None = None
+    #: per m_chi, the coverage's details (None where unknown)
+    coverage: tuple[MassCoverage | None, ...] = ()
 
     def columns(self) -> dict[str, np.ndarray]:
-        return {"m_chi": self.m_chi, "eps": self.eps, "n_signal": self.n_signal, "n_signal_err": self.n_signal_err,
-                "p_detect": self.p_detect, "n_signal_mc_err": self.n_signal_mc_err}
+        out = {"m_chi": self.m_chi, "eps": self.eps, "n_signal": self.n_signal, "n_signal_err": self.n_signal_err,
+               "p_detect": self.p_detect, "n_signal_mc_err": self.n_signal_mc_err}
+        if self.n_signal_kin_err is not None:
+            out["n_signal_kin_err"] = self.n_signal_kin_err
+        if self.data_coverage is not None:
+            out["data_coverage"] = self.data_coverage
+            out["extrapolated"] = self.data_coverage < EXTRAPOLATED_BELOW
+        return out
 
     def reshaped(self, key: str) -> np.ndarray:
         """A column as (m_chi, eps) (a mass asked for twice has two rows)."""
@@ -113,7 +133,8 @@ def mcp_signal_grid(generator: Any, experiment: Experiment, m_chi: Any, eps: Any
     if getattr(generator.model, "normalization", "per_collision") != "per_collision":
         raise GammastarError("the model's yields are per sample (trained without --n-collisions): signal counts need "
                              "yields per collision; retrain with --n-collisions N")
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("n", "err", "p", "mc")}
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("n", "err", "p", "mc", "kin", "cov")}
+    coverages: list[MassCoverage | None] = []
     failed: list[dict[str, Any]] = []
     for i, m in enumerate(tqdm(m_chi, desc="signal", unit="mass", delay=1.0, disable=not progress)):
         try:
@@ -123,23 +144,72 @@ def mcp_signal_grid(generator: Any, experiment: Experiment, m_chi: Any, eps: Any
             failed.append({"m_chi": float(m), "reason": str(exc)})
             for key in cols:
                 cols[key].append(np.full(eps.size, np.nan))
+            coverages.append(None)
             continue
         w = ev["weight"]  # pairs per collision at eps = 1, per event (signed)
-        per_event = np.zeros((w.size, eps.size))
-        for leg in ("pos", "neg"):
-            p = np.column_stack([ev[f"px_{leg}"], ev[f"py_{leg}"], ev[f"pz_{leg}"]])
-            zero = np.zeros(w.size)
-            hit = _in_shape_at(det.shape, det.z, zero, zero, zero, p)
-            if hit.any():
-                per_event[hit] += detection_probability(det, ev[f"e_{leg}"][hit], float(m), eps)
+        legs = [np.column_stack([ev[f"{c}_{leg}"] for c in ("px", "py", "pz", "e")]) for leg in ("pos", "neg")]
+        per_event = _detected(det, legs, float(m), eps)
         detected = w @ per_event  # chi detected per collision per eps^2 (the weights are at eps = 1)
         n_sig = experiment.n_collisions * eps**2 * detected
         pairs = float(w.sum())
         second = (w**2) @ (per_event**2)
+        pair = legs[0] + legs[1]
+        m_pair = np.sqrt(np.maximum(pair[:, 3] ** 2 - np.sum(pair[:, :3] ** 2, axis=1), 0))
+        ratios = generator.replica_ratios(pair, m_pair)
+        kin = replica_spread(None if ratios is None else (ratios * w) @ per_event, detected)
+        support = getattr(generator, "support", None)
+        cov = None if support is None else _coverage(generator, support, det, float(m), eps, w, pair, m_pair, per_event,
+                                                     max(_REFERENCE_PAIRS, n_events // 5), seed + i)
+        coverages.append(cov)
+        cols["cov"].append(np.full(eps.size, np.nan) if cov is None else cov.per_eps)
         cols["n"].append(n_sig)
-        cols["err"].append(n_sig * rel)
+        cols["err"].append(n_sig * np.hypot(rel, kin))
+        cols["kin"].append(n_sig * kin)
         cols["p"].append(detected / pairs if pairs > 0 else np.full(eps.size, np.nan))
         cols["mc"].append(experiment.n_collisions * eps**2 * np.sqrt(np.maximum(second - detected**2 / w.size, 0.0)))
     flat = {k: np.concatenate(v) for k, v in cols.items()}
     return McpSignalGrid(np.repeat(m_chi, eps.size), np.tile(eps, m_chi.size), flat["n"], flat["err"], flat["p"],
-                         flat["mc"], spin, experiment, eps.size, tuple(failed))
+                         flat["mc"], spin, experiment, eps.size, tuple(failed), flat["kin"], int(generator.replicas),
+                         flat["cov"], tuple(coverages))
+
+
+def _detected(det: McpDetector, legs: list[np.ndarray], m_chi: float, eps: np.ndarray) -> np.ndarray:
+    """(pairs, eps) chi detected per pair: each leg (N, 4) that crosses the detector, times its probability."""
+    out = np.zeros((legs[0].shape[0], eps.size))
+    for leg in legs:
+        hit = _in_shape_at(det.shape, det.z, 0.0, 0.0, 0.0, leg[:, :3])
+        if hit.any():
+            out[hit] += detection_probability(det, leg[hit, 3], m_chi, eps)
+    return out
+
+
+def _coverage(generator: Any, support: Support, det: McpDetector, m_chi: float, eps: np.ndarray, w: np.ndarray,
+              pair: np.ndarray, m_pair: np.ndarray, per_event: np.ndarray, n_ref: int, seed: int) -> MassCoverage:
+    """data_coverage of the detected chi (:mod:`.coverage`): the model's pairs where the data have support, against
+    reference pairs at the same pair masses (reference kinematics, isotropic decays) where they have none."""
+    rng = np.random.default_rng([seed, 37])
+    pt = np.hypot(pair[:, 0], pair[:, 1])
+    y = 0.5 * np.log((pair[:, 3] + pair[:, 2]) / (pair[:, 3] - pair[:, 2]))
+    inside = support.contains(m_pair, pt, y)
+    supported = ((w * inside) @ per_event) / w.sum()
+    size = np.abs(w) / np.abs(w).sum()
+    m_ref = m_pair[rng.choice(w.size, n_ref, p=size)]
+    pt_ref, y_ref = sample_reference(m_ref, generator.beam, rng)
+    parent = from_pt_y_phi(pt_ref, y_ref, rng.uniform(-np.pi, np.pi, n_ref), m_ref)
+    k = two_body_momentum(m_ref, m_chi, m_chi)[:, None] * isotropic_directions(n_ref, rng)
+    e = np.sqrt(np.sum(k**2, axis=1) + m_chi**2)[:, None]
+    beta = parent[:, :3] / parent[:, 3:4]
+    ref = _detected(det, [boost(np.column_stack([k, e]), beta), boost(np.column_stack([-k, e]), beta)], m_chi, eps)
+    ref_inside = support.contains(m_ref, pt_ref, y_ref)
+    rows, rows_ref = support.row(y), support.row(y_ref)
+    first = int(min(rows.min(), rows_ref.min()))
+    n_rows = int(max(rows.max(), rows_ref.max())) - first + 1
+    model_rows = np.bincount(rows[inside] - first, size[inside], n_rows)
+    ref_rows = np.bincount(rows_ref[ref_inside] - first, None, n_rows) / n_ref
+    unsupported = np.zeros((n_rows, eps.size))
+    np.add.at(unsupported, rows_ref[~ref_inside] - first, ref[~ref_inside] / n_ref)
+    needs = None
+    if ref[:, 0].sum() > 0:
+        needs = {"y": weighted_range(y_ref, ref[:, 0]), "pt": weighted_range(pt_ref, ref[:, 0])}
+    return MassCoverage(coverage(supported, model_rows, ref_rows, unsupported), needs,
+                        support.ranges(float(np.median(m_pair))))

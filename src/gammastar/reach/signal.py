@@ -18,11 +18,11 @@ a = m / (p_z c tau(1)) per event
     P_decay(eps) = exp(-z_start a eps^2) - exp(-z_end a eps^2).
 
 Long-lived (a eps^2 z_end << 1): P ~ (z_end - z_start) a eps^2, so
-n_signal ~ eps^4; short-lived: exponential fall.  With the daughters, the
-decay point is integrated by Gauss-Legendre nodes in the decay-position
-quantile (the decay point's distribution inside the volume is a truncated
-exponential), and the daughters of the generated A' -> l l decay are carried
-from each node to z_end.
+n_signal ~ eps^4; short-lived: exponential fall.  With the daughters (of the
+generated A' -> l l decay), P is that of decaying where both then reach the
+end plane inside the shape: along the A' line that is one interval
+[z_lo, z_hi] of decay positions (:func:`daughter_window`), so
+P = exp(-z_lo a eps^2) - exp(-z_hi a eps^2), exactly.
 """
 
 from __future__ import annotations
@@ -35,18 +35,28 @@ from tqdm import tqdm
 
 from ..errors import GammastarError
 from ..physics.decays import TABLES, AprimeDecay, aprime_decay, shipped_table
+from .coverage import EXTRAPOLATED_BELOW, MassCoverage, mass_coverage, reference_toward
 from .experiment import Experiment
 
-__all__ = ["SignalGrid", "signal_grid", "decay_probability", "parse_eps_spec"]
+__all__ = ["SignalGrid", "signal_grid", "decay_probability", "daughter_window", "parse_eps_spec", "replica_spread"]
 
-_NODES, _NODE_W = np.polynomial.legendre.leggauss(8)
+_REFERENCE_EVENTS = 20_000  # reference A' a mass, at least (for data_coverage)
 
 
-def decay_probability(a: np.ndarray, eps: np.ndarray, z_start: float, z_end: float) -> np.ndarray:
-    """P(decay in [z_start, z_end]) for events with a = m/(p_z c tau(1)) (1/m) at couplings eps: (events, eps)."""
+def decay_probability(a: np.ndarray, eps: np.ndarray, z_start: float | np.ndarray, z_end: float | np.ndarray
+                      ) -> np.ndarray:
+    """P(decay in [z_start, z_end]) for events with a = m/(p_z c tau(1)) (1/m) at couplings eps: (events, eps);
+    the bounds may be per event ((events, 1) arrays)."""
     k = np.multiply.outer(a, np.asarray(eps, dtype=float) ** 2)
-    # exp(-z0 k) - exp(-z1 k) = exp(-z0 k) (-expm1(-(z1 - z0) k)): no cancellation when long-lived
-    return np.exp(-z_start * k) * -np.expm1(-(z_end - z_start) * k)
+    # exp(-z0 k) - exp(-z1 k) = exp(-z0 k) (-expm1(-(z1 - z0) k)): no cancellation when long-lived.  Exponents are
+    # clipped at -700 (e^-700 = 1e-304: nothing left to count), which keeps numpy's vectorised exp on its fast path
+    # (6 times faster than underflowing); in place, as the (events, eps) arrays are the largest of a reach
+    first = np.multiply(k, -np.asarray(z_start, dtype=float))
+    np.exp(np.maximum(first, -700.0, out=first), out=first)
+    np.multiply(k, -(np.asarray(z_end, dtype=float) - z_start), out=k)
+    np.expm1(np.maximum(k, -700.0, out=k), out=k)
+    np.multiply(first, k, out=k)
+    return np.negative(k, out=k)
 
 
 @dataclass(frozen=True)
@@ -68,18 +78,35 @@ class SignalGrid:
     n_eps: int
     #: masses whose yield could not be estimated ({"mass", "reason"}): their rows are NaN
     failed: tuple[dict[str, Any], ...] = ()
+    #: the part of n_signal_err from the kinematics the finite data leave uncertain (the replicas' spread)
+    n_signal_kin_err: np.ndarray | None = None
+    #: how many replicas that spread is taken over (0: the model has none, and n_signal_err lacks that part)
+    replicas: int = 0
+    #: per row, the share of what the experiment accepts that lies where the data have pairs (:mod:`.coverage`;
+    #: NaN where the model records no support)
+    data_coverage: np.ndarray | None = None
+    #: per mass, the coverage's details (None for failed masses and models without a support map)
+    coverage: tuple[MassCoverage | None, ...] = ()
 
     def columns(self) -> dict[str, np.ndarray]:
-        return {"mass": self.mass, "eps": self.eps, "n_signal": self.n_signal, "n_signal_err": self.n_signal_err,
-                "p_decay": self.p_decay, "ctau_m": self.ctau_m, "n_signal_mc_err": self.n_signal_mc_err,
-                "n_signal_width_alt": self.n_signal_alt}
+        out = {"mass": self.mass, "eps": self.eps, "n_signal": self.n_signal, "n_signal_err": self.n_signal_err,
+               "p_decay": self.p_decay, "ctau_m": self.ctau_m, "n_signal_mc_err": self.n_signal_mc_err,
+               "n_signal_width_alt": self.n_signal_alt}
+        if self.n_signal_kin_err is not None:
+            out["n_signal_kin_err"] = self.n_signal_kin_err
+        if self.data_coverage is not None:
+            out["data_coverage"] = self.data_coverage
+            out["extrapolated"] = self.data_coverage < EXTRAPOLATED_BELOW
+        return out
+
 
     def reshaped(self, key: str) -> np.ndarray:
         """A column as (masses, eps) (a mass asked for twice has two rows)."""
         return np.asarray(getattr(self, key)).reshape(-1, self.n_eps)
 
 
-def _in_shape_at(shape: Any, z: float, x0: np.ndarray, y0: np.ndarray, z0: np.ndarray, p: np.ndarray) -> np.ndarray:
+def _in_shape_at(shape: Any, z: float, x0: np.ndarray | float, y0: np.ndarray | float, z0: np.ndarray | float,
+                 p: np.ndarray) -> np.ndarray:
     """Whether lines from (x0, y0, z0) along p (..., 3) cross the plane z inside the shape (forward only)."""
     pz = p[..., 2]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -88,46 +115,70 @@ def _in_shape_at(shape: Any, z: float, x0: np.ndarray, y0: np.ndarray, z0: np.nd
         return ok & shape.contains(x0 + t * p[..., 0], y0 + t * p[..., 1])
 
 
-def _daughter_acceptance(ev: dict[str, np.ndarray], inside: np.ndarray, a: np.ndarray, eps: np.ndarray,
-                         exp_: Experiment) -> np.ndarray:
-    """Mean over the decay point (in the volume) of both daughters reaching z_end inside the shape: (events, eps)."""
-    v = exp_.decay_volume
-    out = np.zeros((a.size, eps.size))
-    idx = np.flatnonzero(inside)
-    if idx.size == 0:
-        return out
-    k = np.multiply.outer(a[idx], eps**2)  # (n, e): decay rate per metre along z
-    span = -np.expm1(-(v.z_end - v.z_start) * k)
-    p_a = np.column_stack([ev["px"][idx], ev["py"][idx], ev["pz"][idx]])
-    legs = [np.column_stack([ev[f"p{c}_{s}"][idx] for c in "xyz"]) for s in ("pos", "neg")]
-    for u, w in zip(0.5 * (_NODES + 1.0), 0.5 * _NODE_W, strict=True):
-        # the decay point at quantile u of the truncated exponential in z
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = v.z_start - np.log1p(-u * span) / k
-        z = np.where(np.isfinite(z), z, v.z_start + u * (v.z_end - v.z_start))  # k -> 0: uniform
-        x = p_a[:, 0, None] * z / p_a[:, 2, None]
-        y = p_a[:, 1, None] * z / p_a[:, 2, None]
-        both = np.ones_like(z, dtype=bool)
-        for leg in legs:
-            both &= _in_shape_at(v.shape, v.z_end, x, y, z, leg[:, None, :])
-        out[idx] += w * both
-    return out
+def daughter_window(ev: dict[str, np.ndarray], idx: np.ndarray, volume: Any) -> tuple[np.ndarray, np.ndarray]:
+    """For the A' ``idx``, the decay positions z in the volume from which both daughters reach its end plane inside
+    the shape: (z_lo, z_hi), empty where z_lo >= z_hi.
+
+    Along the A' line the decay point is s z (s = p_T/p_z of the A'), and a daughter of direction q = d_T/d_z
+    leaving it crosses the end plane at s z + (z_end - z) q, a point *linear* in z: each daughter hits the shape on
+    one interval of z (a quadratic inequality for a circle, linear ones for a rectangle), and both on their
+    intersection.
+    """
+    z0, z1 = volume.z_start, volume.z_end
+    lo, hi = np.full(idx.size, z0), np.full(idx.size, z1)
+    s = np.column_stack([ev["px"][idx], ev["py"][idx]]) / ev["pz"][idx, None]
+    for leg in ("pos", "neg"):
+        dz = ev[f"pz_{leg}"][idx]
+        forward = dz > 0
+        q = np.column_stack([ev[f"px_{leg}"][idx], ev[f"py_{leg}"][idx]]) / np.where(forward, dz, 1.0)[:, None]
+        a, b = volume.shape.line_interval(z1 * q, s - q)
+        lo = np.where(forward, np.maximum(lo, a), np.inf)
+        hi = np.where(forward, np.minimum(hi, b), -np.inf)
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class _Means:
+    """Per eps, means over all A' (0 outside acceptance) of P(decay in the volume) x the daughters' acceptance
+    (``p``), its Monte Carlo error, P(decay in the volume) alone, ``p`` under each replica (K, eps), and P(decay in
+    the volume) of the A' where the data have support."""
+
+    p: np.ndarray
+    mc_err: np.ndarray
+    p_decay: np.ndarray
+    replicas: np.ndarray | None
+    p_decay_supported: np.ndarray
 
 
 def _mean_decay_probability(ev: dict[str, np.ndarray], inside: np.ndarray, m: float, ctau1: float, eps: np.ndarray,
-                            experiment: Experiment) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per eps, means over the events (0 outside acceptance): P(decay in the volume) x the daughters' acceptance
-    (when asked), its Monte Carlo error, and P(decay in the volume) alone (``p_decay``)."""
+                            experiment: Experiment, share: float = 1.0, ratios: np.ndarray | None = None,
+                            supported: np.ndarray | None = None) -> _Means:
+    """The means of :class:`_Means`; the events are drawn from ``share`` of the A' (those that can fly toward the
+    volume; the rest never reach it), ``ratios`` (K, events) their replicas' importance weights, ``supported``
+    whether each lies where the data have pairs (None: every one)."""
     v = experiment.decay_volume
     n = inside.size
     a = np.where(inside, m / (np.where(inside, ev["pz"], 1.0) * ctau1), 0.0)
     decay = decay_probability(a[inside], eps, v.z_start, v.z_end)  # events outside the acceptance add 0
     prob = decay
-    if experiment.detection.daughters_in_acceptance:
-        prob = decay * _daughter_acceptance(ev, inside, a, eps, experiment)[inside]
+    if experiment.detection.daughters_in_acceptance:  # decays where both daughters reach the end inside the shape
+        lo, hi = daughter_window(ev, np.flatnonzero(inside), v)
+        seen = lo < hi
+        prob = np.zeros_like(decay)
+        prob[seen] = decay_probability(a[inside][seen], eps, lo[seen, None], hi[seen, None])
     mean = prob.sum(axis=0) / n
     var = np.maximum(np.einsum("ij,ij->j", prob, prob) / n - mean**2, 0.0)
-    return mean, np.sqrt(var / n), decay.sum(axis=0) / n
+    replicas = None if ratios is None else share * (ratios[:, inside] @ prob) / n
+    in_support = decay if supported is None else decay[supported[inside]]
+    return _Means(share * mean, share * np.sqrt(var / n), share * decay.sum(axis=0) / n, replicas,
+                  share * in_support.sum(axis=0) / n)
+
+
+def replica_spread(replicas: np.ndarray | None, nominal: np.ndarray) -> np.ndarray:
+    """Relative standard deviation over the replicas (K, eps) of a mean (eps); 0 without replicas."""
+    if replicas is None or replicas.shape[0] < 2:
+        return np.zeros_like(nominal)
+    return np.divide(replicas.std(axis=0, ddof=1), nominal, out=np.zeros_like(nominal), where=nominal > 0)
 
 
 def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n_events: int = 100_000,
@@ -146,12 +197,9 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
     if getattr(getattr(generator, "model", None), "normalization", "per_collision") != "per_collision":
         raise GammastarError("the model's yields are per sample (trained without --n-collisions): signal counts need "
                              "yields per collision; retrain with --n-collisions N")
-    states, efficiency = experiment.detection.final_states, experiment.detection.efficiency
-    v = experiment.decay_volume
-    daughters = experiment.detection.daughters_in_acceptance
-    zero = np.zeros(n_events)
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("n", "err", "p", "ctau", "mc", "alt")}
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("n", "err", "p", "ctau", "mc", "alt", "kin", "cov")}
     failed: list[dict[str, Any]] = []
+    coverages: list[MassCoverage | None] = []
     for i, m in enumerate(tqdm(masses, desc="signal", unit="mass", delay=1.0, disable=not progress)):
         try:
             n_v, n_v_err = generator.aprime_yield(float(m))
@@ -160,28 +208,66 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
             failed.append({"mass": float(m), "reason": str(exc)})
             for key in cols:
                 cols[key].append(np.full(eps.size, np.nan))
+            coverages.append(None)
             continue
-        ev = generator.aprime(float(m), n_events, seed=seed + i, decay=daughters)
-        p = np.column_stack([ev["px"], ev["py"], ev["pz"]])
-        inside = _in_shape_at(v.shape, v.z_end, zero, zero, zero, p)
-        p_mean, p_err, p_decay = _mean_decay_probability(ev, inside, float(m), float(dec.ctau_m_eps1[0]), eps,
-                                                         experiment)
-        scale = experiment.n_collisions * eps**2 * n_v * dec.br_visible(states)[0] * efficiency
-        cols["n"].append(scale * p_mean)
-        cols["err"].append(scale * p_mean * (n_v_err / n_v if n_v > 0 else np.inf))
-        cols["mc"].append(scale * p_err)
-        cols["p"].append(p_decay)
-        cols["ctau"].append(dec.ctau_m_eps1[0] / eps**2)
-        alt = _other_table(float(m), dec.table[0])
-        if alt is not None:
-            br_alt = alt.br_visible(states)[0] * efficiency
-            cols["alt"].append(experiment.n_collisions * eps**2 * n_v * br_alt * _mean_decay_probability(
-                ev, inside, float(m), float(alt.ctau_m_eps1[0]), eps, experiment)[0])
-        else:
-            cols["alt"].append(np.full(eps.size, np.nan))
+        row, cov = _one_mass(generator, experiment, float(m), eps, n_events, seed + i, n_v, n_v_err, dec)
+        for key, value in row.items():
+            cols[key].append(value)
+        coverages.append(cov)
     flat = {k: np.concatenate(v_) for k, v_ in cols.items()}
     return SignalGrid(np.repeat(masses, eps.size), np.tile(eps, masses.size), flat["n"], flat["err"], flat["p"],
-                      flat["ctau"], flat["mc"], flat["alt"], experiment, eps.size, tuple(failed))
+                      flat["ctau"], flat["mc"], flat["alt"], experiment, eps.size, tuple(failed), flat["kin"],
+                      int(generator.replicas), flat["cov"], tuple(coverages))
+
+
+def _one_mass(generator: Any, experiment: Experiment, m: float, eps: np.ndarray, n_events: int, seed: int, n_v: float,
+              n_v_err: float, dec: AprimeDecay) -> tuple[dict[str, np.ndarray], MassCoverage | None]:
+    """The signal table's columns at one mass, and its coverage (None where the model records no support)."""
+    v = experiment.decay_volume
+    states, efficiency = experiment.detection.final_states, experiment.detection.efficiency
+    window = v.shape.angular_window(v.z_end)
+    zero = np.zeros(n_events)
+    support = getattr(generator, "support", None)
+    # only A' that can fly toward the volume are drawn: every event counts, however small the volume looks
+    share = generator.window_share(m, window)
+    ratios, supported = None, None
+    if share > 0:
+        ev = generator.aprime(m, n_events, seed=seed, decay=experiment.detection.daughters_in_acceptance, window=window)
+        p = np.column_stack([ev["px"], ev["py"], ev["pz"], ev["e"]])
+        inside = _in_shape_at(v.shape, v.z_end, zero, zero, zero, p[:, :3])
+        ratios = generator.replica_ratios(p, m)
+        if support is not None:
+            supported = support.contains(m, np.hypot(p[:, 0], p[:, 1]), _rapidity(p))
+    else:  # no pair of the table can reach it
+        ev, inside = {"pz": zero}, np.zeros(n_events, dtype=bool)
+    ctau1 = float(dec.ctau_m_eps1[0])
+    means = _mean_decay_probability(ev, inside, m, ctau1, eps, experiment, share, ratios, supported)
+    scale = experiment.n_collisions * eps**2 * n_v * dec.br_visible(states)[0] * efficiency
+    n_sig = scale * means.p
+    kin = replica_spread(means.replicas, means.p)
+    row = {"n": n_sig, "err": n_sig * np.hypot(n_v_err / n_v if n_v > 0 else np.inf, kin), "kin": n_sig * kin,
+           "mc": scale * means.mc_err, "p": means.p_decay, "ctau": ctau1 / eps**2, "alt": np.full(eps.size, np.nan),
+           "cov": np.full(eps.size, np.nan)}
+    alt = _other_table(m, dec.table[0])
+    if alt is not None:
+        br_alt = alt.br_visible(states)[0] * efficiency
+        row["alt"] = experiment.n_collisions * eps**2 * n_v * br_alt * _mean_decay_probability(
+            ev, inside, m, float(alt.ctau_m_eps1[0]), eps, experiment, share).p
+    cov = None
+    if support is not None:
+        ref = reference_toward(m, generator.beam, window, max(_REFERENCE_EVENTS, n_events // 5),
+                               np.random.default_rng([seed, 31]), support)
+        accepted = np.zeros((ref.p4.shape[0], eps.size))
+        if ref.p4.shape[0]:
+            hit = _in_shape_at(v.shape, v.z_end, 0.0, 0.0, 0.0, ref.p4[:, :3])
+            accepted[hit] = decay_probability(m / (ref.p4[hit, 2] * ctau1), eps, v.z_start, v.z_end)
+        cov = mass_coverage(generator, m, means.p_decay_supported, ref, accepted, support)
+        row["cov"] = cov.per_eps
+    return row, cov
+
+
+def _rapidity(p4: np.ndarray) -> np.ndarray:
+    return 0.5 * np.log((p4[:, 3] + p4[:, 2]) / (p4[:, 3] - p4[:, 2]))
 
 
 def _other_table(m: float, used: str) -> AprimeDecay | None:
@@ -211,3 +297,4 @@ def parse_eps_spec(spec: str) -> np.ndarray:
     if values.size == 0 or not np.all((values > 0) & (values < 1)):
         raise GammastarError(f"--eps {spec!r}: couplings must be in (0, 1)")
     return values
+
