@@ -9,6 +9,7 @@ import click
 import numpy as np
 
 import gammastar
+from gammastar.rates.support import EXTRAPOLATED_BELOW
 
 from .common import emit, header, note, open_data, plot_option, rates_options
 
@@ -40,6 +41,13 @@ def _report(title: str, data: gammastar.Sample, comp: Any, as_json: bool, plot: 
     emit({**comp.to_dict(), "n_collisions": data.n_collisions, "data": data.source}, rows, as_json)
     if plot:
         note(f"plot: {plot_comparison(comp, plot, plot_label(data))}")
+    coverage = comp.data_coverage
+    partial = np.flatnonzero(coverage < EXTRAPOLATED_BELOW) if coverage is not None else np.array([], dtype=int)
+    if partial.size:
+        note(f"warning: at {partial.size} of {comp.x.size} points ({comp.x[partial[0]]:g}-{comp.x[partial[-1]]:g} GeV) "
+             f"the data hold pairs in {np.nanmin(coverage[partial]):.0%}-{np.nanmax(coverage[partial]):.0%} of the phase "
+             "space (data_coverage; the rest weighed with a reference density): the data-driven yields count what the "
+             "data see, the model-based ones every pair; correct the data with --acceptance to compare like with like")
     finite = spread[np.isfinite(spread) & ~comp.model_incomplete]
     if finite.size:
         rel = comp.data_driven_err / np.where(comp.data_driven > 0, comp.data_driven, np.inf)

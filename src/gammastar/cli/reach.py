@@ -191,5 +191,5 @@ def _say_coverage(signals: Any, masses: np.ndarray, low: np.ndarray, high: np.nd
              f"(data_coverage < {EXTRAPOLATED_BELOW:g}: extrapolated){need}{hold}")
     thin = np.flatnonzero(high < EXTRAPOLATED_BELOW)
     if thin.size:
-        note(f"note: at {thin.size} masses the upper edge of the reach rests on {what} the data barely reach (the most "
-             f"energetic: data_coverage_high {np.nanmin(high):.0%}-{np.nanmax(high[thin]):.0%}); it is drawn dashed")
+        note(f"note: at {thin.size} masses the upper edge of the reach rests on {what} where the data thin out "
+             f"(data_coverage_high {np.nanmin(high):.0%}-{np.nanmax(high[thin]):.0%}); it is drawn dashed")

@@ -27,9 +27,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import GammastarError
+from ..physics.beams import Beam
+from ..physics.kinematics import pair_kinematics
 from ..physics.mesons import CHANNELS, FORM_FACTORS, MULTIPLICITIES, meson_aprime, meson_chi_pairs
 from ..physics.pdg import mass, width
-from ..samples import Sample
+from ..samples import EventSample, Sample
+from .support import Support
 from .yields import aprime_yield, mcp_yield
 
 __all__ = ["Variant", "BUILTIN_VARIANTS", "read_variants", "variants_for", "model_incomplete", "Comparison",
@@ -163,6 +166,10 @@ class Comparison:
     lepton: str
     notes: list[str] = field(default_factory=list)
     spin: str | None = None
+    #: per point, the share of all pairs (of the A' mass, or of the pair masses an mCP yield sums) that lies where
+    #: the data have pairs (:meth:`gammastar.rates.support.Support.phase_space_coverage`; None: not known for a
+    #: spectrum or a table)
+    data_coverage: np.ndarray | None = None
 
     @property
     def model_spread(self) -> np.ndarray:
@@ -181,7 +188,9 @@ class Comparison:
             "models": {k: v.tolist() for k, v in self.models.items()}, "model_spread": self.model_spread.tolist(),
             "normalization": self.normalization, "lepton": self.lepton,
             "model_incomplete": self.model_incomplete.tolist(),
-            "variants": {k: v.to_dict() for k, v in self.variants.items()}, "notes": list(self.notes)}
+            "variants": {k: v.to_dict() for k, v in self.variants.items()}, "notes": list(self.notes),
+            "data_coverage": None if self.data_coverage is None
+            else [float(c) if np.isfinite(c) else None for c in self.data_coverage]}
         if self.spin is not None:
             out["spin"] = self.spin
         return out
@@ -199,8 +208,11 @@ def compare_aprime(sample: Sample, masses: Any, variants: dict[str, Variant] | N
     _per_collision(sample)
     chosen, notes = variants_for(sample, variants)
     res = aprime_yield(sample, masses, **rates_options)
+    support = _support(sample)
+    coverage = None if support is None else np.array([support.phase_space_coverage(float(m), sample.beam or Beam())
+                                                      for m in res.mass])
     return Comparison("mass", res.mass, res.n_per_eps2, res.n_err, {k: v.aprime(res.mass) for k, v in chosen.items()},
-                      chosen, model_incomplete(res.mass), res.normalization, res.lepton, notes)
+                      chosen, model_incomplete(res.mass), res.normalization, res.lepton, notes, None, coverage)
 
 
 def compare_mcp(sample: Sample, m_chi: Any, spin: str = "fermion", variants: dict[str, Variant] | None = None,
@@ -217,9 +229,28 @@ def compare_mcp(sample: Sample, m_chi: Any, spin: str = "fermion", variants: dic
     spec = sample.mass_spectrum()
     beyond = model_incomplete(spec.centres)
     share = np.zeros(res.m_chi.size)
+    support = _support(sample)
+    coverage = None if support is None else np.full(res.m_chi.size, np.nan)
+    if support is not None:  # the pair masses' coverage, on a grid of 2% steps, at the fine bins' centres
+        grid = np.geomspace(spec.centres[0], spec.centres[-1], max(2, int(np.log(spec.centres[-1] / spec.centres[0]) / 0.02)))
+        at_grid = np.array([support.phase_space_coverage(float(m), sample.beam or Beam()) for m in grid])
+        ok = np.isfinite(at_grid)
+        per_bin = np.interp(spec.centres, grid[ok], at_grid[ok]) if ok.any() else np.full(spec.centres.size, np.nan)
     for i, mc in enumerate(res.m_chi):
         contrib, _ = spec.mcp_contributions(float(mc), spin)
         total = contrib.sum()
         share[i] = contrib[beyond].sum() / total if total > 0 else 1.0
+        if coverage is not None and total > 0:
+            positive = np.maximum(contrib, 0.0)
+            coverage[i] = np.sum(positive * per_bin) / positive.sum()
     return Comparison("m_chi", res.m_chi, res.n_pairs_per_eps2, res.n_err, models, chosen, share > INCOMPLETE_SHARE,
-                      res.normalization, res.lepton, notes, spin)
+                      res.normalization, res.lepton, notes, spin, coverage)
+
+
+def _support(sample: Sample) -> Support | None:
+    """Where the sample's pairs are (None for a spectrum or a table: their kinematics are not at hand)."""
+    if not isinstance(sample, EventSample):
+        return None
+    k = pair_kinematics(sample.pos, sample.neg)
+    measured = None if sample.below_floor is None else ~sample.below_floor
+    return Support.from_pairs(sample.mass, k.pt, k.y, sample.weight, measured)

@@ -41,13 +41,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Support", "coverage", "P0", "DU", "DY", "DLOGM", "MASS_WINDOW"]
+from ..physics.beams import Beam
+from ..physics.reference import reference_cells
+
+__all__ = ["Support", "coverage", "EXTRAPOLATED_BELOW", "P0", "DU", "DY", "DLOGM", "MASS_WINDOW"]
 
 P0 = 0.1  #: GeV: pT scale of u = asinh(pT / P0)
 DU = 0.25  #: cell width in u
 DY = 0.5  #: cell width in rapidity
 DLOGM = 0.05  #: cell width in log m
 MASS_WINDOW = 0.10  #: pairs within this relative distance in mass support a mass
+#: a coverage below this is ``extrapolated``
+EXTRAPOLATED_BELOW = 0.9
 
 
 @dataclass
@@ -57,6 +62,8 @@ class Support:
     log_m0: float  # lower edge of the first mass cell
     y0: float  # lower edge of the first rapidity cell
     counts: np.ndarray  # (n_m, n_u, n_y) int32
+    #: the pairs' summed weights per cell (acceptance-corrected: the data's shape where they are)
+    weights: np.ndarray | None = None
     #: the cells: widths in log m, u and y, the pT scale P0 of u, the relative mass window (as when counted)
     dlogm: float = DLOGM
     du: float = DU
@@ -75,7 +82,7 @@ class Support:
             keep &= measured
         m, pt, y = m[keep], pt[keep], y[keep]
         if m.size == 0:
-            return cls(0.0, 0.0, np.zeros((1, 1, 1), dtype=np.int32))
+            return cls(0.0, 0.0, np.zeros((1, 1, 1), dtype=np.int32), np.zeros((1, 1, 1)))
         log_m0 = math.floor(np.log(m).min() / DLOGM) * DLOGM
         y0 = math.floor(y.min() / DY) * DY
         idx = (np.floor((np.log(m) - log_m0) / DLOGM).astype(np.intp), _u_index(pt, P0, DU),
@@ -83,11 +90,14 @@ class Support:
         shape = tuple(int(i.max()) + 1 for i in idx)
         counts = np.zeros(shape, dtype=np.int64)
         np.add.at(counts, idx, 1)
-        return cls(float(log_m0), float(y0), np.minimum(counts, np.iinfo(np.int32).max).astype(np.int32))
+        weights = np.zeros(shape)
+        np.add.at(weights, idx, weight[keep])
+        return cls(float(log_m0), float(y0), np.minimum(counts, np.iinfo(np.int32).max).astype(np.int32), weights)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {"counts": self.counts, "origin": np.array([self.log_m0, self.y0]),
-                "cells": np.array([self.dlogm, self.du, self.dy, self.p0, self.mass_window])}
+        out = {"counts": self.counts, "origin": np.array([self.log_m0, self.y0]),
+               "cells": np.array([self.dlogm, self.du, self.dy, self.p0, self.mass_window])}
+        return out if self.weights is None else {**out, "weights": self.weights.astype(np.float32)}
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray]) -> Support:
@@ -96,8 +106,11 @@ class Support:
         if counts.ndim != 3 or counts.dtype.kind not in "iu" or origin.shape != (2,) or not np.all(np.isfinite(origin)) \
                 or np.any(counts < 0) or cells.shape != (5,) or not np.all(np.isfinite(cells) & (cells > 0)):
             raise ValueError("the support map is not consistent")
+        weights = np.asarray(a["weights"], dtype=float) if "weights" in a else None
+        if weights is not None and (weights.shape != counts.shape or not np.all(np.isfinite(weights))):
+            raise ValueError("the support map is not consistent")
         dlogm, du, dy, p0, window = (float(c) for c in cells)
-        return cls(float(origin[0]), float(origin[1]), counts.astype(np.int32), dlogm, du, dy, p0, window)
+        return cls(float(origin[0]), float(origin[1]), counts.astype(np.int32), weights, dlogm, du, dy, p0, window)
 
     @property
     def pairs(self) -> int:
@@ -144,6 +157,28 @@ class Support:
         out = np.zeros(pt.shape, dtype=bool)
         out[ok] = cube[j[ok].astype(np.intp), i[ok], k[ok].astype(np.intp)]
         return out
+
+    def phase_space_coverage(self, m: float, beam: Beam) -> float:
+        """The share of all pairs of mass ``m`` that lie where the data have pairs: the data themselves where they
+        are (their weights, by rapidity row), the reference density where they are not, normalised row by row (NaN
+        where the data hold no pairs near ``m``)."""
+        ex, ey, prob = reference_cells(m, beam)
+        cx, cy = 0.5 * (ex[1:] + ex[:-1]), 0.5 * (ey[1:] + ey[:-1])
+        y = np.tile(cy, cx.size)
+        inside = self.contains(m, np.exp(np.repeat(cx, cy.size)), y)
+        rows = self.row(y)
+        first = min(int(rows.min()), 0)
+        n_rows = max(int(rows.max()), self.counts.shape[2] - 1) - first + 1
+        j = int(math.floor((math.log(m) - self.log_m0) / self.dlogm))
+        cells = self.counts if self.weights is None else self.weights
+        near = cells[max(0, j - self._reach) : max(0, j + self._reach + 1)].sum(axis=(0, 1))
+        data_rows = np.zeros(n_rows)
+        data_rows[-first : -first + near.size] = np.maximum(near, 0.0)
+        if not data_rows.sum() > 0:
+            return math.nan
+        reference_rows = np.bincount(rows[inside] - first, prob[inside], n_rows)
+        unsupported = np.bincount(rows[~inside] - first, prob[~inside], n_rows)[:, None]
+        return float(coverage(np.array([1.0]), data_rows / data_rows.sum(), reference_rows, unsupported)[0])
 
     def row(self, y: np.ndarray) -> np.ndarray:
         """The rapidity row (cell index, may lie outside the map's rows) of lab rapidities ``y``."""

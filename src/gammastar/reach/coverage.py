@@ -32,13 +32,11 @@ from ..flow.cells import CellSampler
 from ..physics.beams import Beam
 from ..physics.kinematics import AngularWindow, from_pt_y_phi, polar_angle
 from ..physics.reference import reference_cells
-from ..rates.support import Support, coverage
+from ..rates.support import EXTRAPOLATED_BELOW, Support, coverage
 
 __all__ = ["EXTRAPOLATED_BELOW", "MassCoverage", "ReferenceEvents", "reference_toward", "model_rows_in_support",
            "mass_coverage", "edge_coverage", "weighted_range"]
 
-#: data_coverage below this is ``extrapolated``
-EXTRAPOLATED_BELOW = 0.9
 
 
 @dataclass(frozen=True)
@@ -132,8 +130,8 @@ def weighted_range(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
 def edge_coverage(eps: np.ndarray, data_coverage: np.ndarray, eps_low: np.ndarray, eps_high: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Per mass, data_coverage (a (masses, eps) table) at the reach's lower edge, or where a mass has no reach at the
-    grid's smallest eps (the long-lived limit: the lower branch's shape), and at its upper edge (NaN where none);
-    interpolated in log eps."""
+    grid's smallest eps (the long-lived limit: the lower branch's shape), and at its upper edge (NaN where none, or
+    where it is the grid's end rather than the reach's); interpolated in log eps."""
     low, high = np.full(eps_low.size, np.nan), np.full(eps_low.size, np.nan)
     for i, c in enumerate(data_coverage):
         ok = np.isfinite(c)
@@ -141,5 +139,6 @@ def edge_coverage(eps: np.ndarray, data_coverage: np.ndarray, eps_low: np.ndarra
             continue
         log_eps, values = np.log(eps[ok]), c[ok]
         low[i] = np.interp(np.log(eps_low[i]), log_eps, values) if np.isfinite(eps_low[i]) else values[0]
-        high[i] = np.interp(np.log(eps_high[i]), log_eps, values) if np.isfinite(eps_high[i]) else np.nan
+        edge = np.isfinite(eps_high[i]) and eps_high[i] < eps[-1] * (1 - 1e-9)
+        high[i] = np.interp(np.log(eps_high[i]), log_eps, values) if edge else np.nan
     return low, high

@@ -135,6 +135,7 @@ def mcp_signal_grid(generator: Any, experiment: Experiment, m_chi: Any, eps: Any
                              "yields per collision; retrain with --n-collisions N")
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("n", "err", "p", "mc", "kin", "cov")}
     coverages: list[MassCoverage | None] = []
+    crossed: list[bool] = []  # whether any chi crosses the detector, per m_chi
     failed: list[dict[str, Any]] = []
     for i, m in enumerate(tqdm(m_chi, desc="signal", unit="mass", delay=1.0, disable=not progress)):
         try:
@@ -149,6 +150,7 @@ def mcp_signal_grid(generator: Any, experiment: Experiment, m_chi: Any, eps: Any
         w = ev["weight"]  # pairs per collision at eps = 1, per event (signed)
         legs = [np.column_stack([ev[f"{c}_{leg}"] for c in ("px", "py", "pz", "e")]) for leg in ("pos", "neg")]
         per_event = _detected(det, legs, float(m), eps)
+        crossed.append(bool(np.any([_in_shape_at(det.shape, det.z, 0.0, 0.0, 0.0, leg[:, :3]).any() for leg in legs])))
         detected = w @ per_event  # chi detected per collision per eps^2 (the weights are at eps = 1)
         n_sig = experiment.n_collisions * eps**2 * detected
         pairs = float(w.sum())
@@ -167,6 +169,9 @@ def mcp_signal_grid(generator: Any, experiment: Experiment, m_chi: Any, eps: Any
         cols["kin"].append(n_sig * kin)
         cols["p"].append(detected / pairs if pairs > 0 else np.full(eps.size, np.nan))
         cols["mc"].append(experiment.n_collisions * eps**2 * np.sqrt(np.maximum(second - detected**2 / w.size, 0.0)))
+    if len(failed) < m_chi.size and not any(crossed):
+        raise GammastarError(f"no chi of the model crosses {experiment.name}'s mCP detector at any of these masses "
+                             f"(z = {det.z:g} m, {det.shape.describe()}): an empty acceptance; is the geometry right?")
     flat = {k: np.concatenate(v) for k, v in cols.items()}
     return McpSignalGrid(np.repeat(m_chi, eps.size), np.tile(eps, m_chi.size), flat["n"], flat["err"], flat["p"],
                          flat["mc"], spin, experiment, eps.size, tuple(failed), flat["kin"], int(generator.replicas),

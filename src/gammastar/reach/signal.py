@@ -200,6 +200,7 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("n", "err", "p", "ctau", "mc", "alt", "kin", "cov")}
     failed: list[dict[str, Any]] = []
     coverages: list[MassCoverage | None] = []
+    entered: list[bool] = []  # whether any A' enters the volume, per mass (estimated)
     for i, m in enumerate(tqdm(masses, desc="signal", unit="mass", delay=1.0, disable=not progress)):
         try:
             n_v, n_v_err = generator.aprime_yield(float(m))
@@ -211,9 +212,15 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
             coverages.append(None)
             continue
         row, cov = _one_mass(generator, experiment, float(m), eps, n_events, seed + i, n_v, n_v_err, dec)
+        entered.append(bool(row.pop("entered")))
         for key, value in row.items():
             cols[key].append(value)
         coverages.append(cov)
+    if len(failed) < masses.size and not any(entered):
+        w = experiment.decay_volume.shape.angular_window(experiment.decay_volume.z_end)
+        raise GammastarError(f"no A' of the model reaches {experiment.name}'s decay volume at any of these masses: it "
+                             f"subtends {1e3 * w.theta_min:.4g}-{1e3 * w.theta_max:.4g} mrad from the target (an empty "
+                             "acceptance; is the geometry right?)")
     flat = {k: np.concatenate(v_) for k, v_ in cols.items()}
     return SignalGrid(np.repeat(masses, eps.size), np.tile(eps, masses.size), flat["n"], flat["err"], flat["p"],
                       flat["ctau"], flat["mc"], flat["alt"], experiment, eps.size, tuple(failed), flat["kin"],
@@ -226,7 +233,6 @@ def _one_mass(generator: Any, experiment: Experiment, m: float, eps: np.ndarray,
     v = experiment.decay_volume
     states, efficiency = experiment.detection.final_states, experiment.detection.efficiency
     window = v.shape.angular_window(v.z_end)
-    zero = np.zeros(n_events)
     support = getattr(generator, "support", None)
     # only A' that can fly toward the volume are drawn: every event counts, however small the volume looks
     share = generator.window_share(m, window)
@@ -234,12 +240,12 @@ def _one_mass(generator: Any, experiment: Experiment, m: float, eps: np.ndarray,
     if share > 0:
         ev = generator.aprime(m, n_events, seed=seed, decay=experiment.detection.daughters_in_acceptance, window=window)
         p = np.column_stack([ev["px"], ev["py"], ev["pz"], ev["e"]])
-        inside = _in_shape_at(v.shape, v.z_end, zero, zero, zero, p[:, :3])
+        inside = _in_shape_at(v.shape, v.z_end, 0.0, 0.0, 0.0, p[:, :3])
         ratios = generator.replica_ratios(p, m)
         if support is not None:
             supported = support.contains(m, np.hypot(p[:, 0], p[:, 1]), _rapidity(p))
     else:  # no pair of the table can reach it
-        ev, inside = {"pz": zero}, np.zeros(n_events, dtype=bool)
+        ev, inside = {"pz": np.zeros(n_events)}, np.zeros(n_events, dtype=bool)
     ctau1 = float(dec.ctau_m_eps1[0])
     means = _mean_decay_probability(ev, inside, m, ctau1, eps, experiment, share, ratios, supported)
     scale = experiment.n_collisions * eps**2 * n_v * dec.br_visible(states)[0] * efficiency
@@ -247,7 +253,7 @@ def _one_mass(generator: Any, experiment: Experiment, m: float, eps: np.ndarray,
     kin = replica_spread(means.replicas, means.p)
     row = {"n": n_sig, "err": n_sig * np.hypot(n_v_err / n_v if n_v > 0 else np.inf, kin), "kin": n_sig * kin,
            "mc": scale * means.mc_err, "p": means.p_decay, "ctau": ctau1 / eps**2, "alt": np.full(eps.size, np.nan),
-           "cov": np.full(eps.size, np.nan)}
+           "cov": np.full(eps.size, np.nan), "entered": np.array(bool(inside.any()))}
     alt = _other_table(m, dec.table[0])
     if alt is not None:
         br_alt = alt.br_visible(states)[0] * efficiency
