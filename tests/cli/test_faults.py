@@ -311,6 +311,9 @@ def test_a_version_2_model_still_loads_and_generates(files, tmp_path, run):
     z = (log_pt - model.flow.norm["pair_mean"][0]) / model.flow.norm["pair_std"][0]  # pairs in log pT, as then
     ex = np.load(io.BytesIO(members["density/ex.npy"]))
     assert z.min() >= ex[0] - 1e-9 and z.max() <= ex[-1] + 1e-9
+    # its kinematics are in log pT: replicas (fitted in the probit) cannot be added to it
+    rc, _, err = run("train", "--data", files["data"], "--from-model", path, "--replicas", "2", "--out", tmp_path / "r.pt")
+    assert rc == 2 and "trained by an older gammastar" in err and "\n" not in err.strip()
 
 
 @pytest.mark.parametrize("damage,fragment", [

@@ -148,3 +148,24 @@ def test_user_variants_and_other_beams(run, dalitz_parquet, tmp_path):
 
 def test_incomplete_masses():
     assert model_incomplete([0.3, 0.5, 0.59, 0.61, 0.78, 1.02]).tolist() == [False, False, False, True, True, True]
+
+
+def test_compare_says_what_share_of_the_phase_space_the_data_see(dalitz_mock, tmp_path, run):
+    """Pairs seen through a spectrometer's rapidity window (3.3 < y < 4.3) hold a minority of the phase space; the
+    model-based yields count all of it: data_coverage says so, and stderr warns.  Full acceptance: ~1, no warning."""
+    from gammastar.io.pairs import write_dileptons
+    from gammastar.physics.kinematics import pair_kinematics
+
+    data, _, _ = dalitz_mock
+    y = pair_kinematics(data.pos, data.neg).y
+    window = write_dileptons(tmp_path / "window.parquet", data.select((y > 3.3) & (y < 4.3)))
+    full = write_dileptons(tmp_path / "full.parquet", data)
+    for path, seen in ((full, True), (window, False)):
+        rc, out, err = run("compare", "aprime", "--data", path, "--mass", "0.25:0.45:0.1", "--json")
+        assert rc == 0, err
+        coverage = json.loads(out)["data_coverage"]
+        if seen:
+            assert min(coverage) >= 0.9 and "phase space" not in err
+        else:
+            # a third of the pairs lie in the window; the reference, wider in rapidity than the mock, says less
+            assert max(coverage) <= 0.5 and "the data hold pairs in" in err

@@ -81,3 +81,21 @@ def test_windowed_data_are_flagged_and_said(model_file, window_model, tmp_path, 
                 assert np.all(coverage <= 0.6) and all(r["extrapolated"] for r in rows), (name, coverage)
                 warning = [line for line in err.splitlines() if line.startswith("warning:") and "data cover" in line]
                 assert len(warning) == 1 and "it needs y" in warning[0] and "the data hold y 3" in warning[0]
+
+
+@pytest.mark.slow
+def test_mcp_coverage(model_file, window_model, tmp_path, run):
+    """The same for chi crossing a small downstream detector (each chi pair at its own mass)."""
+    path = tmp_path / "mcp.toml"
+    path.write_text('name = "small"\nbeam_energy_gev = 400\nn_collisions = 1e18\n[decay_volume]\n'
+                    + VOLUMES["NA62-like"] + '\n[detection]\nfinal_states = ["ee"]\n[mcp_detector]\nz_m = 100\n'
+                    'shape = "rectangle"\nhalf_x_m = 0.5\nhalf_y_m = 0.5\nmodel = "scintillator"\nlayers = 2\n'
+                    'npe_per_layer = 1e4\n')
+    for model, covered in ((model_file, True), (window_model, False)):
+        out = tmp_path / f"mcp-{covered}"
+        rc, _, err = run("reach", "mcp", "--model", model, "--experiment", path, "--mchi", "0.12,0.2",
+                         "--eps", "1e-4:1e-1:10", "--n-events", "20000", "--out", out)
+        assert rc == 0, err
+        coverage = [r["data_coverage"] for r in json.loads((out / "reach.json").read_text())["contour"]]
+        assert (min(coverage) >= 0.9) if covered else (max(coverage) <= 0.6), coverage
+        assert ("data cover" in err) is not covered

@@ -223,3 +223,24 @@ def test_the_daughters_window_against_decay_points_one_by_one(shape):
         want = (both * k * np.exp(-k * zc) * dz).sum(axis=1)
         got = np.where(lo < hi, np.exp(-k * lo) - np.exp(-k * np.where(lo < hi, hi, lo)), 0.0)
         np.testing.assert_allclose(got, want, rtol=2e-3, atol=2e-4 * want.max())
+
+
+def test_an_experiment_that_accepts_nothing_is_an_error(tiny_model, tmp_path, run):
+    """A volume 80 degrees off the beam for a model whose pairs all fly within 20 degrees of it, and final states
+    closed at every mass asked for: one line each, not a table of zeros."""
+    import dataclasses
+
+    table = tiny_model.pair_density()
+    _, hi = table.cell_angles(0.45)  # (every cell's angles shrink as the mass grows)
+    forward = dataclasses.replace(table, prob=np.where(hi[None, :] < np.radians(20), table.prob, 0).astype(np.float32))
+    gen = gammastar.Generator(dataclasses.replace(tiny_model, density=forward))
+    path = tmp_path / "aside.toml"
+    path.write_text(TOY.replace("z_start_m = 50", "z_start_m = 0.5").replace("z_end_m = 100", "z_end_m = 1")
+                    .replace("radius_m = 2.5", "radius_m = 0.1\ncentre_x_m = 6.0"))
+    with pytest.raises(gammastar.GammastarError, match="no A' of the model reaches .* mrad"):
+        signal_grid(gen, load_experiment(path), [0.3, 0.4], [1e-7, 1e-6], n_events=1000)
+    path.write_text(TOY.replace('["ee", "mumu"]', '["hadrons"]'))  # closed below 2 m_pi = 0.279 GeV
+    model = tiny_model.save(tmp_path / "tiny.pt")
+    rc, _, err = run("reach", "aprime", "--model", model, "--experiment", path, "--mass", "0.22,0.25",
+                     "--eps", "1e-7:1e-5:3", "--n-events", "1000", "--out", tmp_path / "o")
+    assert rc == 2 and "none of the final states" in err and "\n" not in err.strip()

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..physics.kinematics import polar_angle
+from ..physics.kinematics import cell_angles
 from .cells import CellSampler
 
 if TYPE_CHECKING:
@@ -206,12 +206,10 @@ class PairDensity:
 
     def cell_angles(self, m: float) -> tuple[np.ndarray, np.ndarray]:
         """The smallest and the largest polar angle (rad) of a pair of mass ``m`` in each cell (row-major, as
-        ``prob``): the angle is monotonic in pT and in y inside a cell, so its corners bound it."""
+        ``prob``)."""
         if self.log_pt_edges is None or self.y_edges is None:
             raise ValueError("this table does not know its physical edges (set_physical)")
-        theta = polar_angle(np.exp(self.log_pt_edges)[:, None], self.y_edges[None, :], m)
-        corners = np.stack([theta[:-1, :-1], theta[1:, :-1], theta[:-1, 1:], theta[1:, 1:]])
-        return corners.min(axis=0).ravel(), corners.max(axis=0).ravel()
+        return cell_angles(np.exp(self.log_pt_edges), self.y_edges, m)
 
     def _features(self, idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Standardised (log pT, y) uniformly inside the cells ``idx``."""

@@ -124,12 +124,16 @@ class Generator:
         if key not in self._tables:
             if len(self._tables) >= 16:  # bounded: a reach over hundreds of masses needs one at a time
                 self._tables.pop(next(iter(self._tables)))
-            cells = self.density.cells_at(m_aprime)
-            if window is not None:
-                lo, hi = self.density.cell_angles(m_aprime)
-                cells = np.where((hi >= window.theta_min) & (lo <= window.theta_max), cells, 0.0)
-            self._tables[key] = CellSampler(cells)
+            self._tables[key] = CellSampler(self._cells_toward(m_aprime, window)[1])
         return self._tables[key]
+
+    def _cells_toward(self, m_aprime: float, window: AngularWindow | None) -> tuple[np.ndarray, np.ndarray]:
+        """The table's cells at ``m_aprime``, and the same with those whose pairs cannot reach ``window`` at 0."""
+        cells = self.density.cells_at(m_aprime)
+        if window is None:
+            return cells, cells
+        lo, hi = self.density.cell_angles(m_aprime)
+        return cells, np.where((hi >= window.theta_min) & (lo <= window.theta_max), cells, 0.0)
 
     def grid_coverage(self, m_aprime: float) -> float:
         """Probability the flow puts inside the sampling grid at ``m_aprime`` (should be ~1)."""
@@ -140,11 +144,8 @@ class Generator:
         cells that can reach it, at azimuths inside it (1 without a window, or where pairs come from the flow)."""
         if window is None or not self.model.tabulates_pairs:
             return 1.0
-        m_aprime = float(m_aprime)
-        lo, hi = self.density.cell_angles(m_aprime)
-        cells = self.density.cells_at(m_aprime)
-        inside = float(cells[(hi >= window.theta_min) & (lo <= window.theta_max)].sum())
-        return inside / float(cells.sum()) * window.phi_share
+        cells, toward = self._cells_toward(float(m_aprime), window)
+        return float(toward.sum() / cells.sum()) * window.phi_share
 
     def _within_beams(self, m: np.ndarray, z: np.ndarray, redraw: Callable[[np.ndarray, int], np.ndarray],
                       to_pair: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None

@@ -25,6 +25,7 @@ __all__ = [
     "from_pt_y_phi",
     "AngularWindow",
     "polar_angle",
+    "cell_angles",
     "collins_soper_angles",
     "decay_in_collins_soper",
 ]
@@ -81,6 +82,14 @@ def from_pt_y_phi(pt: np.ndarray, y: np.ndarray, phi: np.ndarray, m: np.ndarray)
 def polar_angle(pt: np.ndarray, y: np.ndarray, m: np.ndarray | float) -> np.ndarray:
     """Angle to the beam axis (rad) of a particle of transverse momentum ``pt``, rapidity ``y`` and mass ``m``."""
     return np.arctan2(pt, np.sqrt(np.asarray(pt) ** 2 + np.asarray(m) ** 2) * np.sinh(y))
+
+
+def cell_angles(pt_edges: np.ndarray, y_edges: np.ndarray, m: float) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest and largest polar angle of a particle of mass ``m`` in each cell of a (pT, y) grid (row-major,
+    pT then y): the angle is monotonic in pT and in y inside a cell, so its corners bound it."""
+    theta = polar_angle(np.asarray(pt_edges)[:, None], np.asarray(y_edges)[None, :], m)
+    corners = np.stack([theta[:-1, :-1], theta[1:, :-1], theta[:-1, 1:], theta[1:, 1:]])
+    return corners.min(axis=0).ravel(), corners.max(axis=0).ravel()
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,12 @@ import numpy as np
 
 from ..flow.cells import CellSampler
 from ..physics.beams import Beam
-from ..physics.kinematics import AngularWindow, from_pt_y_phi, polar_angle
+from ..physics.kinematics import AngularWindow, cell_angles, from_pt_y_phi
 from ..physics.reference import reference_cells
 from ..rates.support import EXTRAPOLATED_BELOW, Support, coverage
 
 __all__ = ["EXTRAPOLATED_BELOW", "MassCoverage", "ReferenceEvents", "reference_toward", "model_rows_in_support",
            "mass_coverage", "edge_coverage", "weighted_range"]
-
 
 
 @dataclass(frozen=True)
@@ -64,9 +63,8 @@ def reference_toward(m: float, beam: Beam, window: AngularWindow, n: int, rng: n
                      support: Support) -> ReferenceEvents:
     """``n`` A' of mass ``m`` from the reference density, drawn from its cells that can reach ``window``."""
     ex, ey, prob = reference_cells(m, beam)
-    theta = polar_angle(np.exp(ex)[:, None], ey[None, :], m)
-    corners = np.stack([theta[:-1, :-1], theta[1:, :-1], theta[:-1, 1:], theta[1:, 1:]])
-    reach = ((corners.max(axis=0) >= window.theta_min) & (corners.min(axis=0) <= window.theta_max)).ravel()
+    lo, hi = cell_angles(np.exp(ex), ey, m)
+    reach = (hi >= window.theta_min) & (lo <= window.theta_max)
     g = ey.size - 1
     cx, cy = 0.5 * (ex[1:] + ex[:-1]), 0.5 * (ey[1:] + ey[:-1])
     rows = support.row(np.tile(cy, g))
@@ -89,7 +87,8 @@ def model_rows_in_support(generator: Any, m: float, support: Support, first_row:
     """The model's share of the pairs at mass ``m`` in the support, by rapidity row from ``first_row`` (its table's
     cells, at their centres)."""
     table = generator.density
-    cells = table.cells_at(m) / table.cells_at(m).sum()
+    cells = table.cells_at(m)
+    cells = cells / cells.sum()
     cx, cy = 0.5 * (table.ex[1:] + table.ex[:-1]), 0.5 * (table.ey[1:] + table.ey[:-1])
     v = table.to_pair(np.column_stack([np.repeat(cx, cy.size), np.tile(cy, cx.size)]))
     inside = support.contains(m, v["pt"], v["y"])

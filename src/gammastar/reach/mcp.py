@@ -36,9 +36,9 @@ from ..physics.kinematics import boost, from_pt_y_phi, isotropic_directions, two
 from ..physics.pdg import ALPHA, HBARC_GEV_M, mass
 from ..physics.reference import sample_reference
 from ..rates.support import Support, coverage
-from .coverage import EXTRAPOLATED_BELOW, MassCoverage, weighted_range
+from .coverage import MassCoverage, weighted_range
 from .experiment import Experiment, McpDetector
-from .signal import _in_shape_at, replica_spread
+from .signal import _in_shape_at, error_and_coverage_columns, replica_spread
 
 __all__ = ["McpSignalGrid", "mcp_signal_grid", "detection_probability", "electron_recoil_cross_section"]
 
@@ -100,12 +100,7 @@ class McpSignalGrid:
     def columns(self) -> dict[str, np.ndarray]:
         out = {"m_chi": self.m_chi, "eps": self.eps, "n_signal": self.n_signal, "n_signal_err": self.n_signal_err,
                "p_detect": self.p_detect, "n_signal_mc_err": self.n_signal_mc_err}
-        if self.n_signal_kin_err is not None:
-            out["n_signal_kin_err"] = self.n_signal_kin_err
-        if self.data_coverage is not None:
-            out["data_coverage"] = self.data_coverage
-            out["extrapolated"] = self.data_coverage < EXTRAPOLATED_BELOW
-        return out
+        return {**out, **error_and_coverage_columns(self.n_signal_kin_err, self.data_coverage)}
 
     def reshaped(self, key: str) -> np.ndarray:
         """A column as (m_chi, eps) (a mass asked for twice has two rows)."""

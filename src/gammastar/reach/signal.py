@@ -38,7 +38,8 @@ from ..physics.decays import TABLES, AprimeDecay, aprime_decay, shipped_table
 from .coverage import EXTRAPOLATED_BELOW, MassCoverage, mass_coverage, reference_toward
 from .experiment import Experiment
 
-__all__ = ["SignalGrid", "signal_grid", "decay_probability", "daughter_window", "parse_eps_spec", "replica_spread"]
+__all__ = ["SignalGrid", "signal_grid", "decay_probability", "daughter_window", "parse_eps_spec", "replica_spread",
+           "error_and_coverage_columns"]
 
 _REFERENCE_EVENTS = 20_000  # reference A' a mass, at least (for data_coverage)
 
@@ -92,17 +93,20 @@ class SignalGrid:
         out = {"mass": self.mass, "eps": self.eps, "n_signal": self.n_signal, "n_signal_err": self.n_signal_err,
                "p_decay": self.p_decay, "ctau_m": self.ctau_m, "n_signal_mc_err": self.n_signal_mc_err,
                "n_signal_width_alt": self.n_signal_alt}
-        if self.n_signal_kin_err is not None:
-            out["n_signal_kin_err"] = self.n_signal_kin_err
-        if self.data_coverage is not None:
-            out["data_coverage"] = self.data_coverage
-            out["extrapolated"] = self.data_coverage < EXTRAPOLATED_BELOW
-        return out
+        return {**out, **error_and_coverage_columns(self.n_signal_kin_err, self.data_coverage)}
 
 
     def reshaped(self, key: str) -> np.ndarray:
         """A column as (masses, eps) (a mass asked for twice has two rows)."""
         return np.asarray(getattr(self, key)).reshape(-1, self.n_eps)
+
+
+def error_and_coverage_columns(kin_err: np.ndarray | None, data_coverage: np.ndarray | None) -> dict[str, np.ndarray]:
+    """The signal tables' columns n_signal_kin_err, data_coverage and extrapolated (those known)."""
+    out = {} if kin_err is None else {"n_signal_kin_err": kin_err}
+    if data_coverage is not None:
+        out.update(data_coverage=data_coverage, extrapolated=data_coverage < EXTRAPOLATED_BELOW)
+    return out
 
 
 def _in_shape_at(shape: Any, z: float, x0: np.ndarray | float, y0: np.ndarray | float, z0: np.ndarray | float,
@@ -216,6 +220,10 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
         for key, value in row.items():
             cols[key].append(value)
         coverages.append(cov)
+    opened = [m for m, f in zip(masses, cols["n"], strict=True) if np.isfinite(f).all()]
+    if opened and not np.any(aprime_decay(opened).br_visible(experiment.detection.final_states) > 0):
+        raise GammastarError(f"none of the final states of {experiment.name} ({', '.join(experiment.detection.final_states)}) "
+                             f"is open at these masses ({min(opened):g}-{max(opened):g} GeV): it accepts nothing there")
     if len(failed) < masses.size and not any(entered):
         w = experiment.decay_volume.shape.angular_window(experiment.decay_volume.z_end)
         raise GammastarError(f"no A' of the model reaches {experiment.name}'s decay volume at any of these masses: it "
