@@ -120,9 +120,9 @@ class TruthAprime:
     def window_share(self, m: float, window) -> float:
         return self._draw(m, window)[1]
 
-    def aprime(self, m: float, n: int, seed: int = 0, decay: bool = False, window=None) -> dict[str, np.ndarray]:
-        p4 = self._draw(m, window)[0]
-        return {"px": p4[:, 0], "py": p4[:, 1], "pz": p4[:, 2], "e": p4[:, 3]}
+    def aprime_pairs(self, m: float, n: int, rng, seed: int = 0, window=None, keep=None, polarisation: bool = True):
+        assert not polarisation  # the truth's A' carry no H here: no daughters
+        return self._draw(m, window)[0], None
 
 
 def train_default_model(path: Path) -> None:

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchutil import HERE, peak_rss_gb
+from benchutil import HERE, command_seconds, peak_rss_gb
 
 
 def _memory_job(model: str, n: int, out: str) -> None:
@@ -36,16 +36,6 @@ def _memory_job(model: str, n: int, out: str) -> None:
     dt = time.perf_counter() - t0
     Path(out).unlink()
     print(json.dumps({"n": n, "seconds": dt, "peak_rss_gb": peak_rss_gb()}))
-
-
-def _command(args: list[str], repeat: int) -> float:
-    """Median wall time of ``python -m gammastar ARGS`` in fresh processes."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "gammastar", *args], check=True, capture_output=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -68,7 +58,7 @@ def main() -> None:
     res["n"] = n
     with tempfile.TemporaryDirectory(dir=HERE / "out") as tmp:
         out = Path(tmp)
-        t = _command(["generate", "aprime", "--model", args.model, "--mass", "0.4", "--n-events", str(n),
+        t = command_seconds(["generate", "aprime", "--model", args.model, "--mass", "0.4", "--n-events", str(n),
                       "--out", str(out / "a.parquet")], args.repeat)
         res["cli_aprime_seconds"], res["cli_aprime_events_per_s"] = t, n / t
         times = []
@@ -85,7 +75,7 @@ def main() -> None:
 
         gen = Generator.load(args.model)
         for spin in ("fermion", "scalar"):
-            t = _command(["generate", "mcp", "--model", args.model, "--mchi", "0.15", "--spin", spin,
+            t = command_seconds(["generate", "mcp", "--model", args.model, "--mchi", "0.15", "--spin", spin,
                           "--n-events", str(n), "--out", str(out / "m.parquet")], args.repeat)
             res[f"cli_mcp_{spin}_events_per_s"] = n / t
             t0 = time.perf_counter()
@@ -95,7 +85,7 @@ def main() -> None:
             print(f"mCP ({spin}) {n:.0e} pairs through the CLI: {t:.2f} s, {n / t:.3g} pairs/s (goal >= 1e6/s); "
                   f"generator once loaded {res[f'mcp_{spin}_loaded_events_per_s']:.3g}/s")
 
-        t = _command(["generate", "aprime", "--model", args.model, "--mass", "0.4", "--n-events", str(n),
+        t = command_seconds(["generate", "aprime", "--model", args.model, "--mass", "0.4", "--n-events", str(n),
                       "--out", str(out / "shards"), "--workers", "2"], 1)
         res["cli_aprime_2_workers_events_per_s"] = n / t
         print(f"A' with --workers 2 (cluster start included): {t:.2f} s, {n / t:.3g} events/s")

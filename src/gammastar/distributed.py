@@ -16,6 +16,7 @@ which the run removes at the end.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ from .cluster import cluster
 from .errors import GammastarError
 from .flow.generate import Generator
 from .io.events import EVENT_FORMATS, EventStream, write_events
+from .reach.events import aprime_detector_events, mcp_detector_events
+from .reach.experiment import load_experiment
 
 __all__ = ["cluster", "generate_shards", "plan_shards", "run_shards", "shard_name", "ShardPlan", "ShardedRun"]
 
@@ -32,6 +35,7 @@ __all__ = ["cluster", "generate_shards", "plan_shards", "run_shards", "shard_nam
 RETRIES = 2
 
 _GENERATORS: dict[tuple[str, str, float], Generator] = {}
+_STREAMS: dict[tuple[str, str, str, str], tuple[Generator, EventStream]] = {}
 
 
 def shard_name(j: int, fmt: str) -> str:
@@ -50,13 +54,32 @@ def _generator(model: str, device: str) -> Generator:
 
 
 def _stream(gen: Generator, kind: str, request: dict[str, Any]) -> EventStream:
+    """The run's events; with an ``experiment`` in the request (a preset or a TOML path the workers can read),
+    detector-level ones (:mod:`gammastar.reach.events`)."""
+    if "experiment" in request:
+        rest = {k: v for k, v in request.items() if k != "experiment"}
+        experiment = load_experiment(request["experiment"])
+        if kind == "aprime":
+            return aprime_detector_events(gen, experiment, **rest)
+        return mcp_detector_events(gen, experiment, **rest)
     return gen.aprime_events(**request) if kind == "aprime" else gen.mcp_events(**request)
+
+
+def _worker_stream(model: str, device: str, kind: str, request: dict[str, Any]) -> EventStream:
+    """The run's stream on a worker, made once per worker and request (a detector-level run measures its share of
+    draws kept first: once, not per shard)."""
+    key = (model, device, kind, json.dumps(request, sort_keys=True))
+    gen = _generator(model, device)
+    if _STREAMS.get(key, (None,))[0] is not gen:
+        _STREAMS.clear()
+        _STREAMS[key] = (gen, _stream(gen, kind, request))
+    return _STREAMS[key][1]
 
 
 def _write_shard(model: str, device: str, kind: str, request: dict[str, Any], j: int, path: str, fmt: str
                  ) -> tuple[int, float]:
     """Make chunk ``j`` of the run and write it to ``path``; (events, sum of weights)."""
-    stream = _stream(_generator(model, device), kind, request)
+    stream = _worker_stream(model, device, kind, request)
     assert stream.tasks is not None
     chunk = stream.tasks[j]()
     meta = {**stream.metadata, "shard": j, "shards": len(stream.tasks)}
@@ -92,7 +115,9 @@ class ShardedRun:
 def plan_shards(model: str | Path, kind: str, request: dict[str, Any], out_dir: str | Path, fmt: str = "parquet"
                 ) -> ShardPlan:
     """Check ``kind`` ("aprime" or "mcp") and ``request`` (the keywords of :meth:`Generator.aprime_events` or
-    :meth:`Generator.mcp_events`) against the model here, before any cluster work, and make ``out_dir``."""
+    :meth:`Generator.mcp_events`; with ``experiment``, of :func:`~gammastar.reach.events.aprime_detector_events` or
+    :func:`~gammastar.reach.events.mcp_detector_events`) against the model here, before any cluster work, and make
+    ``out_dir``."""
     model, out_dir = Path(model), Path(out_dir)
     local = _stream(Generator.load(model), kind, request)  # the model's range, the yield: one error, at once
     assert local.tasks is not None

@@ -25,9 +25,11 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .io.atomic import atomic_path  # noqa: E402
+from .physics.channels import CHANNELS  # noqa: E402
 from .physics.decays import AprimeDecay  # noqa: E402
 from .rates.yields import AprimeYield, McpYield, PhotonYield  # noqa: E402
 from .reach.contour import ReachContour  # noqa: E402
+from .reach.experiment import Experiment  # noqa: E402
 
 if TYPE_CHECKING:
     from .rates.compare import Comparison
@@ -409,4 +411,51 @@ def plot_comparison(comp: Comparison, path: str | Path, label: PlotLabel | None 
         ax.set_ylabel(rf"$N_{{\chi\bar\chi}}/\varepsilon^2$ per collision ({comp.spin})")
         rx.set_xlabel(r"$m_\chi$ [GeV]")
     decorate(ax, label, ncol=2, fontsize=10)
+    return save_figure(fig, path)
+
+
+_CHANNEL_LABELS = {"ee": r"$e^+e^-$", "mumu": r"$\mu^+\mu^-$", "pipi": r"$\pi^+\pi^-$", "3pi": r"$\pi^+\pi^-\pi^0$",
+                   "pi0gamma": r"$\pi^0\gamma$", "K+K-": r"$K^+K^-$", "KSKL": r"$K_SK_L$"}
+
+
+@styled
+def plot_decay_vertices(events: dict[str, np.ndarray], experiment: Experiment, path: str | Path, title: str = "",
+                        label: PlotLabel | None = None) -> Path:
+    """Where detector-level A' decay (:func:`gammastar.reach.events.aprime_detector_events`), weighted by the signal
+    they stand for: a side view (z, x) of the volume with its acceptance from the target, and the signal per metre
+    along z by decay channel."""
+    fig, (side, along) = plt.subplots(1, 2, figsize=(15, 6), gridspec_kw={"wspace": 0.25})
+    v = experiment.decay_volume
+    w = events["weight"]
+    z_bins = np.linspace(v.z_start, v.z_end, 61)
+    span = v.shape.radius if v.shape.kind == "circle" else v.shape.half_x
+    x_bins = np.linspace(v.shape.centre_x - 1.1 * span, v.shape.centre_x + 1.1 * span, 61)
+    h, _, _ = np.histogram2d(events["vz_m"], events["vx_m"], [z_bins, x_bins], weights=w)
+    h = np.where(h > 0, h, np.nan) / (np.diff(z_bins)[:, None] * np.diff(x_bins)[None, :])
+    top = float(np.nanmax(h)) if np.isfinite(h).any() else 1.0
+    mesh = side.pcolormesh(z_bins, x_bins, h.T, cmap="viridis", rasterized=True,
+                           norm=matplotlib.colors.LogNorm(vmin=top * 1e-4, vmax=top))  # four decades: the rest is noise
+    fig.colorbar(mesh, ax=side, label=r"signal events / m$^2$", pad=0.02)
+    for k, edge in enumerate((v.shape.centre_x - span, v.shape.centre_x + span)):  # lines from the target
+        side.plot([v.z_start, v.z_end], [edge * v.z_start / v.z_end, edge], color="C3", lw=1.5, ls="--",
+                  label="acceptance (lines from the target)" if k == 0 else None)
+    side.legend(frameon=False, loc="upper right", fontsize=12)
+    side.set_xlabel(r"$z$ of the decay [m]")
+    side.set_ylabel(r"$x$ of the decay [m]")
+    names = np.array([c.name for c in CHANNELS])
+    present = [k for k in range(len(CHANNELS)) if np.any(events["channel"] == k)]
+    stack = [np.histogram(events["vz_m"][events["channel"] == k], z_bins, weights=w[events["channel"] == k])[0]
+             / np.diff(z_bins) for k in present]
+    import mplhep
+
+    mplhep.histplot(stack, z_bins, stack=True, histtype="fill", ax=along, alpha=0.8,
+                    label=[_CHANNEL_LABELS.get(str(names[k]), str(names[k])) for k in present])
+    along.set_xlabel(r"$z$ of the decay [m]")
+    along.set_ylabel("signal events / m")
+    along.set_xlim(v.z_start, v.z_end)
+    along.set_ylim(0, 1.45 * float(np.sum(stack, axis=0).max()))  # room for the legend above the stack
+    decorate(side, None, legend=False)
+    if label is not None and label.beam:
+        along.set_title(label.beam, loc="right", fontsize=13)
+    along.legend(frameon=False, loc="upper right", title=title, title_fontsize=12)
     return save_figure(fig, path)

@@ -127,3 +127,23 @@ def test_a_killed_worker_is_retried_and_the_shards_are_still_identical(client, m
     write_events(tmp_path / "serial.parquet", Generator.load(model).aprime_events(**request), progress=False)
     assert _dataset(tmp_path / "killed").equals(pq.read_table(tmp_path / "serial.parquet"))
     assert not list((tmp_path / "killed").glob(".*.partial"))
+
+
+def test_detector_level_shards_are_the_serial_rows(client, model, tmp_path):
+    """generate aprime --experiment in shards: each worker measures the same pilot share, so the shards in order are
+    the serial file's rows, weights and all; the experiment travels as its TOML path."""
+    from pathlib import Path
+
+    from gammastar import Generator, write_events
+    from gammastar.reach.events import CHUNK, aprime_detector_events
+    from gammastar.reach.experiment import load_experiment
+
+    toml = Path(__file__).parents[2] / "examples" / "toy-dump.toml"
+    n = CHUNK + 1234
+    request = {"m_aprime": 0.4, "n": n, "eps": 1e-6, "seed": 3, "experiment": str(toml)}
+    run = generate_shards(client, model, "aprime", request, tmp_path / "det", progress=False)
+    stream = aprime_detector_events(Generator.load(model), load_experiment(toml), 0.4, n, 1e-6, seed=3)
+    write_events(tmp_path / "serial.parquet", stream, progress=False)
+    serial, sharded = pq.read_table(tmp_path / "serial.parquet"), _dataset(tmp_path / "det")
+    assert len(run.files) == 2 and run.n_events == n and sharded.equals(serial.select(sharded.column_names))
+    assert "vz_m" in sharded.column_names and run.metadata["experiment"] == "toy-dump"

@@ -87,8 +87,8 @@ def test_signal_errors_carry_the_replicas_spread(tiny_model, tmp_path):
     # the spread, recomputed here from each replica's weighted acceptance
     window = ex.decay_volume.shape.angular_window(ex.decay_volume.z_end)
     for i, m in enumerate((0.3, 0.45)):
-        ev = gen.aprime(m, 20_000, seed=1 + i, window=window)
-        p4 = np.column_stack([ev[k] for k in ("px", "py", "pz", "e")])
+        # the reach's A' (drawn toward the volume, from its random stream for this mass)
+        p4, _ = gen.aprime_pairs(m, 20_000, np.random.default_rng([1 + i, 43]), 1 + i, window, polarisation=False)
         hit = np.hypot(155 * p4[:, 0] / p4[:, 2], 155 * p4[:, 1] / p4[:, 2]) <= 1.0
         a = m / (p4[:, 2] * gammastar.aprime_decay([m]).ctau_m_eps1[0])
         p = hit[:, None] * (np.exp(-80 * np.outer(a, eps**2)) - np.exp(-155 * np.outer(a, eps**2)))

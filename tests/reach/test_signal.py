@@ -9,6 +9,7 @@ import pytest
 
 import gammastar
 from gammastar.physics.beams import Beam
+from gammastar.physics.channels import channel_shares, decay_mixture
 from gammastar.reach.contour import reach_contour
 from gammastar.reach.experiment import PRESETS, Shape, load_experiment
 from gammastar.reach.signal import decay_probability, signal_grid
@@ -57,6 +58,10 @@ class DirectGenerator:
     def aprime(self, m, n, seed=0, decay=False, window=None):
         p4, _ = direct_aprime_events(MockConfig(), m, n, seed=seed)
         return {"px": p4[:, 0], "py": p4[:, 1], "pz": p4[:, 2], "e": p4[:, 3]}
+
+    def aprime_pairs(self, m, n, rng, seed=0, window=None, keep=None, polarisation=True):
+        assert not polarisation  # the truth's A' carry no H here: no daughters
+        return direct_aprime_events(MockConfig(), m, n, seed=seed)[0], None
 
 
 def test_decay_probability_is_the_exponential_difference():
@@ -179,12 +184,17 @@ def test_daughters_in_acceptance(gen, tmp_path):
         counts[radius, daughters] = (g.n_signal, g.p_decay)
     # in a huge shape a daughter is lost only when it flies backwards: the ratio is that of the events with both
     # daughters forward, weighted by their decay probability
-    window = load_experiment(tmp_path / "d1000000000.0true.toml").decay_volume.shape.angular_window(100.0)
-    ev = gen.aprime(0.4, 3000, seed=2, decay=True, window=window)  # as the reach draws them: toward the volume
-    length = ev["pz"][:, None] / 0.4 * gammastar.aprime_decay([0.4]).ctau_m_eps1[0] / eps**2
+    experiment = load_experiment(tmp_path / "d1000000000.0true.toml")
+    window = experiment.decay_volume.shape.angular_window(100.0)
+    # the same A' and decays as the reach draws them (toward the volume; its random streams for seed 2)
+    aprime, h = gen.aprime_pairs(0.4, 3000, np.random.default_rng([2, 43]), 2, window)
+    shares = channel_shares(0.4, ["ee", "mumu"])
+    d = decay_mixture(aprime, h, shares, np.random.default_rng([2, 47]), gen.beam)
+    assert {c.name for c in shares.channels} == {"ee", "mumu"} and set(np.unique(d.channel)) == {0, 1}
+    length = aprime[:, 2, None] / 0.4 * gammastar.aprime_decay([0.4]).ctau_m_eps1[0] / eps**2
     with np.errstate(over="ignore", invalid="ignore"):  # backward A' (length < 0) are masked
-        p = np.where(ev["pz"][:, None] > 0, np.exp(-50 / length) - np.exp(-100 / length), 0.0)
-    forward = (ev["pz_pos"] > 0) & (ev["pz_neg"] > 0)
+        p = np.where(aprime[:, 2, None] > 0, np.exp(-50 / length) - np.exp(-100 / length), 0.0)
+    forward = (d.p4[0][:, 2] > 0) & (d.p4[1][:, 2] > 0)
     np.testing.assert_allclose(counts[1e9, "true"][0] / counts[1e9, "false"][0],
                                (p * forward[:, None]).sum(0) / p.sum(0), rtol=1e-9)
     assert np.all(counts[0.3, "true"][0] < counts[0.3, "false"][0])
@@ -209,7 +219,9 @@ def test_the_daughters_window_against_decay_points_one_by_one(shape):
         ev[f"px_{leg}"] = ev["px"] / 2 + sign * rng.normal(0, 0.12, n)
         ev[f"py_{leg}"] = ev["py"] / 2 + sign * rng.normal(0, 0.12, n)
         ev[f"pz_{leg}"] = ev["pz"] / 2 + sign * rng.normal(0, 4.0, n)
-    lo, hi = daughter_window(ev, np.arange(n), volume)
+    aprime = np.column_stack([ev["px"], ev["py"], ev["pz"]])
+    legs = [np.column_stack([ev[f"p{c}_{leg}"] for c in "xyz"]) for leg in ("pos", "neg")]
+    lo, hi = daughter_window(aprime, legs, volume)
     z = np.linspace(z0, z1, 40_001)[None, :]
     zc = 0.5 * (z[:, 1:] + z[:, :-1])
     both = np.ones((n, zc.size), dtype=bool)

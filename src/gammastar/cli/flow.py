@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -9,10 +11,18 @@ import click
 
 import gammastar
 from gammastar.io.atomic import check_output
-from gammastar.io.events import EVENT_FORMATS, FORMATS, SUFFIXES, format_from_path
+from gammastar.io.events import EVENT_FORMATS, FORMATS, SUFFIXES, EventStream, format_from_path
+from gammastar.io.events.base import Chunk
 from gammastar.io.jsontext import dumps
 from gammastar.physics.beams import Beam
 from gammastar.rates.resolution import parse_resolution
+from gammastar.reach.events import (
+    APRIME_DETECTOR_COLUMNS,
+    MCP_DETECTOR_COLUMNS,
+    aprime_detector_events,
+    mcp_detector_events,
+)
+from gammastar.reach.experiment import PRESETS, load_experiment
 
 from .common import (
     GENERATE_MAX,
@@ -29,6 +39,7 @@ from .common import (
     note,
     open_data,
     parse_window,
+    plot_option,
 )
 
 
@@ -120,8 +131,13 @@ def _gen_options(f: F) -> F:
     f = cluster_options(f, "generate on")
     f = click.option("--device", default="cpu", show_default=True)(f)
     f = click.option("--seed", type=SEED, default=0, show_default=True)(f)
-    f = click.option("--eps", type=Number(high=1.0), default=1.0, show_default=True,
-                     help="Kinetic mixing / charge in units of e, in (0, 1].")(f)
+    f = click.option("--experiment", "experiment_spec", default=None,
+                     help=f"Detector-level events for this experiment (a preset, {', '.join(PRESETS)}, or a TOML "
+                          "file): A' that decay in its volume, with the decay point and the daughters of every "
+                          "final state; chi that cross its mCP detector. Weights: expected signal events in its "
+                          "run. Needs --eps.")(f)
+    f = click.option("--eps", type=Number(high=1.0), default=None,
+                     help="Kinetic mixing / charge in units of e, in (0, 1] [default: 1; required with --experiment].")(f)
     f = click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default=None,
                      help=f"Output format [default: from the extension {' '.join(s.suffixes[0] for s in EVENT_FORMATS)}].")(f)
     f = click.option("--out", "out_path", type=click.Path(path_type=Path), required=True,
@@ -168,10 +184,22 @@ def _per(gen: gammastar.Generator) -> str:
 @_gen_options
 @click.option("--mass", type=POSITIVE, required=True, help="A' mass, GeV.")
 @click.option("--decay", is_flag=True, help="Also write the A' -> l+ l- daughters (the data's lepton flavour).")
-def generate_aprime(model_path: Path, n_events: int, out_path: Path, fmt: str | None, eps: float, seed: int, device: str,
-                    workers: int | None, scheduler: str | None, mass: float, decay: bool) -> None:
-    """A' four-momenta (px, py, pz, e, weight) at one mass; weights sum to A' per collision."""
+@plot_option
+def generate_aprime(model_path: Path, n_events: int, out_path: Path, fmt: str | None, eps: float | None, seed: int,
+                    device: str, workers: int | None, scheduler: str | None, experiment_spec: str | None, mass: float,
+                    decay: bool, plot: Path | None) -> None:
+    """A' four-momenta (px, py, pz, e, weight) at one mass; weights sum to A' per collision.
+
+    With --experiment: A' decaying in the experiment's volume (decay point, channel, daughters); weights sum to the
+    expected signal events of its run, as reach aprime counts them."""
     sharded = workers is not None or scheduler is not None
+    if experiment_spec is not None:
+        _detector_aprime(model_path, n_events, out_path, fmt, _eps_for(eps), seed, device, workers, scheduler,
+                         experiment_spec, mass, plot)
+        return
+    if plot is not None:
+        raise gammastar.GammastarError("--plot draws where the A' decay in an experiment: give --experiment")
+    eps = 1.0 if eps is None else eps
     fmt = _check_generate(out_path, fmt, model_path, n_events, 13 if decay else 5, 3 if decay else 1, sharded)
     if sharded:
         request = {"m_aprime": mass, "n": n_events, "eps": eps, "seed": seed, "decay": decay}
@@ -193,10 +221,19 @@ def generate_aprime(model_path: Path, n_events: int, out_path: Path, fmt: str | 
 @_gen_options
 @click.option("--mchi", type=POSITIVE, required=True, help="mCP mass, GeV.")
 @click.option("--spin", type=click.Choice(["fermion", "scalar"]), default="fermion", show_default=True)
-def generate_mcp(model_path: Path, n_events: int, out_path: Path, fmt: str | None, eps: float, seed: int, device: str,
-                 workers: int | None, scheduler: str | None, mchi: float, spin: str) -> None:
-    """chi (_pos) and chibar (_neg) four-momenta and weights; weights sum to pairs per collision."""
+def generate_mcp(model_path: Path, n_events: int, out_path: Path, fmt: str | None, eps: float | None, seed: int,
+                 device: str, workers: int | None, scheduler: str | None, experiment_spec: str | None, mchi: float,
+                 spin: str) -> None:
+    """chi (_pos) and chibar (_neg) four-momenta and weights; weights sum to pairs per collision.
+
+    With --experiment: pairs with a chi crossing its mCP detector, the crossing points, weights the expected
+    detected chi of its run (as reach mcp counts them)."""
     sharded = workers is not None or scheduler is not None
+    if experiment_spec is not None:
+        _detector_mcp(model_path, n_events, out_path, fmt, _eps_for(eps), seed, device, workers, scheduler,
+                      experiment_spec, mchi, spin)
+        return
+    eps = 1.0 if eps is None else eps
     fmt = _check_generate(out_path, fmt, model_path, n_events, 9, 2, sharded)
     if sharded:
         request = {"m_chi": mchi, "n": n_events, "spin": spin, "eps": eps, "seed": seed}
@@ -212,6 +249,92 @@ def generate_mcp(model_path: Path, n_events: int, out_path: Path, fmt: str | Non
     gammastar.write_events(out_path, events, fmt)
     note(f"wrote {n_events} {spin} chi-chibar events at m_chi = {mchi:.4g} GeV to {out_path} ({fmt}); "
          f"sum of weights = {events.metadata['expected_yield']:.4g} pairs {_per(gen)}")
+
+
+def _eps_for(eps: float | None) -> float:
+    if eps is None:
+        raise gammastar.GammastarError("--experiment needs --eps: where an A' decays (its lifetime) and how often a "
+                                       "chi is detected depend on it")
+    return eps
+
+
+#: events a --plot is drawn from at most (the first chunk's)
+PLOT_EVENTS = 200_000
+
+
+def _summing(stream: EventStream, keep: tuple[str, ...] = ()) -> tuple[EventStream, list[float], dict[str, Any]]:
+    """The stream, with each chunk's sum of weights noted in the list returned as the writer makes it, and the
+    columns ``keep`` of the first chunk's first :data:`PLOT_EVENTS` events kept in the dict returned."""
+    sums: list[float] = []
+    kept: dict[str, Any] = {}
+
+    def counted(j: int, task: Callable[[], Chunk]) -> Chunk:
+        chunk = task()
+        sums.append(float(chunk["weight"].sum()))  # list.append: safe from the writer's threads
+        if j == 0 and keep:
+            kept.update({k: chunk[k][:PLOT_EVENTS].copy() for k in keep})
+        return chunk
+
+    tasks = [partial(counted, j, t) for j, t in enumerate(stream.tasks or ())]
+    return EventStream(stream.info, stream.n, (t() for t in tasks), stream.metadata, tasks), sums, kept
+
+
+def _detector_aprime(model_path: Path, n_events: int, out_path: Path, fmt: str | None, eps: float, seed: int,
+                     device: str, workers: int | None, scheduler: str | None, experiment_spec: str, mass: float,
+                     plot_path: Path | None) -> None:
+    """``generate aprime --experiment``: A' decaying in the volume."""
+    experiment = load_experiment(experiment_spec)
+    sharded = workers is not None or scheduler is not None
+    if plot_path is not None:
+        if sharded:
+            raise gammastar.GammastarError("--plot is drawn in a serial run: leave out --workers and --scheduler")
+        check_output(plot_path, model_path)
+    fmt = _check_generate(out_path, fmt, model_path, n_events, len(APRIME_DETECTOR_COLUMNS), 4, sharded)
+    where = f"decaying in {experiment.name}'s volume at m = {mass:.4g} GeV, eps = {eps:g}"
+    if sharded:
+        request = {"m_aprime": mass, "n": n_events, "eps": eps, "seed": seed, "experiment": experiment_spec}
+        run = _sharded(model_path, "aprime", request, out_path, fmt, device, workers, scheduler)
+        meta, total, dest = run.metadata, run.sum_weights, f"{out_path}/ in {len(run.files)} shards ({fmt})"
+    else:
+        gen = gammastar.Generator.load(model_path, device)
+        columns = ("vx_m", "vz_m", "channel", "weight") if plot_path is not None else ()
+        stream, sums, first = _summing(aprime_detector_events(gen, experiment, mass, n_events, eps, seed), columns)
+        gammastar.write_events(out_path, stream, fmt)
+        meta, total, dest = stream.metadata, sum(sums), f"{out_path} ({fmt})"
+        if plot_path is not None:
+            from gammastar.plots import plot_decay_vertices
+
+            first["weight"] = first["weight"] * (n_events / len(first["weight"]))  # the run's signal, from a part
+            title = f"{experiment.name}\n$m_{{A'}}$ = {mass:.4g} GeV, $\\varepsilon$ = {eps:.3g}"
+            plot_decay_vertices(first, experiment, plot_path, title)
+    note(f"wrote {n_events} A' events {where} to {dest}; sum of weights = {total:.4g} signal events in "
+         f"{experiment.n_collisions:.3g} collisions (expected {meta['expected_signal']:.4g} +- "
+         f"{meta['expected_signal_err']:.2g}, as reach aprime)")
+    if meta["br_untabulated"] > 0.01 * meta["br_visible"]:
+        note(f"note: {meta['br_untabulated'] / meta['br_visible']:.1%} of the visible decays at {mass:.4g} GeV go to "
+             "hadronic channels the decay table does not split (4 pi, eta gamma, ...): not generated, not in the "
+             "weights")
+
+
+def _detector_mcp(model_path: Path, n_events: int, out_path: Path, fmt: str | None, eps: float, seed: int, device: str,
+                  workers: int | None, scheduler: str | None, experiment_spec: str, mchi: float, spin: str) -> None:
+    """``generate mcp --experiment``: chi-chibar pairs with a chi crossing the mCP detector."""
+    experiment = load_experiment(experiment_spec)
+    sharded = workers is not None or scheduler is not None
+    fmt = _check_generate(out_path, fmt, model_path, n_events, len(MCP_DETECTOR_COLUMNS), 2, sharded)
+    if sharded:
+        request = {"m_chi": mchi, "n": n_events, "spin": spin, "eps": eps, "seed": seed, "experiment": experiment_spec}
+        run = _sharded(model_path, "mcp", request, out_path, fmt, device, workers, scheduler)
+        meta, total, dest = run.metadata, run.sum_weights, f"{out_path}/ in {len(run.files)} shards ({fmt})"
+    else:
+        gen = gammastar.Generator.load(model_path, device)
+        stream, sums, _ = _summing(mcp_detector_events(gen, experiment, mchi, n_events, spin, eps, seed))
+        gammastar.write_events(out_path, stream, fmt)
+        meta, total, dest = stream.metadata, sum(sums), f"{out_path} ({fmt})"
+    _note_incomplete(meta, mchi)
+    note(f"wrote {n_events} {spin} chi-chibar events crossing {experiment.name}'s mCP detector at m_chi = {mchi:.4g} "
+         f"GeV, eps = {eps:g} to {dest}; sum of weights = {total:.4g} detected chi in {experiment.n_collisions:.3g} "
+         f"collisions (expected {meta['expected_signal']:.4g} +- {meta['expected_signal_err']:.2g}, as reach mcp)")
 
 
 def _note_incomplete(meta: dict[str, Any], mchi: float) -> None:

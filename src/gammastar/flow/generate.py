@@ -214,6 +214,27 @@ class Generator:
         cos_t, phi = sample_law(h, lambda nhn, i: law(nhn, b2[i]), rng)
         return decay_in_collins_soper(p4, cos_t, phi, m_f, self.beam)
 
+    def aprime_pairs(self, m_aprime: float, n: int, rng: np.random.Generator, seed: int = 0,
+                     window: AngularWindow | None = None, keep: Callable[[np.ndarray], np.ndarray] | None = None,
+                     polarisation: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """``n`` A' four-momenta (N, 4) of mass ``m_aprime`` drawn toward ``window`` (as :meth:`aprime`: the share
+        :meth:`window_share` of all A'), with their polarisation H ((N, 6): xx, yy, zz, xy, xz, yz in the
+        Collins-Soper axes), for decays; with ``keep`` (a mask of the four-momenta), only the A' it keeps (H is
+        computed for those only; None with ``polarisation=False``, which leaves the four-momenta as they are).
+        ``seed`` seeds the flow where pairs come from it rather than from the table."""
+        m_aprime = float(m_aprime)
+        p4, z, drawn = self._pair_at_mass(m_aprime, n, rng, seed, window)
+        if keep is not None:
+            mask = keep(p4)
+            p4, z = p4[mask], z[mask]
+            drawn = None if drawn is None else given_pairs(self.flow, np.full(len(p4), m_aprime), z)
+        if not polarisation:
+            return p4, None
+        h = self._h(np.full(len(p4), m_aprime), z, rng, drawn)
+        if h.ndim == 3:
+            h = np.column_stack([h[:, 0, 0], h[:, 1, 1], h[:, 2, 2], h[:, 0, 1], h[:, 0, 2], h[:, 1, 2]])
+        return p4, h
+
     def aprime_tasks(
         self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, chunk: int = APRIME_CHUNK, decay: bool = False,
         window: AngularWindow | None = None,
@@ -342,7 +363,7 @@ class Generator:
                                  f"{self.model.mass_range[1]:.4g} GeV")
         return m_chi, spin
 
-    def _mcp_weight(self, m_chi: float, spin: str) -> float:
+    def mcp_abs_weight(self, m_chi: float, spin: str = "fermion") -> float:
         """|weight| x events per eps^2: the summed |contributions| (each event carries +- this over n)."""
         contrib, _ = self._mcp_bins(*self._check_mcp(m_chi, spin))
         return float(np.abs(contrib).sum()) * self.model.scale
@@ -362,7 +383,7 @@ class Generator:
         if not np.abs(contrib).sum() > 0 or contrib.sum() <= 0:
             raise GammastarError(f"m_chi = {m_chi:.4g} GeV: no positive dilepton yield above 2 m_chi")
         bins = CellSampler(np.abs(contrib))
-        w_abs = self._mcp_weight(m_chi, spin) * eps**2 / n
+        w_abs = self.mcp_abs_weight(m_chi, spin) * eps**2 / n
         if self.model.tabulates_pairs:
             _ = self.density  # made once here, not by every task
         return [partial(self._mcp_chunk, m_chi, spin, min(chunk, n - start), w_abs, np.sign(contrib), lower, bins, seed, j)
@@ -412,7 +433,7 @@ class Generator:
         meta: dict[str, Any] = {
             "kind": "mcp", "m_chi": m_chi, "spin": spin, "eps": eps, "seed": seed, "n_events": n,
             "beam": self.beam.to_text(),
-            "expected_yield": total * eps**2, "max_abs_weight": self._mcp_weight(m_chi, spin) * eps**2 / n,
+            "expected_yield": total * eps**2, "max_abs_weight": self.mcp_abs_weight(m_chi, spin) * eps**2 / n,
             "incomplete": self.mcp_incomplete(m_chi),
             "covered_from": covered_from(self.model.spectrum.m_min, self.m_lepton),
             "normalization": self.model.normalization, "model": self.source, "version": __version__}

@@ -23,7 +23,7 @@ replaces both above 2 m_pi.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -36,7 +36,7 @@ from ..errors import GammastarError
 from .formulas import r_lepton
 from .pdg import ALPHA, HBARC_GEV_M, mass
 
-__all__ = ["AprimeDecay", "DecayTable", "aprime_decay", "leptonic_width", "shipped_table", "read_decay_table",
+__all__ = ["AprimeDecay", "DecayTable", "aprime_decay", "leptonic_width", "shipped_table", "read_decay_table", "decay_positions",
            "TABLES"]
 
 #: the shipped tables, in the order they are used (the first that covers a mass)
@@ -61,6 +61,8 @@ class DecayTable:
     br_ee: np.ndarray
     br_mumu: np.ndarray
     br_hadrons: np.ndarray
+    #: branching ratios of single hadronic channels, where the table splits them (``br_pipi`` -> "pipi", ...)
+    channels: dict[str, np.ndarray] = field(default_factory=dict)
 
     def covers(self, m: np.ndarray) -> np.ndarray:
         return (m >= self.mass[0]) & (m <= self.mass[-1])
@@ -70,6 +72,10 @@ class DecayTable:
         width = np.interp(m, self.mass, 1.0 / self.ctau)
         return {"ctau_m_eps1": 1.0 / width, "br_ee": np.interp(m, self.mass, self.br_ee),
                 "br_mumu": np.interp(m, self.mass, self.br_mumu), "br_hadrons": np.interp(m, self.mass, self.br_hadrons)}
+
+    def channel_br(self, m: float) -> dict[str, float]:
+        """The branching ratios of the hadronic channels the table splits, at ``m`` (empty where it splits none)."""
+        return {name: float(np.interp(m, self.mass, br)) for name, br in self.channels.items()}
 
 
 def read_decay_table(path: str | Path, name: str | None = None) -> DecayTable:
@@ -102,7 +108,15 @@ def read_decay_table(path: str | Path, name: str | None = None) -> DecayTable:
     if np.any(ctau <= 0) or np.any(brs < 0) or np.any(brs.sum(axis=0) > 1 + 1e-3):
         raise GammastarError(f"--widths {path}: c tau must be positive and the branching ratios in [0, 1], "
                              "summing to at most 1")
-    return DecayTable(label, m, ctau, *brs)
+    # single hadronic channels (FORESEE's br_pipi, br_pi0gamma, br_3pi, br_kk): optional, kept when all are numbers
+    channels = {}
+    for c in rows[0]:
+        if c.startswith("br_") and c not in COLUMNS and c not in ("br_visible", "br_tautau"):
+            try:
+                channels[c[3:]] = np.array([float(r[c]) for r in rows])
+            except (TypeError, ValueError):
+                continue
+    return DecayTable(label, m, ctau, brs[0], brs[1], brs[2], channels={k: v for k, v in channels.items() if np.all(np.isfinite(v))})
 
 
 @cache
@@ -189,3 +203,16 @@ def aprime_decay(mass_gev: ArrayLike, widths: str | Path | DecayTable | None = N
     return AprimeDecay(m, out["ctau_m_eps1"], out["br_ee"], out["br_mumu"], out["br_hadrons"],
                        tuple(str(t) for t in table), spread)
 
+
+
+def decay_positions(l_z: ArrayLike, z_lo: ArrayLike, z_hi: ArrayLike, u: ArrayLike) -> np.ndarray:
+    """Where along z particles of decay length (projected on z) ``l_z`` decay, given that they decay in
+    [z_lo, z_hi]: the exponential law truncated to that interval, from uniforms ``u`` in [0, 1).
+
+    F(z) = (1 - exp(-(z - z_lo)/l_z)) / (1 - exp(-(z_hi - z_lo)/l_z)), inverted with expm1 and log1p so that a
+    long-lived particle (l_z >> z_hi - z_lo: uniform) and a short-lived one (l_z << z_hi - z_lo: piled up at z_lo)
+    lose no precision.
+    """
+    l_z, z_lo, z_hi = (np.asarray(a, dtype=float) for a in (l_z, z_lo, z_hi))
+    z = z_lo - l_z * np.log1p(np.asarray(u, dtype=float) * np.expm1(-(z_hi - z_lo) / l_z))
+    return np.clip(z, z_lo, z_hi)

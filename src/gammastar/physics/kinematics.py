@@ -28,6 +28,7 @@ __all__ = [
     "cell_angles",
     "collins_soper_angles",
     "decay_in_collins_soper",
+    "from_collins_soper",
 ]
 
 
@@ -255,3 +256,25 @@ def decay_in_collins_soper(
     rest[:, 3] = np.sqrt(k**2 + m_daughter**2)
     a = boost(rest, pair[:, :3] / pair[:, 3:4])
     return a, pair - a  # the second daughter by momentum conservation (a second boost cost as much as the first)
+
+
+def from_collins_soper(
+    pair: np.ndarray, rest: list[np.ndarray], beam: Beam | float, m_target: float = 0.93827208943,
+) -> list[np.ndarray]:
+    """Lab four-momenta of the daughters of ``pair`` (N, 4), given in its rest frame ((N, 4) each, the momentum's
+    components along the Collins-Soper axes x, y, z, then the energy).
+
+    The daughters must add up to the pair at rest; the last is taken as the pair minus the others, so that
+    four-momentum is conserved to rounding whatever the rounding of the boosts.
+    """
+    x, y, z = _cs_axis_columns(pair, beam, m_target)
+    beta = pair[:, :3] / pair[:, 3:4]
+    out: list[np.ndarray] = []
+    for r in rest[:-1]:
+        v = np.empty_like(r)
+        for i in range(3):
+            v[:, i] = r[:, 0] * x[i] + r[:, 1] * y[i] + r[:, 2] * z[i]
+        v[:, 3] = r[:, 3]
+        out.append(boost(v, beta))
+    out.append(pair - sum(out[1:], out[0]) if out else pair.copy())
+    return out

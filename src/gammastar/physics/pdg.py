@@ -22,6 +22,10 @@ PDGID = {
     "mu": 13,
     "pi0": 111,
     "pi+": 211,
+    "gamma": 22,
+    "K+": 321,
+    "K_S": 310,
+    "K_L": 130,
     "eta": 221,
     "etap": 331,
     "rho": 113,
@@ -40,6 +44,13 @@ PDGID = {
 def mass(name: str) -> float:
     """PDG mass of ``name`` (a key of :data:`PDGID`) in GeV."""
     return _mev(Particle.from_pdgid(PDGID[name]).mass, name, "mass") / 1000.0
+
+
+@cache
+def pdgid_mass(code: int) -> float:
+    """PDG mass in GeV of the particle (or antiparticle) of PDG code ``code`` (0 for one without a mass)."""
+    value = Particle.from_pdgid(abs(int(code))).mass
+    return 0.0 if value is None else float(value) / 1000.0
 
 
 @cache
@@ -75,4 +86,6 @@ BR = {
     "phi->mumu": 2.86e-4,
     "phi->ee": 2.974e-4,
     "phi->etag": 0.01303,
+    "phi->K+K-": 0.491,
+    "phi->KSKL": 0.339,
 }

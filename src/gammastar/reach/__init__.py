@@ -7,13 +7,16 @@
 
 :mod:`.experiment` (TOML geometry and presets), :mod:`.signal` (A' counts),
 :mod:`.mcp` (chi counts in a downstream detector), :mod:`.contour` (the reach,
-existing bounds).
+existing bounds), :mod:`.events` (detector-level events: A' decaying in the
+volume with their daughters, chi crossing the mCP detector).
 """
 
 from .contour import ReachContour, reach_contour, shipped_bounds
+from .events import aprime_at_detector, aprime_detector_events, mcp_at_detector, mcp_detector_events
 from .experiment import PRESETS, Experiment, load_experiment
 from .mcp import McpSignalGrid, mcp_signal_grid
 from .signal import SignalGrid, decay_probability, parse_eps_spec, signal_grid
 
 __all__ = ["Experiment", "PRESETS", "load_experiment", "SignalGrid", "signal_grid", "decay_probability",
-           "parse_eps_spec", "McpSignalGrid", "mcp_signal_grid", "ReachContour", "reach_contour", "shipped_bounds"]
+           "parse_eps_spec", "McpSignalGrid", "mcp_signal_grid", "ReachContour", "reach_contour", "shipped_bounds",
+           "aprime_detector_events", "aprime_at_detector", "mcp_detector_events", "mcp_at_detector"]

@@ -10,8 +10,9 @@ acceptance decays inside the volume with probability
     P = exp(-z_start / (lambda cos theta)) - exp(-z_end / (lambda cos theta)),
     lambda = (|p|/m) c tau(m, eps),   cos theta = p_z/|p|.
 
-``daughters_in_acceptance`` adds: both decay products, from the decay point,
-cross z_end inside the shape.  The schema (every key; unknown ones are
+``daughters_in_acceptance`` adds: every decay product (of the channel drawn
+among the final states, :mod:`gammastar.physics.channels`), from the decay
+point, crosses z_end inside the shape.  The schema (every key; unknown ones are
 errors, so that a typo cannot pass silently)::
 
     name = "toy-dump"

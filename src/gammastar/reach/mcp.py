@@ -40,7 +40,7 @@ from .coverage import MassCoverage, weighted_range
 from .experiment import Experiment, McpDetector
 from .signal import _in_shape_at, error_and_coverage_columns, replica_spread
 
-__all__ = ["McpSignalGrid", "mcp_signal_grid", "detection_probability", "electron_recoil_cross_section"]
+__all__ = ["McpSignalGrid", "mcp_signal_grid", "detection_probability", "electron_recoil_cross_section", "pair_yield_rel_err"]
 
 _REFERENCE_PAIRS = 20_000  # reference pairs an m_chi, at least (for data_coverage)
 
@@ -107,7 +107,7 @@ class McpSignalGrid:
         return np.asarray(getattr(self, key)).reshape(-1, self.n_eps)
 
 
-def _relative_error(generator: Any, m_chi: float, spin: str) -> float:
+def pair_yield_rel_err(generator: Any, m_chi: float, spin: str) -> float:
     """The data's relative statistical error on the pairs per eps^2 above 2 m_chi (as ``rates mcp``)."""
     s = generator.model.spectrum
     c, c2 = s.mcp_contributions(m_chi, spin)
@@ -135,7 +135,7 @@ def mcp_signal_grid(generator: Any, experiment: Experiment, m_chi: Any, eps: Any
     for i, m in enumerate(tqdm(m_chi, desc="signal", unit="mass", delay=1.0, disable=not progress)):
         try:
             ev = generator.mcp(float(m), n_events, spin=spin, seed=seed + i)
-            rel = _relative_error(generator, float(m), spin)
+            rel = pair_yield_rel_err(generator, float(m), spin)
         except GammastarError as exc:  # outside the data or the model: the others go on
             failed.append({"m_chi": float(m), "reason": str(exc)})
             for key in cols:

@@ -34,6 +34,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import GammastarError
+from ..physics.channels import channel_shares, decay_mixture
 from ..physics.decays import TABLES, AprimeDecay, aprime_decay, shipped_table
 from .coverage import EXTRAPOLATED_BELOW, MassCoverage, mass_coverage, reference_toward
 from .experiment import Experiment
@@ -119,25 +120,29 @@ def _in_shape_at(shape: Any, z: float, x0: np.ndarray | float, y0: np.ndarray | 
         return ok & shape.contains(x0 + t * p[..., 0], y0 + t * p[..., 1])
 
 
-def daughter_window(ev: dict[str, np.ndarray], idx: np.ndarray, volume: Any) -> tuple[np.ndarray, np.ndarray]:
-    """For the A' ``idx``, the decay positions z in the volume from which both daughters reach its end plane inside
-    the shape: (z_lo, z_hi), empty where z_lo >= z_hi.
+def daughter_window(aprime: np.ndarray, daughters: list[np.ndarray], volume: Any, present: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """For A' of momenta ``aprime`` (N, 3 or 4) decaying to ``daughters`` (a list of (N, 3 or 4) momenta; ``present``
+    (N, len(daughters)) says which slots hold one, default all), the decay positions z in the volume from which every
+    daughter reaches its end plane inside the shape: (z_lo, z_hi), empty where z_lo >= z_hi.
 
     Along the A' line the decay point is s z (s = p_T/p_z of the A'), and a daughter of direction q = d_T/d_z
     leaving it crosses the end plane at s z + (z_end - z) q, a point *linear* in z: each daughter hits the shape on
-    one interval of z (a quadratic inequality for a circle, linear ones for a rectangle), and both on their
+    one interval of z (a quadratic inequality for a circle, linear ones for a rectangle), and all on their
     intersection.
     """
     z0, z1 = volume.z_start, volume.z_end
-    lo, hi = np.full(idx.size, z0), np.full(idx.size, z1)
-    s = np.column_stack([ev["px"][idx], ev["py"][idx]]) / ev["pz"][idx, None]
-    for leg in ("pos", "neg"):
-        dz = ev[f"pz_{leg}"][idx]
+    n = aprime.shape[0]
+    lo, hi = np.full(n, z0), np.full(n, z1)
+    s = aprime[:, :2] / aprime[:, 2:3]
+    for k, d in enumerate(daughters):
+        dz = d[:, 2]
         forward = dz > 0
-        q = np.column_stack([ev[f"px_{leg}"][idx], ev[f"py_{leg}"][idx]]) / np.where(forward, dz, 1.0)[:, None]
+        q = d[:, :2] / np.where(forward, dz, 1.0)[:, None]
         a, b = volume.shape.line_interval(z1 * q, s - q)
-        lo = np.where(forward, np.maximum(lo, a), np.inf)
-        hi = np.where(forward, np.minimum(hi, b), -np.inf)
+        there = np.ones(n, dtype=bool) if present is None else present[:, k]
+        lo = np.where(there, np.where(forward, np.maximum(lo, a), np.inf), lo)
+        hi = np.where(there, np.where(forward, np.minimum(hi, b), -np.inf), hi)
     return lo, hi
 
 
@@ -156,17 +161,19 @@ class _Means:
 
 def _mean_decay_probability(ev: dict[str, np.ndarray], inside: np.ndarray, m: float, ctau1: float, eps: np.ndarray,
                             experiment: Experiment, share: float = 1.0, ratios: np.ndarray | None = None,
-                            supported: np.ndarray | None = None) -> _Means:
+                            supported: np.ndarray | None = None,
+                            seen_from: tuple[np.ndarray, np.ndarray] | None = None) -> _Means:
     """The means of :class:`_Means`; the events are drawn from ``share`` of the A' (those that can fly toward the
     volume; the rest never reach it), ``ratios`` (K, events) their replicas' importance weights, ``supported``
-    whether each lies where the data have pairs (None: every one)."""
+    whether each lies where the data have pairs (None: every one), ``seen_from`` the decay positions (z_lo, z_hi)
+    of the A' ``inside`` from which their daughters reach the detector (:func:`daughter_window`; None: any)."""
     v = experiment.decay_volume
     n = inside.size
     a = np.where(inside, m / (np.where(inside, ev["pz"], 1.0) * ctau1), 0.0)
     decay = decay_probability(a[inside], eps, v.z_start, v.z_end)  # events outside the acceptance add 0
     prob = decay
-    if experiment.detection.daughters_in_acceptance:  # decays where both daughters reach the end inside the shape
-        lo, hi = daughter_window(ev, np.flatnonzero(inside), v)
+    if seen_from is not None:  # decays where every daughter reaches the end inside the shape
+        lo, hi = seen_from
         seen = lo < hi
         prob = np.zeros_like(decay)
         prob[seen] = decay_probability(a[inside][seen], eps, lo[seen, None], hi[seen, None])
@@ -209,13 +216,13 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
         try:
             n_v, n_v_err = generator.aprime_yield(float(m))
             dec = aprime_decay([m])
-        except GammastarError as exc:  # outside the data or the model: the others go on (as in rates scans)
+            row, cov = _one_mass(generator, experiment, float(m), eps, n_events, seed + i, n_v, n_v_err, dec)
+        except GammastarError as exc:  # outside the data, the model or the decay tables: the others go on
             failed.append({"mass": float(m), "reason": str(exc)})
             for key in cols:
                 cols[key].append(np.full(eps.size, np.nan))
             coverages.append(None)
             continue
-        row, cov = _one_mass(generator, experiment, float(m), eps, n_events, seed + i, n_v, n_v_err, dec)
         entered.append(bool(row.pop("entered")))
         for key, value in row.items():
             cols[key].append(value)
@@ -244,18 +251,27 @@ def _one_mass(generator: Any, experiment: Experiment, m: float, eps: np.ndarray,
     support = getattr(generator, "support", None)
     # only A' that can fly toward the volume are drawn: every event counts, however small the volume looks
     share = generator.window_share(m, window)
-    ratios, supported = None, None
+    ratios, supported, seen_from = None, None, None
     if share > 0:
-        ev = generator.aprime(m, n_events, seed=seed, decay=experiment.detection.daughters_in_acceptance, window=window)
-        p = np.column_stack([ev["px"], ev["py"], ev["pz"], ev["e"]])
+        daughters = experiment.detection.daughters_in_acceptance  # then every channel's own daughters
+        p, h = generator.aprime_pairs(m, n_events, np.random.default_rng([seed, 43]), seed, window, polarisation=daughters)
         inside = _in_shape_at(v.shape, v.z_end, 0.0, 0.0, 0.0, p[:, :3])
+        if daughters:
+            assert h is not None
+            if dec.br_visible(states)[0] > 0:
+                d = decay_mixture(p[inside], h[inside], channel_shares(m, states), np.random.default_rng([seed, 47]),
+                                  generator.beam)
+                seen_from = daughter_window(p[inside], d.p4, v, d.present)
+            else:  # nothing to see: no daughters to follow
+                seen_from = np.full(int(inside.sum()), np.inf), np.full(int(inside.sum()), -np.inf)
         ratios = generator.replica_ratios(p, m)
         if support is not None:
             supported = support.contains(m, np.hypot(p[:, 0], p[:, 1]), _rapidity(p))
     else:  # no pair of the table can reach it
-        ev, inside = {"pz": np.zeros(n_events)}, np.zeros(n_events, dtype=bool)
+        p, inside = np.zeros((n_events, 4)), np.zeros(n_events, dtype=bool)
+    ev = {"pz": p[:, 2]}
     ctau1 = float(dec.ctau_m_eps1[0])
-    means = _mean_decay_probability(ev, inside, m, ctau1, eps, experiment, share, ratios, supported)
+    means = _mean_decay_probability(ev, inside, m, ctau1, eps, experiment, share, ratios, supported, seen_from)
     scale = experiment.n_collisions * eps**2 * n_v * dec.br_visible(states)[0] * efficiency
     n_sig = scale * means.p
     kin = replica_spread(means.replicas, means.p)
@@ -266,7 +282,7 @@ def _one_mass(generator: Any, experiment: Experiment, m: float, eps: np.ndarray,
     if alt is not None:
         br_alt = alt.br_visible(states)[0] * efficiency
         row["alt"] = experiment.n_collisions * eps**2 * n_v * br_alt * _mean_decay_probability(
-            ev, inside, m, float(alt.ctau_m_eps1[0]), eps, experiment, share).p
+            ev, inside, m, float(alt.ctau_m_eps1[0]), eps, experiment, share, seen_from=seen_from).p
     cov = None
     if support is not None:
         ref = reference_toward(m, generator.beam, window, max(_REFERENCE_EVENTS, n_events // 5),

@@ -6,6 +6,7 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -44,11 +45,17 @@ class ParquetSink(_ArrowSink):
     format = "parquet"
     suffixes = (".parquet", ".pq")
 
+    def write(self, chunk: Chunk) -> None:
+        if self.writer is None:  # the columns whose values repeat, seen in the first chunk's first values
+            self.repeating = [c for c, v in chunk.items() if np.unique(v[:4096]).size <= 64]
+        super().write(chunk)
+
     def _open(self, schema: pa.Schema) -> Any:
-        # dictionary encoding only where values repeat (weights: one value, or +-one for mCP); on the
-        # momenta it is tried and abandoned for every page, which doubled the time to write
+        # dictionary encoding only where values repeat (weights of one value, or +-one for mCP; particle codes and
+        # channels); on the momenta, and on weights that vary, it is tried and abandoned for every page, which
+        # doubled the time to write
         return pq.ParquetWriter(self.path, schema.with_metadata(metadata_bytes(self.meta)),
-                                use_dictionary=[c for c in schema.names if c == "weight"])
+                                use_dictionary=self.repeating or False)
 
 
 class CsvSink(_ArrowSink):

@@ -25,13 +25,16 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...physics.beams import Beam
-from ...physics.pdg import mass
+from ...physics.pdg import mass, pdgid_mass
 
-__all__ = ["APRIME_ID", "CHI_ID", "EventInfo", "EventStream", "EventSink", "particles"]
+__all__ = ["APRIME_ID", "CHI_ID", "C_M_PER_NS", "EventInfo", "EventStream", "EventSink", "particles", "decay_vertex_mm",
+           "proper_decay_length_mm", "pdg_masses"]
 
 APRIME_ID = 4900022
 CHI_ID = 9000001
 LEPTON_ID = {"e": 11, "mu": 13}
+#: speed of light, m/ns (decay times are in ns)
+C_M_PER_NS = 0.299792458
 
 Chunk = dict[str, np.ndarray]
 
@@ -90,16 +93,53 @@ def p4(chunk: Chunk, suffix: str = "") -> np.ndarray:
     return np.column_stack([chunk[f"{c}{suffix}"] for c in ("px", "py", "pz", "e")])
 
 
-def particles(chunk: Chunk, info: EventInfo) -> list[tuple[int, int, int, np.ndarray, np.ndarray]]:
-    """Per event: [(pid, status, parent index or -1, four-momentum, mass)] as arrays over events."""
+#: (PDG code, per event (N,); status; index of the parent in the list or -1; four-momenta (N, 4); masses (N,)).
+#: A code 0 marks an event without this particle (a decay with fewer daughters than the slots).
+Particle = tuple[np.ndarray, int, int, np.ndarray, np.ndarray]
+
+
+def particles(chunk: Chunk, info: EventInfo) -> list[Particle]:
+    """The particles of every event of ``chunk``, as arrays over the events."""
     n = len(chunk["weight"])
     if info.kind == "aprime":
-        decayed = "px_pos" in chunk
-        lid = LEPTON_ID[info.lepton]
-        out = [(info.aprime_id, 2 if decayed else 1, -1, p4(chunk), np.full(n, info.mass))]
-        if decayed:
-            m_l = mass(info.lepton)
-            out += [(-lid, 1, 0, p4(chunk, "_pos"), np.full(n, m_l)), (lid, 1, 0, p4(chunk, "_neg"), np.full(n, m_l))]
+        daughters = "pid_d1" in chunk  # detector-level: the decay's channel, its daughters and where it decays
+        decayed = daughters or "px_pos" in chunk
+        out: list[Particle] = [(np.full(n, info.aprime_id), 2 if decayed else 1, -1, p4(chunk), np.full(n, info.mass))]
+        if daughters:
+            slot = 1
+            while f"pid_d{slot}" in chunk:
+                pid = chunk[f"pid_d{slot}"]
+                out.append((pid, 1, 0, p4(chunk, f"_d{slot}"), pdg_masses(pid)))
+                slot += 1
+        elif decayed:
+            lid, m_l = LEPTON_ID[info.lepton], mass(info.lepton)
+            out += [(np.full(n, -lid), 1, 0, p4(chunk, "_pos"), np.full(n, m_l)),
+                    (np.full(n, lid), 1, 0, p4(chunk, "_neg"), np.full(n, m_l))]
         return out
-    return [(info.chi_id, 1, -1, p4(chunk, "_pos"), np.full(n, info.mass)),
-            (-info.chi_id, 1, -1, p4(chunk, "_neg"), np.full(n, info.mass))]
+    return [(np.full(n, info.chi_id), 1, -1, p4(chunk, "_pos"), np.full(n, info.mass)),
+            (np.full(n, -info.chi_id), 1, -1, p4(chunk, "_neg"), np.full(n, info.mass))]
+
+
+def decay_vertex_mm(chunk: Chunk) -> np.ndarray | None:
+    """(N, 4) positions (x, y, z, c t) in mm of the A' decays of a detector-level chunk (None for others)."""
+    if "vz_m" not in chunk:
+        return None
+    return np.column_stack([chunk["vx_m"] * 1e3, chunk["vy_m"] * 1e3, chunk["vz_m"] * 1e3,
+                            chunk["vt_ns"] * (C_M_PER_NS * 1e3)])
+
+
+def proper_decay_length_mm(chunk: Chunk, m: float) -> np.ndarray | None:
+    """c tau of each A' of a detector-level chunk, mm: its flight to the decay point in its own rest frame
+    (|r| m / |p| = z m / p_z), from which a reader (Pythia 8 with LHE) puts the decay where gammastar did."""
+    if "vz_m" not in chunk:
+        return None
+    return chunk["vz_m"] * 1e3 * m / chunk["pz"]
+
+
+def pdg_masses(pid: np.ndarray) -> np.ndarray:
+    """PDG masses (GeV) of the particles of codes ``pid`` (0 for the code 0)."""
+    out = np.zeros(len(pid))
+    for code in np.unique(pid):
+        if code:
+            out[pid == code] = pdgid_mass(int(code))
+    return out

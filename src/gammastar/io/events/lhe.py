@@ -6,6 +6,14 @@ HepMC3 (A' status 1 or 2, daughters pointing to it); the hadronic rest of the
 collision is not written.  The metadata go into a comment after the opening
 tag.
 
+LHE has no place for positions.  Of a detector-level A' (``--experiment``)
+it carries the decay point only through the A' lifetime field (VTIMUP): its
+proper flight c tau to the decay point, mm (z m / p_z), from which a reader
+that places decays from it (Pythia 8) puts the decay where gammastar did,
+starting from a production vertex at the origin.  The decay times, the
+channel code and the run's summary are in the other formats (and here in
+the comment).
+
 Weights (one convention, read back by Pythia 8 as written): IDWTUP = -4,
 weighted events with signed weights (mCP events carry negative weights where
 the data do, e.g. after like-sign subtraction).  XWGTUP of each event is its
@@ -26,7 +34,7 @@ import re
 from pathlib import Path
 
 from ...physics.pdg import mass
-from .base import Chunk, EventInfo, EventSink, particles
+from .base import Chunk, EventInfo, EventSink, particles, proper_decay_length_mm
 
 __all__ = ["LheSink"]
 
@@ -40,7 +48,7 @@ class LheSink(EventSink):
 
         self.pylhe, self.info = pylhe, info
         # 16 significant digits: the four-momenta survive the text round trip to 1e-15
-        digits = "{px: .16e} {py: .16e} {pz: .16e} {e: .16e} {m: .16e} {lifetime: .4e} {spin: .4e}"
+        digits = "{px: .16e} {py: .16e} {pz: .16e} {e: .16e} {m: .16e} {lifetime: .16e} {spin: .4e}"
         self.fmt = pylhe.LHEXMLFormat(
             particle="{id:8d} {status:3d} {mother1:3d} {mother2:3d} {color1:3d} {color2:3d} " + digits,
             eventinfo="{nparticles:3d} {pid:6d} {weight: .16e} {scale: .16e} {aqed: .16e} {aqcd: .16e}",
@@ -68,11 +76,16 @@ class LheSink(EventSink):
     def write(self, chunk: Chunk) -> None:
         lhe = self.pylhe
         parts = particles(chunk, self.info)
+        ctau = proper_decay_length_mm(chunk, self.info.mass)
         for i, w in enumerate(chunk["weight"]):
             plist = [lhe.LHEParticle(2212, -1, 0, 0, 0, 0, *b, 0.0, 9.0) for b in self.beams]
-            for pid, status, parent, mom, m in parts:
+            for k, (pid, status, parent, mom, m) in enumerate(parts):
+                if not pid[i]:  # a slot this event's decay does not fill
+                    continue
                 mothers = (1, 2) if parent < 0 else (parent + 3, parent + 3)
-                plist.append(lhe.LHEParticle(int(pid), status, *mothers, 0, 0, *map(float, mom[i]), float(m[i]), 0.0, 9.0))
+                life = float(ctau[i]) if ctau is not None and k == 0 else 0.0
+                plist.append(lhe.LHEParticle(int(pid[i]), status, *mothers, 0, 0, *map(float, mom[i]), float(m[i]),
+                                             life, 9.0))
             info = lhe.LHEEventInfo(len(plist), 1, float(w), float(self.info.mass), 1.0 / 137.035999, 0.0)
             self.f.write(lhe.LHEEvent(eventinfo=info, particles=plist).tolhe(lheformat=self.fmt) + "\n")
 

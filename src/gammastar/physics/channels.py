@@ -1,0 +1,306 @@
+"""A' decay channels: which daughters, how often, and at which angles.
+
+The A' takes the place of a gamma* and inherits its polarisation: in its rest
+frame its spin density matrix is the hadronic tensor H the model carries
+(tr H = 1, components along the Collins-Soper axes, see :mod:`.angular`).
+Every decay amplitude is linear in the A' polarisation vector e, so every
+decay law is linear in H (n: the direction of the first-named daughter in
+the A' rest frame)::
+
+    A' -> l+ l-                     1 - beta^2 n.H.n        amplitude ubar gamma.e v (beta: the lepton's velocity)
+    A' -> pi+ pi-, K+ K-, K_S K_L   n.H.n                   amplitude e.n: a P wave
+    A' -> pi0 gamma                 1 - n.H.n               amplitude e.(n x eps_gamma), photon spins summed
+    A' -> pi+ pi- pi0               |p+ x p-|^2 |F|^2 N.H.N dPhi_3,   amplitude e.(p+ x p-) F
+
+with N the unit normal of the three pions' plane and, as for omega -> 3 pi
+(Gell-Mann, Sharp, Wagner), F the sum of rho(770) propagators over the three
+pion pairs, 1/(m_rho^2 - s_ij - i m_rho Gamma_rho), with a constant width.
+Unpolarised (H = 1/3) every law is isotropic.  The two-body laws are sampled
+exactly by accept-reject of isotropic directions (:func:`.angular.sample_law`);
+three pions by drawing the Dalitz point from |p+ x p-|^2 |F|^2 (uniform
+proposals in the Dalitz plane, whose boundary is where |p+ x p-| vanishes),
+the normal N from N.H.N, and the orientation in the plane uniformly (the law
+does not depend on it).
+
+How often: each channel's branching ratio from the shipped FORESEE 2025 table
+(pi pi, pi0 gamma, 3 pi, K K, below 2 GeV; exact leptonic widths below 2 m_pi,
+as in :func:`.decays.aprime_decay`).  The table does not split K K: the split
+is the phi's measured ratio BR(phi -> K+ K-)/BR(phi -> K_S K_L) = 0.491/0.339
+(PDG), carried to other masses by the P-wave phase-space ratio
+(p*_{K+}/p*_{K0})^3 (equal couplings: 1.52 at the phi, 1.45 measured, the
+difference being Coulomb and isospin-breaking corrections).  The table's
+remaining hadronic width (4 pi, eta gamma, ... above ~1 GeV) is not split
+into channels: it is reported, not generated.
+
+pi0 and K_S are daughters like the others: left undecayed for the detector
+simulation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ..errors import GammastarError
+from .angular import direction, sample_law
+from .beams import Beam
+from .decays import aprime_decay, shipped_table
+from .kinematics import from_collins_soper, two_body_momentum
+from .pdg import BR, mass, pdgid_mass, width
+
+__all__ = ["Channel", "CHANNELS", "ChannelShares", "channel_shares", "decay_channel", "Daughters", "decay_mixture",
+           "kaon_charged_fraction", "three_pion_dalitz", "MAX_DAUGHTERS"]
+
+#: daughters of the channel with most (pi+ pi- pi0)
+MAX_DAUGHTERS = 3
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One A' decay channel: its name, its daughters' PDG codes (the first is n of the angular law), its law and
+    the experiment final state it belongs to (ee, mumu, hadrons)."""
+
+    name: str
+    pids: tuple[int, ...]
+    law: str  # "dirac", "scalar", "magnetic" (pi0 gamma), "three_pion"
+    final_state: str
+
+    @property
+    def masses(self) -> tuple[float, ...]:
+        return tuple(pdgid_mass(p) for p in self.pids)
+
+    @property
+    def threshold(self) -> float:
+        return sum(self.masses)
+
+
+#: every channel gammastar generates, in the order of the ``channel`` column
+CHANNELS = (
+    Channel("ee", (-11, 11), "dirac", "ee"),
+    Channel("mumu", (-13, 13), "dirac", "mumu"),
+    Channel("pipi", (211, -211), "scalar", "hadrons"),
+    Channel("3pi", (211, -211, 111), "three_pion", "hadrons"),
+    Channel("pi0gamma", (111, 22), "magnetic", "hadrons"),
+    Channel("K+K-", (321, -321), "scalar", "hadrons"),
+    Channel("KSKL", (310, 130), "scalar", "hadrons"),
+)
+_TABLE_OF = {"pipi": "pipi", "3pi": "3pi", "pi0gamma": "pi0gamma"}  # channel -> the table's column (br_...)
+
+
+def kaon_charged_fraction(m: ArrayLike) -> np.ndarray:
+    """The share of A' -> K K going to K+ K- (the rest to K_S K_L): the phi's measured ratio carried by the P-wave
+    phase-space ratio (see the module docstring); 1 below the K_S K_L threshold."""
+    m = np.asarray(m, dtype=float)
+    m_c, m_0 = mass("K+"), mass("K_S")
+
+    def p3(mm: np.ndarray | float, mk: float) -> np.ndarray:
+        return np.asarray(two_body_momentum(mm, mk, mk)) ** 3
+
+    ref = BR["phi->K+K-"] / BR["phi->KSKL"] * p3(mass("phi"), m_0) / p3(mass("phi"), m_c)
+    charged, neutral = ref * p3(m, m_c), p3(m, m_0)
+    return np.divide(charged, charged + neutral, out=np.ones_like(m), where=neutral > 0)
+
+
+@dataclass(frozen=True)
+class ChannelShares:
+    """The channels of an experiment's final states open at one A' mass, with their branching ratios."""
+
+    mass: float
+    channels: tuple[Channel, ...]
+    #: each channel's branching ratio
+    br: np.ndarray
+    #: the branching ratio into the final states (as ``reach`` counts it): br's sum plus what the table does not split
+    br_visible: float
+
+    @property
+    def untabulated(self) -> float:
+        """The branching ratio of hadronic decays the table does not split into channels (not generated)."""
+        return max(self.br_visible - float(self.br.sum()), 0.0)
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """Each channel's share of the channels generated."""
+        return self.br / self.br.sum()
+
+    def index(self) -> np.ndarray:
+        """Each channel's position in :data:`CHANNELS` (the ``channel`` column's values)."""
+        return np.array([CHANNELS.index(c) for c in self.channels], dtype=np.int8)
+
+
+def channel_shares(m_aprime: float, final_states: tuple[str, ...] | list[str]) -> ChannelShares:
+    """The open channels of ``final_states`` (ee, mumu, hadrons) at ``m_aprime``, with their branching ratios.
+
+    Raises :class:`GammastarError` where none is open, or where hadrons are asked for at a mass whose table does
+    not split them into channels (above 2 GeV).
+    """
+    m = float(m_aprime)
+    dec = aprime_decay([m])
+    table = dec.table[0]
+    br_vis = float(dec.br_visible(final_states)[0])
+    split: dict[str, float] = {}
+    if "hadrons" in final_states and float(dec.br_hadrons[0]) > 0:
+        by_table = shipped_table(table).channel_br(m) if table != "leptonic" else {}
+        if not by_table:
+            raise GammastarError(f"the decay tables split hadronic A' decays into channels only up to "
+                                 f"{shipped_table('foresee2025').mass[-1]:.3g} GeV (FORESEE 2025); at m = {m:.4g} GeV "
+                                 f"they do not: choose final states without hadrons")
+        split = {c: by_table.get(t, 0.0) for c, t in _TABLE_OF.items()}
+        f_c = float(kaon_charged_fraction(m))
+        split["K+K-"], split["KSKL"] = f_c * by_table.get("kk", 0.0), (1.0 - f_c) * by_table.get("kk", 0.0)
+    brs = {"ee": float(dec.br_ee[0]), "mumu": float(dec.br_mumu[0]), **split}
+    open_ = [c for c in CHANNELS if c.final_state in final_states and brs.get(c.name, 0.0) > 0 and m > c.threshold]
+    if not open_:
+        raise GammastarError(f"none of the final states {', '.join(final_states)} is open at m = {m:.4g} GeV")
+    return ChannelShares(m, tuple(open_), np.array([brs[c.name] for c in open_]), br_vis)
+
+
+def decay_channel(pair: np.ndarray, h: np.ndarray, channel: Channel, rng: np.random.Generator,
+                  beam: Beam | float) -> list[np.ndarray]:
+    """Lab four-momenta (N, 4) of the daughters of A' ``pair`` (N, 4) in ``channel``, with polarisation ``h``
+    ((N, 6) components xx, yy, zz, xy, xz, yz or (N, 3, 3), Collins-Soper axes), in the order of ``channel.pids``."""
+    m = np.sqrt(np.maximum(pair[:, 3] ** 2 - np.einsum("ij,ij->i", pair[:, :3], pair[:, :3]), 0.0))
+    if np.any(m <= channel.threshold):
+        raise GammastarError(f"A' of mass {float(m.min()):.4g} GeV cannot decay to {channel.name}")
+    if channel.law == "three_pion":
+        return from_collins_soper(pair, _three_pion_rest(m, h, rng), beam)
+    m1, m2 = channel.masses
+    k = two_body_momentum(m, m1, m2)
+    e1 = np.sqrt(k**2 + m1**2)
+    if channel.law == "dirac":  # 1 - beta^2 n.H.n, beta the first daughter's velocity
+        b2 = (k / e1) ** 2
+        cos_t, phi = sample_law(h, lambda nhn, i: 1.0 - b2[i] * nhn, rng)
+    elif channel.law == "scalar":
+        cos_t, phi = sample_law(h, lambda nhn, i: nhn, rng)
+    else:  # magnetic: 1 - n.H.n
+        cos_t, phi = sample_law(h, lambda nhn, i: 1.0 - nhn, rng)
+    n = direction(cos_t, phi) * k[:, None]
+    return from_collins_soper(pair, [np.column_stack([n, e1]), np.column_stack([-n, m - e1])], beam)
+
+
+@dataclass(frozen=True)
+class Daughters:
+    """The daughters of N decays in a mixture of channels: ``MAX_DAUGHTERS`` slots of (N, 4) lab four-momenta (each
+    the transposed view of a (4, N) array, so that a component is a contiguous column), their
+    PDG codes (N, MAX_DAUGHTERS; 0 in a slot a channel does not fill, whose four-momentum is 0) and each decay's
+    channel (its position in :data:`CHANNELS`)."""
+
+    p4: list[np.ndarray]
+    pid: np.ndarray
+    channel: np.ndarray
+
+    @property
+    def present(self) -> np.ndarray:
+        """(N, MAX_DAUGHTERS): whether each slot holds a daughter."""
+        return self.pid != 0
+
+
+def decay_mixture(pair: np.ndarray, h: np.ndarray, shares: ChannelShares, rng: np.random.Generator,
+                  beam: Beam | float) -> Daughters:
+    """Decays of the A' ``pair`` (N, 4) with polarisations ``h`` (as :func:`decay_channel`), each into a channel
+    drawn with its share of ``shares``."""
+    n = len(pair)
+    which = rng.choice(len(shares.channels), n, p=shares.probabilities) if len(shares.channels) > 1 else np.zeros(n, int)
+    # each slot stored component by component, (4, N): its columns px, py, pz, e are contiguous rows, no copies
+    p4 = [np.zeros((4, n)).T for _ in range(MAX_DAUGHTERS)]
+    pid = np.zeros((n, MAX_DAUGHTERS), dtype=np.int32)
+    for k, channel in enumerate(shares.channels):
+        idx = np.flatnonzero(which == k)
+        if idx.size:
+            for slot, d in enumerate(decay_channel(pair[idx], h[idx], channel, rng, beam)):
+                p4[slot][idx] = d
+                pid[idx, slot] = channel.pids[slot]
+    return Daughters(p4, pid, shares.index()[which])
+
+
+def _pion_masses() -> tuple[float, float]:
+    return mass("pi+"), mass("pi0")
+
+
+def _three_pion_weight(m: float, s_p0: np.ndarray, s_m0: np.ndarray) -> np.ndarray:
+    """|p+ x p-|^2 |F|^2 at Dalitz points (s_{+0}, s_{-0}) of an A' of mass ``m`` (0 outside the Dalitz region)."""
+    mc, m0 = _pion_masses()
+    e_p = (m * m + mc * mc - s_m0) / (2 * m)  # pi+ energy: recoils against the (pi- pi0) system
+    e_m = (m * m + mc * mc - s_p0) / (2 * m)
+    e_0 = m - e_p - e_m
+    q_p, q_m, q_0 = e_p**2 - mc**2, e_m**2 - mc**2, e_0**2 - m0**2
+    dot = 0.5 * (q_0 - q_p - q_m)  # p+.p- (3-vectors), as p0 = -(p+ + p-)
+    cross2 = np.maximum(q_p * q_m - dot**2, 0.0)
+    s_pm = m * m + 2 * mc * mc + m0 * m0 - s_p0 - s_m0
+    m_r, g_r = mass("rho"), width("rho")
+    b = m_r * g_r
+    re: np.ndarray | float = 0.0
+    im: np.ndarray | float = 0.0  # F = sum 1/(a - i b) = sum (a + i b)/(a^2 + b^2), in real arithmetic
+    for s in (s_pm, s_p0, s_m0):
+        a = m_r * m_r - s
+        d = 1.0 / (a * a + b * b)
+        re, im = re + a * d, im + b * d
+    return cross2 * (re * re + im * im)
+
+
+@cache
+def _three_pion_bound(m: float) -> tuple[float, float]:
+    """An upper bound of :func:`_three_pion_weight` at ``m`` -- its maximum on a fine grid of the Dalitz plane, with a
+    margin (the weight is smooth on the grid's scale: the rho is ~100 times wider than a cell) -- and the share of
+    uniform proposals it accepts."""
+    mc, m0 = _pion_masses()
+    s1 = np.linspace((mc + m0) ** 2, (m - mc) ** 2, 400)
+    a, b = np.meshgrid(s1, s1)
+    w = _three_pion_weight(m, a.ravel(), b.ravel())
+    top = 1.25 * float(w.max())
+    return top, max(float(w.mean()) / top, 1e-4)
+
+
+def three_pion_dalitz(m: float, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` Dalitz points (s_{+0}, s_{-0}) of A' -> pi+ pi- pi0 at mass ``m``, from |p+ x p-|^2 |F|^2 dPhi_3
+    (phase space is uniform in the Dalitz plane)."""
+    mc, m0 = _pion_masses()
+    lo, hi = (mc + m0) ** 2, (m - mc) ** 2
+    top, efficiency = _three_pion_bound(float(m))
+    out_a, out_b = np.empty(n), np.empty(n)
+    have = 0
+    for _ in range(10_000):
+        # proposals for all that are missing at once, at the acceptance seen so far: a round or two, not dozens
+        size = int((n - have) / efficiency * 1.05) + 64
+        a, b = rng.uniform(lo, hi, size), rng.uniform(lo, hi, size)
+        w = _three_pion_weight(m, a, b)
+        if np.any(w > top):  # the bound is the grid's maximum with a margin: never exceeded by a smooth weight
+            raise GammastarError(f"three-pion sampling at m = {m:.4g} GeV: the weight exceeds its bound")
+        ok = np.flatnonzero(rng.random(size) * top < w)
+        efficiency = max(ok.size / size, 1e-4)
+        take = ok[: n - have]
+        out_a[have : have + take.size], out_b[have : have + take.size] = a[take], b[take]
+        have += take.size
+        if have == n:
+            return out_a, out_b
+    raise GammastarError(f"three-pion sampling at m = {m:.4g} GeV did not converge")
+
+
+def _three_pion_rest(m: np.ndarray, h: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    """pi+, pi-, pi0 four-momenta in the A' rest frame (Collins-Soper components) for A' masses ``m``."""
+    mc, m0 = _pion_masses()
+    n = m.size
+    s_p0, s_m0 = np.empty(n), np.empty(n)
+    # the Dalitz plane depends on the mass only; A' of one mass differ by the rounding of sqrt(E^2 - p^2)
+    grid = np.round(m, 9)
+    for value in np.unique(grid):
+        at = np.flatnonzero(grid == value)
+        s_p0[at], s_m0[at] = three_pion_dalitz(float(value), at.size, rng)
+    e_p = (m * m + mc * mc - s_m0) / (2 * m)
+    e_m = (m * m + mc * mc - s_p0) / (2 * m)
+    q_p, q_m = np.sqrt(np.maximum(e_p**2 - mc**2, 0.0)), np.sqrt(np.maximum(e_m**2 - mc**2, 0.0))
+    q_0sq = (m - e_p - e_m) ** 2 - m0**2
+    cos_pm = np.clip((q_0sq - q_p**2 - q_m**2) / np.maximum(2 * q_p * q_m, 1e-300), -1.0, 1.0)
+    psi = rng.uniform(0.0, 2 * np.pi, n)  # the orientation in the plane: uniform, the law does not depend on it
+    angle_m = psi + np.arccos(cos_pm)  # p- at the angle between them, counter-clockwise: p+ x p- along +normal
+    # the normal N from N.H.N, and two unit vectors spanning the plane perpendicular to it
+    normal = direction(*sample_law(h, lambda nhn, i: nhn, rng))
+    helper = np.where(np.abs(normal[:, :1]) < 0.9, [[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])
+    u = helper - np.einsum("ij,ij->i", helper, normal)[:, None] * normal
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    v = np.cross(normal, u)
+    p_p = q_p[:, None] * (np.cos(psi)[:, None] * u + np.sin(psi)[:, None] * v)
+    p_m = q_m[:, None] * (np.cos(angle_m)[:, None] * u + np.sin(angle_m)[:, None] * v)
+    return [np.column_stack([p_p, e_p]), np.column_stack([p_m, e_m]), np.column_stack([-(p_p + p_m), m - e_p - e_m])]
