@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import GammastarError
 from .formulas import check_spin
 
-__all__ = ["direction", "n_h_n", "sample_law", "decay_law", "transverse_cos_theta"]
+__all__ = ["direction", "n_h_n", "sample_law", "sample_law_directions", "decay_law", "transverse_cos_theta"]
 
 #: ``law(nhn, index) -> acceptance in [0, 1]`` for the events at ``index``
 AngularLaw = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -63,8 +63,25 @@ def sample_law(h: np.ndarray, law: AngularLaw, rng: np.random.Generator, max_rou
     linear in n.H.n, whose range lies inside Gershgorin's bounds on H's
     eigenvalues, so the law over its value at the larger bound is <= 1).
     """
+    cos_t, phi, _, _ = _sample(h, law, rng, max_rounds, cartesian=False)
+    return cos_t, phi
+
+
+def sample_law_directions(h: np.ndarray, law: AngularLaw, rng: np.random.Generator, max_rounds: int = 500
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The unit vectors (x, y, z components, each (N,)) of :func:`sample_law`'s directions, the same draws: for
+    decays, which need the vector, not the angles."""
+    cos_t, _, x, y = _sample(h, law, rng, max_rounds, cartesian=True)
+    assert x is not None and y is not None
+    return x, y, cos_t
+
+
+def _sample(h: np.ndarray, law: AngularLaw, rng: np.random.Generator, max_rounds: int, cartesian: bool
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """cos theta, phi and (with ``cartesian``) the x, y components of directions drawn from ``law``."""
     n_ev = h.shape[0]
     cos_t, phi = np.empty(n_ev), np.empty(n_ev)
+    out_x, out_y = (np.empty(n_ev), np.empty(n_ev)) if cartesian else (None, None)
     # the six independent components, each contiguous: n.H.n element by element (an einsum per round was the
     # largest cost of the chi decays)
     if h.ndim == 3:
@@ -87,10 +104,13 @@ def sample_law(h: np.ndarray, law: AngularLaw, rng: np.random.Generator, max_rou
         k = comp[:, todo]
         nhn = k[0] * x * x + k[1] * y * y + k[2] * c * c + k[3] * x * y + k[4] * x * c + k[5] * y * c
         ok = rng.random(todo.size) * top[todo] < law(nhn, todo)
-        cos_t[todo[ok]], phi[todo[ok]] = c[ok], f[ok]
+        done = todo[ok]
+        cos_t[done], phi[done] = c[ok], f[ok]
+        if out_x is not None and out_y is not None:
+            out_x[done], out_y[done] = x[ok], y[ok]
         todo = todo[~ok]
         if not todo.size:
-            return cos_t, phi
+            return cos_t, phi, out_x, out_y
     raise GammastarError("angular sampling did not converge (the law vanishes almost everywhere)")
 
 

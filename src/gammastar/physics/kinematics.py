@@ -28,8 +28,13 @@ __all__ = [
     "cell_angles",
     "collins_soper_angles",
     "decay_in_collins_soper",
+    "two_body_in_collins_soper",
     "from_collins_soper",
 ]
+
+
+#: a four-vector as its components, each (N,): px, py, pz, e
+Components = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def pair_mass(pos: np.ndarray, neg: np.ndarray, m_l: float) -> np.ndarray:
@@ -196,12 +201,15 @@ def _cs_axis_columns(pair: np.ndarray, beam_: Beam | float, m_target: float
     over_b2 = np.where(moving, (gamma - 1.0) / np.where(moving, b2, 1.0), 0.0)
 
     def direction_at_rest(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        # the incoming momentum p boosted by -beta into the pair rest frame, as a unit vector
-        bp = -(bx * p[0] + by * p[1] + bz * p[2])
-        coef = over_b2 * bp + gamma * p[3]
-        vx, vy, vz = p[0] - coef * bx, p[1] - coef * by, p[2] - coef * bz
-        norm = np.sqrt(vx * vx + vy * vy + vz * vz)
-        return vx / norm, vy / norm, vz / norm
+        # the incoming momentum p boosted by -beta into the pair rest frame, as a unit vector; the beams' momenta
+        # are along z (or zero, a target at rest): terms with a zero component are skipped, not multiplied by 0
+        terms = [b * float(c) for b, c in ((bx, p[0]), (by, p[1]), (bz, p[2])) if c != 0.0]
+        coef = gamma * float(p[3])
+        if terms:
+            coef = coef - over_b2 * sum(terms[1:], terms[0])
+        vx, vy, vz = (float(c) - coef * b if c != 0.0 else -coef * b for b, c in ((bx, p[0]), (by, p[1]), (bz, p[2])))
+        inv = 1.0 / np.sqrt(vx * vx + vy * vy + vz * vz)
+        return vx * inv, vy * inv, vz * inv
 
     ax, ay, az = direction_at_rest(p_a)
     tx, ty, tz = direction_at_rest(p_b)
@@ -245,24 +253,35 @@ def decay_in_collins_soper(
     The inverse of :func:`collins_soper_angles`: the first daughter (the
     positive one) goes along (cos_theta, phi) in the pair rest frame.
     """
+    sin_t = np.sqrt(np.clip(1.0 - cos_theta**2, 0.0, None))
+    return two_body_in_collins_soper(pair, (sin_t * np.cos(phi), sin_t * np.sin(phi), cos_theta), m_daughter,
+                                     m_daughter, beam, m_target)
+
+
+def two_body_in_collins_soper(
+    pair: np.ndarray, unit: tuple[np.ndarray, np.ndarray, np.ndarray], m1: float, m2: float,
+    beam: Beam | float, m_target: float = 0.93827208943,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lab four-momenta of the daughters (masses ``m1``, ``m2``) of ``pair`` (N, 4), the first along the unit vector
+    ``unit`` (its x, y, z components on the Collins-Soper axes, each (N,)) in the pair rest frame; the second is the
+    pair minus the first (one boost, and four-momentum conserved to rounding)."""
     x, y, z = _cs_axis_columns(pair, beam, m_target)
     m = np.sqrt(np.clip(pair[:, 3] ** 2 - np.einsum("ij,ij->i", pair[:, :3], pair[:, :3]), 0.0, None))
-    k = np.sqrt(np.clip(m**2 / 4.0 - m_daughter**2, 0.0, None))
-    sin_t = np.sqrt(np.clip(1.0 - cos_theta**2, 0.0, None))
-    u, v = sin_t * np.cos(phi), sin_t * np.sin(phi)
+    k = two_body_momentum(m, m1, m2)
+    u, v, w = unit
     rest = np.empty((len(k), 4), order="F")
-    for i in range(3):  # k times the direction u x + v y + cos_theta z
-        np.multiply(k, u * x[i] + v * y[i] + cos_theta * z[i], out=rest[:, i])
-    rest[:, 3] = np.sqrt(k**2 + m_daughter**2)
+    for i in range(3):  # k times the direction u x + v y + w z
+        np.multiply(k, u * x[i] + v * y[i] + w * z[i], out=rest[:, i])
+    rest[:, 3] = np.sqrt(k**2 + m1**2)
     a = boost(rest, pair[:, :3] / pair[:, 3:4])
-    return a, pair - a  # the second daughter by momentum conservation (a second boost cost as much as the first)
+    return a, pair - a
 
 
 def from_collins_soper(
-    pair: np.ndarray, rest: list[np.ndarray], beam: Beam | float, m_target: float = 0.93827208943,
+    pair: np.ndarray, rest: list[Components], beam: Beam | float, m_target: float = 0.93827208943,
 ) -> list[np.ndarray]:
-    """Lab four-momenta of the daughters of ``pair`` (N, 4), given in its rest frame ((N, 4) each, the momentum's
-    components along the Collins-Soper axes x, y, z, then the energy).
+    """Lab four-momenta (N, 4) of the daughters of ``pair`` (N, 4), given in its rest frame as components (p along
+    the Collins-Soper axes x, y, z, then the energy; each (N,)).
 
     The daughters must add up to the pair at rest; the last is taken as the pair minus the others, so that
     four-momentum is conserved to rounding whatever the rounding of the boosts.
@@ -270,11 +289,11 @@ def from_collins_soper(
     x, y, z = _cs_axis_columns(pair, beam, m_target)
     beta = pair[:, :3] / pair[:, 3:4]
     out: list[np.ndarray] = []
-    for r in rest[:-1]:
-        v = np.empty_like(r)
+    for px, py, pz, e in rest[:-1]:
+        v = np.empty((len(e), 4), order="F")
         for i in range(3):
-            v[:, i] = r[:, 0] * x[i] + r[:, 1] * y[i] + r[:, 2] * z[i]
-        v[:, 3] = r[:, 3]
+            np.add(px * x[i] + py * y[i], pz * z[i], out=v[:, i])
+        v[:, 3] = e
         out.append(boost(v, beta))
     out.append(pair - sum(out[1:], out[0]) if out else pair.copy())
     return out

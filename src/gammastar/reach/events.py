@@ -103,15 +103,22 @@ class _AprimePlan:
     kept: float  # f: the share of draws kept
 
 
-def _draw_aprime(gen: Any, plan: _AprimePlan, n_draw: int, rng: np.random.Generator, seed: int) -> Chunk:
-    """Of ``n_draw`` A' drawn toward the volume, those kept: columns without ``weight`` but with ``p_decay``."""
+def _draw_aprime(gen: Any, plan: _AprimePlan, n_draw: int, rng: np.random.Generator, seed: int,
+                 pilot: bool = False) -> Chunk:
+    """Of ``n_draw`` A' drawn toward the volume, those kept: columns without ``weight`` but with ``p_decay`` (for the
+    ``pilot``, only the A' and ``p_decay``: the decays are drawn only where they decide which A' are kept)."""
     v = plan.experiment.decay_volume
+    daughters = plan.experiment.detection.daughters_in_acceptance
     p4, h = gen.aprime_pairs(plan.m, n_draw, rng, seed, plan.window,
-                             keep=lambda p: _in_shape_at(v.shape, v.z_end, 0.0, 0.0, 0.0, p[:, :3]))
+                             keep=lambda p: _in_shape_at(v.shape, v.z_end, 0.0, 0.0, 0.0, p[:, :3]),
+                             polarisation=daughters or not pilot)
+    lo, hi = np.full(len(p4), v.z_start), np.full(len(p4), v.z_end)
+    if pilot and not daughters:
+        a = plan.m / (p4[:, 2] * plan.ctau)
+        return {"pz": p4[:, 2], "p_decay": decay_probability(a, np.ones(1), lo[:, None], hi[:, None])[:, 0]}
     assert h is not None
     d = decay_mixture(p4, h, plan.shares, rng, gen.beam)
-    lo, hi = np.full(len(p4), v.z_start), np.full(len(p4), v.z_end)
-    if plan.experiment.detection.daughters_in_acceptance:
+    if daughters:
         lo, hi = daughter_window(p4, d.p4, v, d.present)
         seen = lo < hi
         p4, lo, hi = p4[seen], lo[seen], hi[seen]
@@ -148,8 +155,8 @@ def _aprime_plan(gen: Any, experiment: Experiment, m: float, eps: float, seed: i
                              f"{1e3 * window.theta_min:.4g}-{1e3 * window.theta_max:.4g} mrad from the target)")
     ctau = float(dec.ctau_m_eps1[0]) / eps**2
     plan = _AprimePlan(m, eps, experiment, window, shares, ctau, 0.0, 1.0)
-    pilot = _draw_aprime(gen, plan, PILOT, np.random.default_rng([seed, _PILOT_STREAM]), _PILOT_STREAM + seed)
-    kept = len(pilot["px"]) / PILOT
+    pilot = _draw_aprime(gen, plan, PILOT, np.random.default_rng([seed, _PILOT_STREAM]), _PILOT_STREAM + seed, pilot=True)
+    kept = len(pilot["pz"]) / PILOT
     if kept == 0:
         raise GammastarError(f"none of {PILOT} A' of mass {m:.4g} GeV drawn toward {experiment.name}'s decay volume "
                              "enters it" + (" with daughters that can reach its end" if
@@ -167,7 +174,9 @@ def _aprime_plan(gen: Any, experiment: Experiment, m: float, eps: float, seed: i
                              f"{1.0 / (a_min * eps**2):.3g} m and the volume starts at z = {v.z_start:g} m; eps below "
                              f"{top:.3g} can")
     n_signal = scale * float(p.mean())
-    summary = {"n_signal": n_signal, "max_p_decay": float(p.max()), "n_signal_mc_err": scale * float(p.std()) / math.sqrt(len(p)),
+    # the pilot's Monte Carlo error: of the mean P over the A' kept, and of the share kept (binomial)
+    mc_err = n_signal * math.hypot(float(p.std()) / float(p.mean()) / math.sqrt(len(p)), math.sqrt((1 - kept) / len(p)))
+    summary = {"n_signal": n_signal, "max_p_decay": float(p.max()), "n_signal_mc_err": mc_err,
                "n_signal_yield_err": n_signal * n_v_err / n_v if n_v > 0 else math.inf,
                "br_visible": shares.br_visible, "br_generated": b, "br_untabulated": shares.untabulated,
                "kept_share": kept, "window_share": share, "ctau_m": ctau,
@@ -299,7 +308,9 @@ def _mcp_plan(gen: Any, experiment: Experiment, m_chi: float, spin: str, eps: fl
     scale = experiment.n_collisions * w_abs * kept
     d = pilot["sign"] * pilot["detected"]
     n_signal = scale * float(d.mean())
-    summary = {"n_signal": n_signal, "n_signal_mc_err": scale * float(d.std()) / math.sqrt(len(d)),
+    # the pilot's Monte Carlo error: of the mean over the pairs kept, and of the share kept (binomial)
+    mc_err = math.hypot(scale * float(d.std()) / math.sqrt(len(d)), abs(n_signal) * math.sqrt((1 - kept) / len(d)))
+    summary = {"n_signal": n_signal, "n_signal_mc_err": mc_err,
                "n_signal_yield_err": abs(n_signal) * pair_yield_rel_err(gen, m_chi, spin),
                "kept_share": kept, "max_detected": float(np.abs(d).max()), "scale": scale}
     return _McpPlan(m_chi, spin, eps, experiment, scale, kept), summary
