@@ -7,6 +7,7 @@ Figures (printed and written to bench/out/detector_events.json):
   process (start, imports, model, the pilot, sampling, decays, Parquet, rename), median of --repeat, in events/s, at
   0.45 GeV (leptons and pi pi) and 0.78 GeV (the omega: 41% pi+ pi- pi0): goal >= 1e6/s on 2 cores; and, from
   the time for 1000 events (start, imports, model, the pilot sample), the rate beyond that fixed part;
+* for scale, plain ``generate aprime`` (five columns, no decays) in the same run: this machine's speed drifts;
 * HepMC3: the same events written by gammastar's writer and by a plain loop of pyhepmc calls building the same
   events from Python lists (protons, A', decay vertex, daughters, generated masses, run info) in this process: the
   ratio (goal ~1);
@@ -118,6 +119,11 @@ def main() -> None:
             print(f"generate aprime --experiment ship, m = {m} GeV, eps = {eps:g}: {n:.0e} events in {t:.2f} s = "
                   f"{n / t:.3g} events/s end to end; {t0:.2f} s for 1000 (start, model, pilot), so "
                   f"{row['marginal_events_per_s']:.3g} events/s beyond")
+        # the machine's speed in the same run: plain A' events (five columns, no decays), the issue-13 figure
+        t = command_seconds(["generate", "aprime", "--model", args.model, "--mass", "0.4", "--n-events", str(n),
+                             "--out", str(out / "p.parquet")], args.repeat)
+        res["plain_aprime_events_per_s"] = n / t
+        print(f"for scale, in the same run: generate aprime (no experiment) {n / t:.3g} events/s")
         gen = Generator.load(args.model)
         ship = load_experiment("ship")
         k = int(args.n_hepmc)

@@ -14,6 +14,7 @@ sample them exactly.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -97,13 +98,15 @@ def _sample(h: np.ndarray, law: AngularLaw, rng: np.random.Generator, max_rounds
                      law(np.clip((diag + off).max(axis=0), 0.0, 1.0), every))
     top = np.where(top > 0, np.minimum(top, 1.0), 1.0)
     todo = np.arange(n_ev)
-    for _ in range(max_rounds):
+    for r in range(max_rounds):
         c, f = rng.uniform(-1.0, 1.0, todo.size), rng.uniform(-np.pi, np.pi, todo.size)
         s = np.sqrt(np.clip(1.0 - c * c, 0.0, None))
         x, y = s * np.cos(f), s * np.sin(f)
-        k = comp[:, todo]
+        # in the first round every event is proposed for: the arrays themselves, not gathered copies
+        at: Any = slice(None) if r == 0 else todo
+        k = comp[:, at]
         nhn = k[0] * x * x + k[1] * y * y + k[2] * c * c + k[3] * x * y + k[4] * x * c + k[5] * y * c
-        ok = rng.random(todo.size) * top[todo] < law(nhn, todo)
+        ok = rng.random(todo.size) * top[at] < law(nhn, at)
         done = todo[ok]
         cos_t[done], phi[done] = c[ok], f[ok]
         if out_x is not None and out_y is not None:

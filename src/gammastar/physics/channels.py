@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
 
 from ..errors import GammastarError
@@ -238,36 +239,69 @@ def _three_pion_weight(m: float, s_p0: np.ndarray, s_m0: np.ndarray) -> np.ndarr
     return cross2 * (re * re + im * im)
 
 
+#: cells per axis of the three-pion envelope, and lattice points per cell side its bounds are taken on
+_ENVELOPE_CELLS, _ENVELOPE_LATTICE = 64, 6
+
+
 @cache
-def _three_pion_bound(m: float) -> tuple[float, float]:
-    """An upper bound of :func:`_three_pion_weight` at ``m`` -- its maximum on a fine grid of the Dalitz plane, with a
-    margin of 10% (the weight is smooth on the grid's scale: the rho is >= 13 times wider than a cell) -- and the share of
-    uniform proposals it accepts."""
+def _three_pion_envelope(m: float) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """A piecewise-constant bound of :func:`_three_pion_weight` at ``m`` on 64 x 64 cells of the Dalitz rectangle,
+    its alias table (for drawing cells), the rectangle's lower edge and the cells' width.
+
+    Each cell's bound is 1.1 times the largest weight on a lattice of 7 x 7 points on it and on its eight
+    neighbours (so that a cell the region's edge only clips is covered too), and at least 2% of the largest weight
+    anywhere; the weight is smooth on these scales (a cell is <= 1/30 of the rho's width), and a proposal above its
+    cell's bound would be an error, never a bias.
+    """
     mc, m0 = _pion_masses()
-    s1 = np.linspace((mc + m0) ** 2, (m - mc) ** 2, 400)
-    a, b = np.meshgrid(s1, s1)
-    w = _three_pion_weight(m, a.ravel(), b.ravel())
-    top = 1.1 * float(w.max())  # the grid misses the maximum by < 0.1% (cell / rho width ~ 1/13 at 2 GeV)
-    return top, max(float(w.mean()) / top, 1e-4)
+    lo, hi = (mc + m0) ** 2, (m - mc) ** 2
+    g, k = _ENVELOPE_CELLS, _ENVELOPE_LATTICE
+    t = np.linspace(lo, hi, g * k + 1)
+    a, b = np.meshgrid(t, t, indexing="ij")
+    w = _three_pion_weight(m, a.ravel(), b.ravel()).reshape(a.shape)
+    cell = sliding_window_view(w, (k + 1, k + 1))[::k, ::k].max(axis=(2, 3))
+    around = sliding_window_view(np.pad(cell, 1), (3, 3)).max(axis=(2, 3))
+    bound = np.maximum(1.1 * around, 0.02 * float(w.max())).ravel()
+    return bound, _alias_table(bound), lo, (hi - lo) / g
+
+
+def _alias_table(weights: np.ndarray) -> np.ndarray:
+    """Walker's alias table of ``weights`` (Vose's construction): row 0 the probability of keeping a cell drawn
+    uniformly, row 1 the cell taken otherwise; a draw costs one uniform cell and one comparison."""
+    n = weights.size
+    scaled = weights * (n / weights.sum())
+    keep, alias = np.ones(n), np.arange(n, dtype=float)
+    small = [i for i in range(n) if scaled[i] < 1.0]
+    large = [i for i in range(n) if scaled[i] >= 1.0]
+    while small and large:
+        s, big = small.pop(), large[-1]
+        keep[s], alias[s] = scaled[s], big
+        scaled[big] -= 1.0 - scaled[s]
+        if scaled[big] < 1.0:
+            small.append(large.pop())
+    return np.stack([keep, alias])
 
 
 def three_pion_dalitz(m: float, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``n`` Dalitz points (s_{+0}, s_{-0}) of A' -> pi+ pi- pi0 at mass ``m``, from |p+ x p-|^2 |F|^2 dPhi_3
-    (phase space is uniform in the Dalitz plane)."""
-    mc, m0 = _pion_masses()
-    lo, hi = (mc + m0) ** 2, (m - mc) ** 2
-    top, efficiency = _three_pion_bound(float(m))
+    (phase space is uniform in the Dalitz plane): proposals from the envelope of :func:`_three_pion_envelope` (a
+    cell by its bound, a point uniformly in it), accepted with weight / bound, exactly."""
+    bound, alias, lo, width = _three_pion_envelope(float(m))
+    g = _ENVELOPE_CELLS
     out_a, out_b = np.empty(n), np.empty(n)
-    have = 0
+    have, efficiency = 0, 0.5
     for _ in range(10_000):
-        # proposals for all that are missing at once, at the acceptance seen so far: a round or two, not dozens
-        size = int((n - have) / efficiency * 1.05) + 64
-        a, b = rng.uniform(lo, hi, size), rng.uniform(lo, hi, size)
+        size = int((n - have) / efficiency * 1.05) + 64  # all that are missing at once, at the acceptance seen
+        cell = rng.integers(0, g * g, size)
+        cell = np.where(rng.random(size) < alias[0, cell], cell, alias[1, cell].astype(np.intp))
+        i, j = np.divmod(cell, g)
+        a, b = lo + (i + rng.random(size)) * width, lo + (j + rng.random(size)) * width
         w = _three_pion_weight(m, a, b)
-        if np.any(w > top):  # the bound is the grid's maximum with a margin: never exceeded by a smooth weight
-            raise GammastarError(f"three-pion sampling at m = {m:.4g} GeV: the weight exceeds its bound")
+        top = bound[cell]
+        if np.any(w > top):  # the envelope's margin covers a smooth weight: this would be a bug, not a draw
+            raise GammastarError(f"three-pion sampling at m = {m:.4g} GeV: the weight exceeds its envelope")
         ok = np.flatnonzero(rng.random(size) * top < w)
-        efficiency = max(ok.size / size, 1e-4)
+        efficiency = max(ok.size / size, 1e-3)
         take = ok[: n - have]
         out_a[have : have + take.size], out_b[have : have + take.size] = a[take], b[take]
         have += take.size
