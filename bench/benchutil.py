@@ -1,5 +1,6 @@
 """Helpers shared by the bench scripts (run them as ``python bench/<script>.py``)."""
 
+import resource
 import statistics
 import subprocess
 import sys
@@ -19,9 +20,18 @@ def peak_rss_gb() -> float:
 
 def command_seconds(args: list[str], repeat: int) -> float:
     """Median wall time of ``python -m gammastar ARGS`` in fresh processes."""
-    times = []
+    return command_times(args, repeat)[0]
+
+
+def command_times(args: list[str], repeat: int) -> tuple[float, float]:
+    """Median wall time and median CPU time (user + system, all threads) of ``python -m gammastar ARGS`` in fresh
+    processes: the CPU time does not depend on how many cores the machine gives the run at that moment."""
+    walls, cpus = [], []
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "gammastar", *args], check=True, capture_output=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)

@@ -7,6 +7,8 @@ Figures (printed and written to bench/out/detector_events.json):
   process (start, imports, model, the pilot, sampling, decays, Parquet, rename), median of --repeat, in events/s, at
   0.45 GeV (leptons and pi pi) and 0.78 GeV (the omega: 41% pi+ pi- pi0): goal >= 1e6/s on 2 cores; and, from
   the time for 1000 events (start, imports, model, the pilot sample), the rate beyond that fixed part;
+* the CPU time (user + system) an event costs beyond the start, and the rate two whole cores would give: this
+  machine's second core comes and goes, the CPU time does not;
 * for scale, plain ``generate aprime`` (five columns, no decays) in the same run: this machine's speed drifts;
 * HepMC3: the same events written by gammastar's writer and by a plain loop of pyhepmc calls building the same
   events from Python lists (protons, A', decay vertex, daughters, generated masses, run info) in this process: the
@@ -28,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchutil import HERE, command_seconds, peak_rss_gb
+from benchutil import HERE, command_seconds, command_times, peak_rss_gb
 
 POINTS = ((0.45, 1e-7), (0.78, 3e-8))  # (mass, eps): long-lived enough to fill SHiP's volume
 
@@ -111,14 +113,16 @@ def main() -> None:
         for m, eps in POINTS:
             cmd = ["generate", "aprime", "--model", args.model, "--mass", str(m), "--eps", str(eps), "--experiment",
                    "ship", "--out", str(out / "a.parquet"), "--n-events"]
-            t = command_seconds([*cmd, str(n)], args.repeat)
-            t0 = command_seconds([*cmd, "1000"], args.repeat)  # the fixed part: start, imports, model, the pilot
+            t, cpu = command_times([*cmd, str(n)], args.repeat)
+            t0, cpu0 = command_times([*cmd, "1000"], args.repeat)  # the fixed part: start, imports, model, the pilot
             row = {"mass": m, "eps": eps, "seconds": t, "events_per_s": n / t, "fixed_seconds": t0,
-                   "marginal_events_per_s": (n - 1000) / (t - t0)}
+                   "marginal_events_per_s": (n - 1000) / (t - t0), "cpu_seconds": cpu,
+                   "cpu_us_per_event": (cpu - cpu0) / (n - 1000) * 1e6}
             res["speed"].append(row)
             print(f"generate aprime --experiment ship, m = {m} GeV, eps = {eps:g}: {n:.0e} events in {t:.2f} s = "
                   f"{n / t:.3g} events/s end to end; {t0:.2f} s for 1000 (start, model, pilot), so "
-                  f"{row['marginal_events_per_s']:.3g} events/s beyond")
+                  f"{row['marginal_events_per_s']:.3g} events/s beyond; CPU {row['cpu_us_per_event']:.2f} us an event "
+                  f"beyond the start ({2e6 / row['cpu_us_per_event']:.3g} events/s on two whole cores)")
         # the machine's speed in the same run: plain A' events (five columns, no decays), the issue-13 figure
         t = command_seconds(["generate", "aprime", "--model", args.model, "--mass", "0.4", "--n-events", str(n),
                              "--out", str(out / "p.parquet")], args.repeat)

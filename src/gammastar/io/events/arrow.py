@@ -54,8 +54,12 @@ class ParquetSink(_ArrowSink):
         # dictionary encoding only where values repeat (weights of one value, or +-one for mCP; particle codes and
         # channels); on the momenta, and on weights that vary, it is tried and abandoned for every page, which
         # doubled the time to write
+        # snappy and min/max statistics likewise only there: momenta do not compress (the file was 0.03% smaller
+        # with snappy) and their statistics are not worth 17% of the time to write
         return pq.ParquetWriter(self.path, schema.with_metadata(metadata_bytes(self.meta)),
-                                use_dictionary=self.repeating or False)
+                                use_dictionary=self.repeating or False,
+                                compression={c: "snappy" if c in self.repeating else "none" for c in schema.names},
+                                write_statistics=self.repeating or False)
 
 
 class CsvSink(_ArrowSink):
