@@ -618,3 +618,18 @@ def test_same_seed_same_bytes_in_every_format(files, tmp_path, monkeypatch):
     for k in range(2):
         assert main(["mock", "--n-events", "2000", "--seed", "3", "--out", str(tmp_path / f"p{k}.root")]) == 0
     assert (tmp_path / "p0.root").read_bytes() == (tmp_path / "p1.root").read_bytes()
+
+
+def test_validate_on_a_damaged_model_leaves_no_directory(files, tmp_path, run):
+    """The flow of a model file is read only when first sampled: a member damaged there fails the run after the
+    model loaded, and the output directory must not be left behind, empty."""
+    import zipfile
+
+    data = bytearray(Path(files["model"]).read_bytes())
+    info = zipfile.ZipFile(files["model"]).getinfo("flow.pt")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0xFF  # inside flow.pt's bytes: the zip's CRC no longer matches
+    (tmp_path / "damaged.pt").write_bytes(bytes(data))
+    rc, _, err = run("validate", "--model", tmp_path / "damaged.pt", "--data", files["data"], "--out", tmp_path / "v")
+    assert_one_line_error(rc, err, "damaged")
+    assert not (tmp_path / "v").exists()

@@ -270,7 +270,6 @@ def validate(
     """
     events = data.events()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     if events.lepton != model.lepton:
         raise GammastarError(f"held-out data are {events.lepton}{events.lepton} pairs, the model was trained on "
                              f"{model.lepton}{model.lepton}")
@@ -292,14 +291,18 @@ def validate(
         holdout = (model.config.holdout_mass[0], model.config.holdout_mass[1])
     windows = default_windows(d["m"]) + ([holdout] if holdout else [])
     overall = compare(d, f, w, seed=seed, windows=windows)
-    inside_window = None
+    inside_window, sel = None, None
     if holdout:
         sel = (d["m"] >= holdout[0]) & (d["m"] < holdout[1])
         if sel.sum() >= 200:
-            dh = {k: x[sel] for k, x in d.items()}
-            fh = {k: x[sel] for k, x in f.items()}
-            inside_window = compare(dh, fh, w[sel], seed=seed)
-            ratio_plots(dh, fh, w[sel], out_dir / "ratios_holdout.png", label=label)
+            inside_window = compare({k: x[sel] for k, x in d.items()}, {k: x[sel] for k, x in f.items()}, w[sel],
+                                    seed=seed)
+    # the directory only now, with every number in hand: a run that fails (a damaged model whose flow is read only
+    # when sampled, data the model cannot serve) leaves nothing behind
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if inside_window is not None and sel is not None:
+        ratio_plots({k: x[sel] for k, x in d.items()}, {k: x[sel] for k, x in f.items()}, w[sel],
+                    out_dir / "ratios_holdout.png", label=label)
     ratio_plots(d, f, w, out_dir / "ratios.png", label=label)
     result = Validation(overall.n_pairs, overall.classifier, overall.kl_1d, overall.kl_2d, holdout, inside_window)
     write_text(out_dir / "validation.json", dumps(result.to_dict()))
