@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -633,3 +634,33 @@ def test_validate_on_a_damaged_model_leaves_no_directory(files, tmp_path, run):
     rc, _, err = run("validate", "--model", tmp_path / "damaged.pt", "--data", files["data"], "--out", tmp_path / "v")
     assert_one_line_error(rc, err, "damaged")
     assert not (tmp_path / "v").exists()
+
+
+@pytest.mark.parametrize("damage,fragment", [("foreign", "'notes.txt' is not in the format"),
+                                             ("larger", "more than a version-2 model holds")])
+def test_version_2_members_are_checked_before_they_are_read(files, tmp_path, monkeypatch, damage, fragment):
+    """A version-2 head declares no sizes: members outside the format, or larger than the format allows, are
+    refused from the zip directory before anything is inflated (the limit is lowered here, not a GiB written)."""
+    import gammastar.flow.modelfile as modelfile
+
+    head, members = _members(files["model"])
+    meta = json.loads(head["meta"])
+    meta["pair_features"][0] = "log_pt"
+    del meta["norm"]["pt_scale"]
+    head["meta"] = json.dumps(meta)
+    members = {n: b for n, b in members.items() if n not in ("density/log_pt_edges.npy", "density/y_edges.npy")}
+    if damage == "foreign":
+        members["notes.txt"] = b"hello"
+    else:
+        monkeypatch.setattr(modelfile, "_V2_MEMBER_MAX", len(members["density/prob.npy"]) - 1)
+    path = _write_v2(head, members, tmp_path / "v2.pt")
+    read, original = [], zipfile.ZipFile.read
+
+    def reading(self, name, pwd=None):
+        read.append(name)
+        return original(self, name, pwd)
+
+    monkeypatch.setattr(zipfile.ZipFile, "read", reading)
+    with pytest.raises(GammastarError, match=f"damaged gammastar model.*{fragment}"):
+        gammastar.load_model(path)
+    assert read == ["gammastar.json"]  # the head, and nothing else

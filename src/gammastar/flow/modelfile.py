@@ -62,6 +62,9 @@ _WEIGHTS = "flow.pt"
 _REPLICAS = "replicas/prob.npy"
 _LAZY = (_WEIGHTS, _REPLICAS)  # read when needed
 _HEAD_MAX = 16 << 20  # bytes: the head is metadata; anything larger is not a gammastar model
+#: bytes a member of a version-2 file may hold at most (its head declares no sizes): the largest, a pair-density
+#: table of 400 x 400 cells at 200 mass nodes in float32, is 128 MB
+_V2_MEMBER_MAX = 256 << 20
 
 
 def _meta(model: TrainedModel) -> dict[str, Any]:
@@ -152,6 +155,7 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
                 raise GammastarError(f"{path}: model format version {head.get('version')} is not supported "
                                      f"(this gammastar reads versions 1 to {MODEL_VERSION}; a newer one wrote it)")
             if head["version"] == 2:
+                _check_version_2_members(path, infos)
                 members = {n: z.read(n) for n in infos if n != _HEAD}
                 if _members_digest(str(head.get("meta")), members) != head.get("sha256"):
                     raise GammastarError(f"{path}: damaged gammastar model (its checksum does not match: "
@@ -198,6 +202,20 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
         raise GammastarError(f"{path}: damaged gammastar model ({exc})") from None
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise GammastarError(f"{path}: damaged gammastar model ({describe(exc)})") from None
+
+
+def _check_version_2_members(path: Path, infos: dict[str, zipfile.ZipInfo]) -> None:
+    """A version-2 head declares no member sizes: before any is read, every member must be one of the format (the
+    weights, spectrum, density and support arrays) and no larger than :data:`_V2_MEMBER_MAX`, so that a member that inflates
+    to gigabytes is refused from the archive's directory, not discovered in memory."""
+    for name, info in infos.items():
+        if name == _HEAD:
+            continue
+        if not (name == _WEIGHTS or (name.startswith(("spectrum/", "density/", "support/")) and name.endswith(".npy"))):
+            raise GammastarError(f"{path}: damaged gammastar model (member {name!r} is not in the format)")
+        if info.file_size > _V2_MEMBER_MAX:
+            raise GammastarError(f"{path}: damaged gammastar model (member {name!r} is {info.file_size} bytes, more "
+                                 f"than a version-2 model holds, {_V2_MEMBER_MAX} at most)")
 
 
 def _declared_members(path: Path, head: dict[str, Any], infos: dict[str, zipfile.ZipInfo]) -> dict[str, dict[str, Any]]:
