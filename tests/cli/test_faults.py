@@ -198,6 +198,16 @@ def _write_members(head, members, path, checksum=True):
     return path
 
 
+def _v2_parts(model):
+    """The head and members of ``model`` as a version-2 file had them: pairs in log pT, no physical cell edges."""
+    head, members = _members(model)
+    meta = json.loads(head["meta"])
+    meta["pair_features"][0] = "log_pt"
+    del meta["norm"]["pt_scale"]
+    head["meta"] = json.dumps(meta)
+    return head, {n: b for n, b in members.items() if n not in ("density/log_pt_edges.npy", "density/y_edges.npy")}
+
+
 def _write_v2(head, members, path):
     """A version-2 model file (one checksum over every member) from its parts."""
     import zipfile
@@ -296,12 +306,7 @@ def test_a_version_2_model_still_loads_and_generates(files, tmp_path, run):
     """Files from before the pT probit: pairs in log pT, one checksum over every member, no physical cell edges."""
     import io
 
-    head, members = _members(files["model"])
-    meta = json.loads(head["meta"])
-    meta["pair_features"][0] = "log_pt"
-    del meta["norm"]["pt_scale"]
-    head["meta"] = json.dumps(meta)
-    members = {n: b for n, b in members.items() if n not in ("density/log_pt_edges.npy", "density/y_edges.npy")}
+    head, members = _v2_parts(files["model"])
     path = _write_v2(head, members, tmp_path / "v2.pt")
     model = gammastar.load_model(path)
     assert model.flow.pair_features == ["log_pt", "y"] and model.flow.pt_scale is None
@@ -643,12 +648,7 @@ def test_version_2_members_are_checked_before_they_are_read(files, tmp_path, mon
     refused from the zip directory before anything is inflated (the limit is lowered here, not a GiB written)."""
     import gammastar.flow.modelfile as modelfile
 
-    head, members = _members(files["model"])
-    meta = json.loads(head["meta"])
-    meta["pair_features"][0] = "log_pt"
-    del meta["norm"]["pt_scale"]
-    head["meta"] = json.dumps(meta)
-    members = {n: b for n, b in members.items() if n not in ("density/log_pt_edges.npy", "density/y_edges.npy")}
+    head, members = _v2_parts(files["model"])
     if damage == "foreign":
         members["notes.txt"] = b"hello"
     else:

@@ -22,7 +22,7 @@ from gammastar.reach.events import (
     aprime_detector_events,
     mcp_detector_events,
 )
-from gammastar.reach.experiment import PRESETS, load_experiment
+from gammastar.reach.experiment import PRESETS, Experiment, load_experiment
 
 from .common import (
     GENERATE_MAX,
@@ -279,6 +279,22 @@ def _summing(stream: EventStream, keep: tuple[str, ...] = ()) -> tuple[EventStre
     return EventStream(stream.info, stream.n, (t() for t in tasks), stream.metadata, tasks), sums, kept
 
 
+def _detector_run(model_path: Path, kind: str, request: dict[str, Any], experiment_spec: str, experiment: Experiment,
+                  out_path: Path, fmt: str, device: str, workers: int | None, scheduler: str | None,
+                  keep: tuple[str, ...] = ()) -> tuple[dict[str, Any], float, str, dict[str, Any]]:
+    """Detector-level ``kind`` events as ``request`` asks, in shards or serially: (metadata, sum of weights, where
+    they went, the columns ``keep`` of the first chunk's first events, serial runs only)."""
+    if workers is not None or scheduler is not None:
+        run = _sharded(model_path, kind, {**request, "experiment": experiment_spec}, out_path, fmt, device, workers,
+                       scheduler)
+        return run.metadata, run.sum_weights, f"{out_path}/ in {len(run.files)} shards ({fmt})", {}
+    gen = gammastar.Generator.load(model_path, device)
+    events = aprime_detector_events if kind == "aprime" else mcp_detector_events
+    stream, sums, first = _summing(events(gen, experiment, **request), keep)
+    gammastar.write_events(out_path, stream, fmt)
+    return stream.metadata, sum(sums), f"{out_path} ({fmt})", first
+
+
 def _detector_aprime(model_path: Path, n_events: int, out_path: Path, fmt: str | None, eps: float, seed: int,
                      device: str, workers: int | None, scheduler: str | None, experiment_spec: str, mass: float,
                      plot_path: Path | None) -> None:
@@ -291,22 +307,16 @@ def _detector_aprime(model_path: Path, n_events: int, out_path: Path, fmt: str |
         check_output(plot_path, model_path)
     fmt = _check_generate(out_path, fmt, model_path, n_events, len(APRIME_DETECTOR_COLUMNS), 4, sharded)
     where = f"decaying in {experiment.name}'s volume at m = {mass:.4g} GeV, eps = {eps:g}"
-    if sharded:
-        request = {"m_aprime": mass, "n": n_events, "eps": eps, "seed": seed, "experiment": experiment_spec}
-        run = _sharded(model_path, "aprime", request, out_path, fmt, device, workers, scheduler)
-        meta, total, dest = run.metadata, run.sum_weights, f"{out_path}/ in {len(run.files)} shards ({fmt})"
-    else:
-        gen = gammastar.Generator.load(model_path, device)
-        columns = ("vx_m", "vz_m", "channel", "weight") if plot_path is not None else ()
-        stream, sums, first = _summing(aprime_detector_events(gen, experiment, mass, n_events, eps, seed), columns)
-        gammastar.write_events(out_path, stream, fmt)
-        meta, total, dest = stream.metadata, sum(sums), f"{out_path} ({fmt})"
-        if plot_path is not None:
-            from gammastar.plots import plot_decay_vertices
+    request = {"m_aprime": mass, "n": n_events, "eps": eps, "seed": seed}
+    columns = ("vx_m", "vz_m", "channel", "weight") if plot_path is not None else ()
+    meta, total, dest, first = _detector_run(model_path, "aprime", request, experiment_spec, experiment, out_path, fmt,
+                                             device, workers, scheduler, columns)
+    if plot_path is not None:
+        from gammastar.plots import plot_decay_vertices
 
-            first["weight"] = first["weight"] * (n_events / len(first["weight"]))  # the run's signal, from a part
-            title = f"{experiment.name}\n$m_{{A'}}$ = {mass:.4g} GeV, $\\varepsilon$ = {eps:.3g}"
-            plot_decay_vertices(first, experiment, plot_path, title)
+        first["weight"] = first["weight"] * (n_events / len(first["weight"]))  # the run's signal, from a part
+        title = f"{experiment.name}\n$m_{{A'}}$ = {mass:.4g} GeV, $\\varepsilon$ = {eps:.3g}"
+        plot_decay_vertices(first, experiment, plot_path, title)
     note(f"wrote {n_events} A' events {where} to {dest}; sum of weights = {total:.4g} signal events in "
          f"{experiment.n_collisions:.3g} collisions (expected {meta['expected_signal']:.4g} +- "
          f"{meta['expected_signal_err']:.2g}, as reach aprime)")
@@ -322,15 +332,9 @@ def _detector_mcp(model_path: Path, n_events: int, out_path: Path, fmt: str | No
     experiment = load_experiment(experiment_spec)
     sharded = workers is not None or scheduler is not None
     fmt = _check_generate(out_path, fmt, model_path, n_events, len(MCP_DETECTOR_COLUMNS), 2, sharded)
-    if sharded:
-        request = {"m_chi": mchi, "n": n_events, "spin": spin, "eps": eps, "seed": seed, "experiment": experiment_spec}
-        run = _sharded(model_path, "mcp", request, out_path, fmt, device, workers, scheduler)
-        meta, total, dest = run.metadata, run.sum_weights, f"{out_path}/ in {len(run.files)} shards ({fmt})"
-    else:
-        gen = gammastar.Generator.load(model_path, device)
-        stream, sums, _ = _summing(mcp_detector_events(gen, experiment, mchi, n_events, spin, eps, seed))
-        gammastar.write_events(out_path, stream, fmt)
-        meta, total, dest = stream.metadata, sum(sums), f"{out_path} ({fmt})"
+    request = {"m_chi": mchi, "n": n_events, "spin": spin, "eps": eps, "seed": seed}
+    meta, total, dest, _ = _detector_run(model_path, "mcp", request, experiment_spec, experiment, out_path, fmt, device,
+                                         workers, scheduler)
     _note_incomplete(meta, mchi)
     note(f"wrote {n_events} {spin} chi-chibar events crossing {experiment.name}'s mCP detector at m_chi = {mchi:.4g} "
          f"GeV, eps = {eps:g} to {dest}; sum of weights = {total:.4g} detected chi in {experiment.n_collisions:.3g} "

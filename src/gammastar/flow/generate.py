@@ -38,7 +38,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import GammastarError
-from ..io.events.base import Chunk, EventInfo, EventStream
+from ..io.events.base import Chunk, EventInfo, EventStream, concat_chunks, p4_columns
 from ..physics.angular import DecayLaw, decay_law, sample_law
 from ..physics.formulas import check_spin
 from ..physics.kinematics import AngularWindow, decay_in_collins_soper, from_pt_y_phi
@@ -245,7 +245,7 @@ class Generator:
         events in any order and on any thread (the writer makes two at a time).
         """
         m_aprime = float(m_aprime)
-        _check_request(n, eps, chunk)
+        check_request(n, eps, chunk)
         total, _ = self.aprime_yield(m_aprime)
         share = self.window_share(m_aprime, window)
         if not share > 0:
@@ -262,12 +262,12 @@ class Generator:
                       window: AngularWindow | None) -> Chunk:
         rng = np.random.default_rng([seed, j])
         p4, z, drawn = self._pair_at_mass(m_aprime, k, rng, _torch_seed(seed, j), window)
-        out = _columns(p4, "")
+        out = p4_columns(p4, "")
         if decay:
             m = np.full(k, m_aprime)
             lp, lm = self._decay(p4, m, self.m_lepton, self._h(m, z, rng, drawn), decay_law("fermion"), rng)
-            out.update(_columns(lp, "_pos"))
-            out.update(_columns(lm, "_neg"))
+            out.update(p4_columns(lp, "_pos"))
+            out.update(p4_columns(lm, "_neg"))
         out["weight"] = np.full(k, w)
         return out
 
@@ -292,7 +292,7 @@ class Generator:
     def aprime(self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, decay: bool = False,
                window: AngularWindow | None = None) -> dict[str, np.ndarray]:
         """``n`` A' events at once (see :meth:`iter_aprime`)."""
-        return _concat(self.iter_aprime(m_aprime, n, eps, seed, decay=decay, window=window))
+        return concat_chunks(self.iter_aprime(m_aprime, n, eps, seed, decay=decay, window=window))
 
     def aprime_events(self, m_aprime: float, n: int, eps: float = 1.0, seed: int = 0, decay: bool = False
                       ) -> EventStream:
@@ -378,7 +378,7 @@ class Generator:
     ) -> list[Callable[[], Chunk]]:
         """The chunks of :meth:`iter_mcp` as tasks, each making its chunk alone (see :meth:`aprime_tasks`)."""
         m_chi, spin = self._check_mcp(m_chi, spin)
-        _check_request(n, eps, chunk)
+        check_request(n, eps, chunk)
         contrib, lower = self._mcp_bins(m_chi, spin)
         if not np.abs(contrib).sum() > 0 or contrib.sum() <= 0:
             raise GammastarError(f"m_chi = {m_chi:.4g} GeV: no positive dilepton yield above 2 m_chi")
@@ -407,7 +407,7 @@ class Generator:
         pair = from_pt_y_phi(v["pt"], v["y"], phi_pair, m)
         # exact laws given H (PHYSICS.md 2): Dirac fermion 1 - beta_chi^2 n.H.n, complex scalar n.H.n
         a, bb = self._decay(pair, m, m_chi, self._h(m, z, rng, drawn), decay_law(spin), rng)
-        return {**_columns(a, "_pos"), **_columns(bb, "_neg"), "weight": w_abs * sign[b]}
+        return {**p4_columns(a, "_pos"), **p4_columns(bb, "_neg"), "weight": w_abs * sign[b]}
 
     def iter_mcp(
         self, m_chi: float, n: int, spin: str = "fermion", eps: float = 1.0, seed: int = 0, chunk: int = MCP_CHUNK
@@ -424,7 +424,7 @@ class Generator:
 
     def mcp(self, m_chi: float, n: int, spin: str = "fermion", eps: float = 1.0, seed: int = 0) -> dict[str, np.ndarray]:
         """``n`` chi-chibar events at once (see :meth:`iter_mcp`)."""
-        return _concat(self.iter_mcp(m_chi, n, spin, eps, seed))
+        return concat_chunks(self.iter_mcp(m_chi, n, spin, eps, seed))
 
     def mcp_events(self, m_chi: float, n: int, spin: str = "fermion", eps: float = 1.0, seed: int = 0
                    ) -> EventStream:
@@ -442,7 +442,9 @@ class Generator:
         return EventStream(info, n, (t() for t in tasks), meta, tasks)
 
 
-def _check_request(n: int, eps: float, chunk: int) -> None:
+def check_request(n: int, eps: float, chunk: int) -> None:
+    """Refuse a request for events that is not a positive whole number of them, at a positive eps, in chunks of one
+    or more."""
     if int(n) != n or n < 1:
         raise GammastarError(f"number of events must be a positive whole number, not {n}")
     if not (math.isfinite(eps) and eps > 0):
@@ -451,15 +453,5 @@ def _check_request(n: int, eps: float, chunk: int) -> None:
         raise GammastarError(f"chunk must be at least 1, not {chunk}")
 
 
-def _columns(p4: np.ndarray, suffix: str) -> dict[str, np.ndarray]:
-    """The columns px, py, pz, e (with ``suffix``) of (N, 4) four-momenta, each contiguous."""
-    return {f"{c}{suffix}": np.ascontiguousarray(p4[:, i]) for i, c in enumerate(("px", "py", "pz", "e"))}
-
-
 def _torch_seed(seed: int, chunk: int) -> int:
     return (int(seed) * 1_000_003 + chunk * 7919) % (2**63 - 1)
-
-
-def _concat(chunks: Iterator[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    parts = list(chunks)
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

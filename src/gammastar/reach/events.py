@@ -57,14 +57,16 @@ import numpy as np
 
 from .. import __version__
 from ..errors import GammastarError
-from ..io.events.base import Chunk, EventInfo, EventStream
+from ..flow.generate import check_request
+from ..io.events.base import C_M_PER_NS, Chunk, EventInfo, EventStream, concat_chunks, p4_columns
+from ..io.events.base import p4 as momenta
 from ..physics.channels import CHANNELS, MAX_DAUGHTERS, ChannelShares, channel_shares, decay_mixture
 from ..physics.decays import aprime_decay, decay_positions
 from ..physics.kinematics import AngularWindow
 from ..rates.mcp import covered_from
 from .experiment import Experiment
-from .mcp import detection_probability, pair_yield_rel_err
-from .signal import _in_shape_at, daughter_window, decay_probability
+from .mcp import detected_chi, pair_yield_rel_err
+from .signal import _in_shape_at, check_generator, daughter_window, decay_probability
 
 __all__ = ["APRIME_DETECTOR_COLUMNS", "MCP_DETECTOR_COLUMNS", "PILOT", "aprime_detector_events",
            "aprime_detector_tasks", "aprime_at_detector", "mcp_detector_events", "mcp_detector_tasks", "mcp_at_detector"]
@@ -79,8 +81,6 @@ CHUNK = 262_144
 _PILOT_STREAM = 0x9E3779B9
 #: draws a chunk makes at once: its memory, whatever the chunk's size
 BATCH = 131_072
-#: speed of light, m/ns
-C_M_PER_NS = 0.299792458
 _DAUGHTER = ("pid", "px", "py", "pz", "e")
 APRIME_DETECTOR_COLUMNS = ("px", "py", "pz", "e", "vx_m", "vy_m", "vz_m", "vt_ns", "channel",
                            *(f"{c}_d{k}" for k in range(1, MAX_DAUGHTERS + 1) for c in _DAUGHTER), "weight")
@@ -125,7 +125,7 @@ def _draw_aprime(gen: Any, plan: _AprimePlan, n_draw: int, rng: np.random.Genera
         d = type(d)([x.T[:, seen].T for x in d.p4], d.pid[seen], d.channel[seen])  # still contiguous per column
     a = plan.m / (p4[:, 2] * plan.ctau)  # 1 / l_z at this eps
     z = decay_positions(1.0 / a, lo, hi, rng.random(len(p4)))
-    out = {c: np.ascontiguousarray(p4[:, i]) for i, c in enumerate(("px", "py", "pz", "e"))}
+    out = p4_columns(p4)
     slope = z / p4[:, 2]
     out.update(vx_m=p4[:, 0] * slope, vy_m=p4[:, 1] * slope, vz_m=z, vt_ns=p4[:, 3] * slope / C_M_PER_NS,
                channel=d.channel)
@@ -140,9 +140,7 @@ def _draw_aprime(gen: Any, plan: _AprimePlan, n_draw: int, rng: np.random.Genera
 def _aprime_plan(gen: Any, experiment: Experiment, m: float, eps: float, seed: int
                  ) -> tuple[_AprimePlan, dict[str, Any]]:
     """The plan of a run at (``m``, ``eps``), with its pilot sample's summary (for the metadata)."""
-    _check_experiment(gen, experiment)
-    if not (math.isfinite(eps) and 0 < eps <= 1):
-        raise GammastarError(f"eps must be in (0, 1], not {eps}")
+    check_generator(gen, experiment, "events per run")
     n_v, n_v_err = gen.aprime_yield(m)
     dec = aprime_decay([m])
     states = experiment.detection.final_states
@@ -180,8 +178,8 @@ def _aprime_plan(gen: Any, experiment: Experiment, m: float, eps: float, seed: i
                "n_signal_yield_err": n_signal * n_v_err / n_v if n_v > 0 else math.inf,
                "br_visible": shares.br_visible, "br_generated": b, "br_untabulated": shares.untabulated,
                "kept_share": kept, "window_share": share, "ctau_m": ctau,
-               "channels": {c.name: float(f) for c, f in zip(shares.channels, shares.probabilities, strict=True)}}
-    summary["scale"] = scale
+               "channels": {c.name: float(f) for c, f in zip(shares.channels, shares.probabilities, strict=True)},
+               "scale": scale}
     return _AprimePlan(m, eps, experiment, window, shares, ctau, scale, kept), summary
 
 
@@ -217,7 +215,7 @@ def _aprime_chunk(gen: Any, plan: _AprimePlan, k: int, n: int, seed: int, j: int
 def aprime_detector_tasks(gen: Any, experiment: Experiment, m_aprime: float, n: int, eps: float, seed: int = 0,
                           chunk: int = CHUNK) -> tuple[list[Callable[[], Chunk]], dict[str, Any]]:
     """The chunks of an A' detector-level run as independent tasks, and the run's summary (pilot estimates)."""
-    _check_count(n, chunk)
+    _check_request(n, eps, chunk)
     plan, summary = _aprime_plan(gen, experiment, float(m_aprime), float(eps), seed)
     tasks: list[Callable[[], Chunk]] = [partial(_aprime_chunk, gen, plan, min(chunk, n - start), n, seed, j)
                                         for j, start in enumerate(range(0, n, chunk))]
@@ -250,7 +248,7 @@ def aprime_at_detector(gen: Any, experiment: Experiment, m_aprime: float, n: int
                        ) -> dict[str, np.ndarray]:
     """``n`` A' detector-level events at once (see :func:`aprime_detector_events`)."""
     tasks, _ = aprime_detector_tasks(gen, experiment, m_aprime, n, eps, seed)
-    return _concat([t() for t in tasks])
+    return concat_chunks(t() for t in tasks)
 
 
 # ---------------------------------------------------------------------------------------------------------- mCP
@@ -272,31 +270,23 @@ def _draw_mcp(gen: Any, plan: _McpPlan, n_draw: int, seed: int) -> Chunk:
     det = plan.experiment.mcp_detector
     assert det is not None
     ev = gen.mcp(plan.m_chi, n_draw, spin=plan.spin, eps=plan.eps, seed=seed)
-    detected = np.zeros(n_draw)
-    hit = {}
-    for leg in ("pos", "neg"):
-        p = np.column_stack([ev[f"{c}_{leg}"] for c in ("px", "py", "pz", "e")])
-        hit[leg] = _in_shape_at(det.shape, det.z, 0.0, 0.0, 0.0, p[:, :3])
-        if hit[leg].any():
-            detected[hit[leg]] += detection_probability(det, p[hit[leg], 3], plan.m_chi, np.array([plan.eps]))[:, 0]
-    keep = hit["pos"] | hit["neg"]
+    detected, hits = detected_chi(det, [momenta(ev, "_pos"), momenta(ev, "_neg")], plan.m_chi, np.array([plan.eps]))
+    keep = hits.any(axis=0)
     out = {c: ev[c][keep] for c in MCP_DETECTOR_COLUMNS[:8]}
-    for leg in ("pos", "neg"):
-        slope = np.where(hit[leg][keep], det.z / out[f"pz_{leg}"], np.nan)
+    for leg, hit in zip(("pos", "neg"), hits, strict=True):
+        slope = np.where(hit[keep], det.z / out[f"pz_{leg}"], np.nan)
         out[f"x_{leg}_m"], out[f"y_{leg}_m"] = out[f"px_{leg}"] * slope, out[f"py_{leg}"] * slope
     out["sign"] = np.sign(ev["weight"][keep])
-    out["detected"] = detected[keep]
+    out["detected"] = detected[keep, 0]
     return out
 
 
 def _mcp_plan(gen: Any, experiment: Experiment, m_chi: float, spin: str, eps: float, seed: int
               ) -> tuple[_McpPlan, dict[str, Any]]:
-    _check_experiment(gen, experiment)
+    check_generator(gen, experiment, "events per run")
     det = experiment.mcp_detector
     if det is None:
         raise GammastarError(f"experiment {experiment.origin or experiment.name} has no [mcp_detector] table")
-    if not (math.isfinite(eps) and 0 < eps <= 1):
-        raise GammastarError(f"eps must be in (0, 1], not {eps}")
     plan = _McpPlan(m_chi, spin, eps, experiment, 0.0, 1.0)
     pilot = _draw_mcp(gen, plan, PILOT, _chunk_seed(seed, _PILOT_STREAM, 0))
     kept = len(pilot["sign"]) / PILOT
@@ -326,7 +316,7 @@ def _mcp_chunk(gen: Any, plan: _McpPlan, k: int, n: int, seed: int, j: int) -> C
 def mcp_detector_tasks(gen: Any, experiment: Experiment, m_chi: float, n: int, spin: str, eps: float, seed: int = 0,
                        chunk: int = CHUNK) -> tuple[list[Callable[[], Chunk]], dict[str, Any]]:
     """The chunks of an mCP detector-level run as independent tasks, and the run's summary (pilot estimates)."""
-    _check_count(n, chunk)
+    _check_request(n, eps, chunk)
     plan, summary = _mcp_plan(gen, experiment, float(m_chi), spin, float(eps), seed)
     tasks: list[Callable[[], Chunk]] = [partial(_mcp_chunk, gen, plan, min(chunk, n - start), n, seed, j)
                                         for j, start in enumerate(range(0, n, chunk))]
@@ -357,28 +347,14 @@ def mcp_at_detector(gen: Any, experiment: Experiment, m_chi: float, n: int, spin
                     ) -> dict[str, np.ndarray]:
     """``n`` mCP detector-level events at once (see :func:`mcp_detector_events`)."""
     tasks, _ = mcp_detector_tasks(gen, experiment, m_chi, n, spin, eps, seed)
-    return _concat([t() for t in tasks])
+    return concat_chunks(t() for t in tasks)
 
 
 # ---------------------------------------------------------------------------------------------------------- shared
 
 
-def _check_experiment(gen: Any, experiment: Experiment) -> None:
-    beam = gen.beam
-    if beam.kind != "fixed-target" or abs(beam.energy - experiment.beam_energy) > 1e-6 * beam.energy:
-        raise GammastarError(f"the model's beams ({beam.describe()}) are not {experiment.name}'s "
-                             f"({experiment.beam_energy:g} GeV on a fixed target): train on data from such beams")
-    if gen.model.normalization != "per_collision":
-        raise GammastarError("the model's yields are per sample (trained without --n-collisions): events per run "
-                             "need yields per collision; retrain with --n-collisions N")
-
-
-def _check_count(n: int, chunk: int) -> None:
-    if int(n) != n or n < 1:
-        raise GammastarError(f"number of events must be a positive whole number, not {n}")
-    if chunk < 1:
-        raise GammastarError(f"chunk must be at least 1, not {chunk}")
-
-
-def _concat(parts: list[Chunk]) -> dict[str, np.ndarray]:
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+def _check_request(n: int, eps: float, chunk: int) -> None:
+    """A request for events in an experiment: eps is a coupling or charge in (0, 1], the rest as any generation."""
+    if not (math.isfinite(eps) and 0 < eps <= 1):
+        raise GammastarError(f"eps must be in (0, 1], not {eps}")
+    check_request(n, eps, chunk)

@@ -38,9 +38,10 @@ from ..physics.reference import sample_reference
 from ..rates.support import Support, coverage
 from .coverage import MassCoverage, weighted_range
 from .experiment import Experiment, McpDetector
-from .signal import _in_shape_at, error_and_coverage_columns, replica_spread
+from .signal import _in_shape_at, check_generator, error_and_coverage_columns, replica_spread
 
-__all__ = ["McpSignalGrid", "mcp_signal_grid", "detection_probability", "electron_recoil_cross_section", "pair_yield_rel_err"]
+__all__ = ["McpSignalGrid", "mcp_signal_grid", "detection_probability", "electron_recoil_cross_section", "pair_yield_rel_err",
+           "detected_chi"]
 
 _REFERENCE_PAIRS = 20_000  # reference pairs an m_chi, at least (for data_coverage)
 
@@ -125,9 +126,7 @@ def mcp_signal_grid(generator: Any, experiment: Experiment, m_chi: Any, eps: Any
     eps = np.atleast_1d(np.asarray(eps, dtype=float))
     if not (np.all(eps > 0) and np.all(np.isfinite(eps))):
         raise GammastarError("eps must be positive and finite")
-    if getattr(generator.model, "normalization", "per_collision") != "per_collision":
-        raise GammastarError("the model's yields are per sample (trained without --n-collisions): signal counts need "
-                             "yields per collision; retrain with --n-collisions N")
+    check_generator(generator, experiment, "signal counts", beams=False)
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("n", "err", "p", "mc", "kin", "cov")}
     coverages: list[MassCoverage | None] = []
     crossed: list[bool] = []  # whether any chi crosses the detector, per m_chi
@@ -144,8 +143,8 @@ def mcp_signal_grid(generator: Any, experiment: Experiment, m_chi: Any, eps: Any
             continue
         w = ev["weight"]  # pairs per collision at eps = 1, per event (signed)
         legs = [np.column_stack([ev[f"{c}_{leg}"] for c in ("px", "py", "pz", "e")]) for leg in ("pos", "neg")]
-        per_event = _detected(det, legs, float(m), eps)
-        crossed.append(bool(np.any([_in_shape_at(det.shape, det.z, 0.0, 0.0, 0.0, leg[:, :3]).any() for leg in legs])))
+        per_event, hits = detected_chi(det, legs, float(m), eps)
+        crossed.append(bool(np.any(hits)))
         detected = w @ per_event  # chi detected per collision per eps^2 (the weights are at eps = 1)
         n_sig = experiment.n_collisions * eps**2 * detected
         pairs = float(w.sum())
@@ -173,14 +172,16 @@ def mcp_signal_grid(generator: Any, experiment: Experiment, m_chi: Any, eps: Any
                          flat["cov"], tuple(coverages))
 
 
-def _detected(det: McpDetector, legs: list[np.ndarray], m_chi: float, eps: np.ndarray) -> np.ndarray:
-    """(pairs, eps) chi detected per pair: each leg (N, 4) that crosses the detector, times its probability."""
+def detected_chi(det: McpDetector, legs: list[np.ndarray], m_chi: float, eps: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(pairs, eps) chi detected per pair -- each leg (N, 4) that crosses the detector, times its probability -- and
+    (legs, pairs) whether each leg crosses it."""
     out = np.zeros((legs[0].shape[0], eps.size))
-    for leg in legs:
-        hit = _in_shape_at(det.shape, det.z, 0.0, 0.0, 0.0, leg[:, :3])
+    hits = np.stack([_in_shape_at(det.shape, det.z, 0.0, 0.0, 0.0, leg[:, :3]) for leg in legs])
+    for leg, hit in zip(legs, hits, strict=True):
         if hit.any():
             out[hit] += detection_probability(det, leg[hit, 3], m_chi, eps)
-    return out
+    return out, hits
 
 
 def _coverage(generator: Any, support: Support, det: McpDetector, m_chi: float, eps: np.ndarray, w: np.ndarray,
@@ -199,7 +200,7 @@ def _coverage(generator: Any, support: Support, det: McpDetector, m_chi: float, 
     k = two_body_momentum(m_ref, m_chi, m_chi)[:, None] * isotropic_directions(n_ref, rng)
     e = np.sqrt(np.sum(k**2, axis=1) + m_chi**2)[:, None]
     beta = parent[:, :3] / parent[:, 3:4]
-    ref = _detected(det, [boost(np.column_stack([k, e]), beta), boost(np.column_stack([-k, e]), beta)], m_chi, eps)
+    ref, _ = detected_chi(det, [boost(np.column_stack([k, e]), beta), boost(np.column_stack([-k, e]), beta)], m_chi, eps)
     ref_inside = support.contains(m_ref, pt_ref, y_ref)
     rows, rows_ref = support.row(y), support.row(y_ref)
     first = int(min(rows.min(), rows_ref.min()))

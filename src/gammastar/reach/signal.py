@@ -40,7 +40,7 @@ from .coverage import EXTRAPOLATED_BELOW, MassCoverage, mass_coverage, reference
 from .experiment import Experiment
 
 __all__ = ["SignalGrid", "signal_grid", "decay_probability", "daughter_window", "parse_eps_spec", "replica_spread",
-           "error_and_coverage_columns"]
+           "error_and_coverage_columns", "check_generator"]
 
 _REFERENCE_EVENTS = 20_000  # reference A' a mass, at least (for data_coverage)
 
@@ -100,6 +100,19 @@ class SignalGrid:
     def reshaped(self, key: str) -> np.ndarray:
         """A column as (masses, eps) (a mass asked for twice has two rows)."""
         return np.asarray(getattr(self, key)).reshape(-1, self.n_eps)
+
+
+def check_generator(generator: Any, experiment: Experiment, what: str, beams: bool = True) -> None:
+    """Refuse a generator whose model cannot serve ``experiment``: yields per sample rather than per collision
+    (``what`` needs them), or, with ``beams``, other beams than the experiment's."""
+    beam = getattr(generator, "beam", None)
+    if beams and beam is not None and (beam.kind != "fixed-target"
+                                       or abs(beam.energy - experiment.beam_energy) > 1e-6 * beam.energy):
+        raise GammastarError(f"the model's beams ({beam.describe()}) are not {experiment.name}'s "
+                             f"({experiment.beam_energy:g} GeV on a fixed target): train on data from such beams")
+    if getattr(getattr(generator, "model", None), "normalization", "per_collision") != "per_collision":
+        raise GammastarError(f"the model's yields are per sample (trained without --n-collisions): {what} need "
+                             "yields per collision; retrain with --n-collisions N")
 
 
 def error_and_coverage_columns(kin_err: np.ndarray | None, data_coverage: np.ndarray | None) -> dict[str, np.ndarray]:
@@ -201,13 +214,7 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
         raise GammastarError("eps must be positive and finite")
     if n_events < 100:
         raise GammastarError(f"--n-events must be at least 100, not {n_events}")
-    beam = getattr(generator, "beam", None)
-    if beam is not None and (beam.kind != "fixed-target" or abs(beam.energy - experiment.beam_energy) > 1e-6 * beam.energy):
-        raise GammastarError(f"the model's beams ({beam.describe()}) are not {experiment.name}'s "
-                             f"({experiment.beam_energy:g} GeV on a fixed target): train on data from such beams")
-    if getattr(getattr(generator, "model", None), "normalization", "per_collision") != "per_collision":
-        raise GammastarError("the model's yields are per sample (trained without --n-collisions): signal counts need "
-                             "yields per collision; retrain with --n-collisions N")
+    check_generator(generator, experiment, "signal counts")
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("n", "err", "p", "ctau", "mc", "alt", "kin", "cov")}
     failed: list[dict[str, Any]] = []
     coverages: list[MassCoverage | None] = []

@@ -28,7 +28,7 @@ from ...physics.beams import Beam
 from ...physics.pdg import mass, pdgid_mass
 
 __all__ = ["APRIME_ID", "CHI_ID", "C_M_PER_NS", "EventInfo", "EventStream", "EventSink", "particles", "decay_vertex_mm",
-           "proper_decay_length_mm", "pdg_masses"]
+           "proper_decay_length_mm", "pdg_masses", "p4_columns", "concat_chunks"]
 
 APRIME_ID = 4900022
 CHI_ID = 9000001
@@ -91,6 +91,18 @@ class EventSink(ABC):
 def p4(chunk: Chunk, suffix: str = "") -> np.ndarray:
     """(N, 4) four-momenta of the columns ``px{suffix}, py{suffix}, pz{suffix}, e{suffix}``."""
     return np.column_stack([chunk[f"{c}{suffix}"] for c in ("px", "py", "pz", "e")])
+
+
+def p4_columns(p4: np.ndarray, suffix: str = "") -> Chunk:
+    """The columns ``px{suffix}, py{suffix}, pz{suffix}, e{suffix}`` of (N, 4) four-momenta, each contiguous (the
+    inverse of :func:`p4`)."""
+    return {f"{c}{suffix}": np.ascontiguousarray(p4[:, i]) for i, c in enumerate(("px", "py", "pz", "e"))}
+
+
+def concat_chunks(chunks: Iterable[Chunk]) -> Chunk:
+    """One chunk of the columns of ``chunks``, concatenated."""
+    parts = list(chunks)
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 #: (PDG code, per event (N,); status; index of the parent in the list or -1; four-momenta (N, 4); masses (N,)).

@@ -15,6 +15,7 @@ event's weight.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ class HepMC3Sink(EventSink):
                         decay.add_particle_in(made[parent])
                         ev.add_vertex(decay)
                     decay.add_particle_out(p)
-                if crossing is not None and crossing[len(made)][0][i] == crossing[len(made)][0][i]:  # not NaN
+                if crossing is not None and not math.isnan(crossing[len(made)][0][i]):  # NaN: this chi misses
                     p.attributes["x_m"], p.attributes["y_m"] = crossing[len(made)][0][i], crossing[len(made)][1][i]
                 made.append(p)
             self.writer.write(ev)
