@@ -108,9 +108,11 @@ def _sample(h: np.ndarray, law: AngularLaw, rng: np.random.Generator, max_rounds
         nhn = k[0] * x * x + k[1] * y * y + k[2] * c * c + k[3] * x * y + k[4] * x * c + k[5] * y * c
         ok = rng.random(todo.size) * top[at] < law(nhn, at)
         done = todo[ok]
-        cos_t[done], phi[done] = c[ok], f[ok]
-        if out_x is not None and out_y is not None:
+        cos_t[done] = c[ok]
+        if out_x is not None and out_y is not None:  # the vector, not the angle
             out_x[done], out_y[done] = x[ok], y[ok]
+        else:
+            phi[done] = f[ok]
         todo = todo[~ok]
         if not todo.size:
             return cos_t, phi, out_x, out_y

@@ -49,7 +49,7 @@ from ..errors import GammastarError
 from .angular import sample_law_directions
 from .beams import Beam
 from .decays import aprime_decay, shipped_table
-from .kinematics import Components, from_collins_soper, two_body_in_collins_soper, two_body_momentum
+from .kinematics import Components, collins_soper_frame, two_body_momentum
 from .pdg import BR, mass, pdgid_mass, width
 
 __all__ = ["Channel", "CHANNELS", "ChannelShares", "channel_shares", "decay_channel", "Daughters", "decay_mixture",
@@ -162,21 +162,8 @@ def decay_channel(pair: np.ndarray, h: np.ndarray, channel: Channel, rng: np.ran
                   beam: Beam | float) -> list[np.ndarray]:
     """Lab four-momenta (N, 4) of the daughters of A' ``pair`` (N, 4) in ``channel``, with polarisation ``h``
     ((N, 6) components xx, yy, zz, xy, xz, yz or (N, 3, 3), Collins-Soper axes), in the order of ``channel.pids``."""
-    m = np.sqrt(np.maximum(pair[:, 3] ** 2 - np.einsum("ij,ij->i", pair[:, :3], pair[:, :3]), 0.0))
-    if np.any(m <= channel.threshold):
-        raise GammastarError(f"A' of mass {float(m.min()):.4g} GeV cannot decay to {channel.name}")
-    if channel.law == "three_pion":
-        return from_collins_soper(pair, _three_pion_rest(m, h, rng), beam)
-    m1, m2 = channel.masses
-    if channel.law == "dirac":  # 1 - beta^2 n.H.n, beta the first daughter's velocity
-        k = two_body_momentum(m, m1, m2)
-        b2 = k**2 / (k**2 + m1**2)
-        unit = sample_law_directions(h, lambda nhn, i: 1.0 - b2[i] * nhn, rng)
-    elif channel.law == "scalar":
-        unit = sample_law_directions(h, lambda nhn, i: nhn, rng)
-    else:  # magnetic: 1 - n.H.n
-        unit = sample_law_directions(h, lambda nhn, i: 1.0 - nhn, rng)
-    return list(two_body_in_collins_soper(pair, unit, m1, m2, beam))
+    d = _decays(pair, h, (channel,), np.zeros(len(pair), dtype=np.intp), rng, beam)
+    return [np.ascontiguousarray(d.p4[slot]) for slot in range(len(channel.pids))]
 
 
 @dataclass(frozen=True)
@@ -202,16 +189,47 @@ def decay_mixture(pair: np.ndarray, h: np.ndarray, shares: ChannelShares, rng: n
     drawn with its share of ``shares``."""
     n = len(pair)
     which = rng.choice(len(shares.channels), n, p=shares.probabilities) if len(shares.channels) > 1 else np.zeros(n, int)
-    # each slot stored component by component, (4, N): its columns px, py, pz, e are contiguous rows, no copies
-    p4 = [np.zeros((4, n)).T for _ in range(MAX_DAUGHTERS)]
-    pid = np.zeros((n, MAX_DAUGHTERS), dtype=np.int32)
-    for k, channel in enumerate(shares.channels):
-        idx = np.flatnonzero(which == k)
-        if idx.size:
-            for slot, d in enumerate(decay_channel(pair[idx], h[idx], channel, rng, beam)):
-                p4[slot][idx] = d
-                pid[idx, slot] = channel.pids[slot]
-    return Daughters(p4, pid, shares.index()[which])
+    d = _decays(pair, h, shares.channels, which, rng, beam)
+    return Daughters(d.p4, d.pid, shares.index()[which])
+
+
+#: each law as a + b n.H.n with (a, b) for a spin-0 (or a photon) first daughter; "dirac" has b = -beta^2
+_LAW = {"scalar": (0.0, 1.0), "magnetic": (1.0, -1.0), "three_pion": (0.0, 1.0), "dirac": (1.0, -1.0)}
+
+
+def _decays(pair: np.ndarray, h: np.ndarray, channels: tuple[Channel, ...], which: np.ndarray,
+            rng: np.random.Generator, beam: Beam | float) -> Daughters:
+    """Decays of ``pair`` each into ``channels[which]``, all at once: every law is a + b n.H.n, so one accept-reject
+    draws every decay's direction (the first daughter's, or the three pions' plane normal N); the daughters are
+    built in the Collins-Soper frame, and one fused rotation and boost per slot takes them to the lab (the last
+    daughter as the pair minus the others: four-momentum conserved to rounding)."""
+    n = len(pair)
+    m = np.sqrt(np.maximum(pair[:, 3] ** 2 - np.einsum("ij,ij->i", pair[:, :3], pair[:, :3]), 0.0))
+    low = np.array([c.threshold for c in channels])[which] >= m
+    if np.any(low):
+        i = int(np.flatnonzero(low)[0])
+        raise GammastarError(f"A' of mass {m[i]:.4g} GeV cannot decay to {channels[which[i]].name}")
+    first = np.array([c.masses[0] for c in channels])[which]
+    second = np.array([c.masses[1] for c in channels])[which]
+    k = two_body_momentum(m, first, second)  # of the two-body decays' first daughter (unused for three pions)
+    a = np.array([_LAW[c.law][0] for c in channels])[which]
+    b = np.array([_LAW[c.law][1] for c in channels])[which]
+    dirac = np.array([c.law == "dirac" for c in channels])[which]
+    b = np.where(dirac, -(k * k) / (k * k + first * first), b)
+    nx, ny, nz = sample_law_directions(h, lambda nhn, i: a[i] + b[i] * nhn, rng)
+    frame = collins_soper_frame(pair, beam)
+    store = [np.zeros((4, n)) for _ in range(MAX_DAUGHTERS)]
+    frame.to_lab(k * nx, k * ny, k * nz, np.sqrt(k * k + first * first), out=store[0])
+    np.subtract(pair.T, store[0], out=store[1])  # two-body: the second daughter; three pions: replaced below
+    three = np.flatnonzero(np.array([c.law == "three_pion" for c in channels])[which])
+    if three.size:
+        plus, minus = _three_pion_rest(m[three], (nx[three], ny[three], nz[three]), rng)
+        sub = frame.take(three)
+        lab_p, lab_m = sub.to_lab(*plus), sub.to_lab(*minus)
+        store[0][:, three], store[1][:, three] = lab_p, lab_m
+        store[2][:, three] = pair[three].T - lab_p - lab_m
+    pids = np.array([c.pids + (0,) * (MAX_DAUGHTERS - len(c.pids)) for c in channels], dtype=np.int32)
+    return Daughters([x.T for x in store], pids[which], which)
 
 
 def _pion_masses() -> tuple[float, float]:
@@ -244,7 +262,7 @@ _ENVELOPE_CELLS, _ENVELOPE_LATTICE = 64, 6
 
 
 @cache
-def _three_pion_envelope(m: float) -> tuple[np.ndarray, np.ndarray, float, float]:
+def _three_pion_envelope(m: float) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], float, float]:
     """A piecewise-constant bound of :func:`_three_pion_weight` at ``m`` on 64 x 64 cells of the Dalitz rectangle,
     its alias table (for drawing cells), the rectangle's lower edge and the cells' width.
 
@@ -265,12 +283,12 @@ def _three_pion_envelope(m: float) -> tuple[np.ndarray, np.ndarray, float, float
     return bound, _alias_table(bound), lo, (hi - lo) / g
 
 
-def _alias_table(weights: np.ndarray) -> np.ndarray:
-    """Walker's alias table of ``weights`` (Vose's construction): row 0 the probability of keeping a cell drawn
-    uniformly, row 1 the cell taken otherwise; a draw costs one uniform cell and one comparison."""
+def _alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table of ``weights`` (Vose's construction): the probability of keeping a cell drawn
+    uniformly, and the cell taken otherwise; a draw costs one uniform cell and one comparison."""
     n = weights.size
     scaled = weights * (n / weights.sum())
-    keep, alias = np.ones(n), np.arange(n, dtype=float)
+    keep, alias = np.ones(n), np.arange(n, dtype=np.intp)
     small = [i for i in range(n) if scaled[i] < 1.0]
     large = [i for i in range(n) if scaled[i] >= 1.0]
     while small and large:
@@ -279,21 +297,22 @@ def _alias_table(weights: np.ndarray) -> np.ndarray:
         scaled[big] -= 1.0 - scaled[s]
         if scaled[big] < 1.0:
             small.append(large.pop())
-    return np.stack([keep, alias])
+    return keep, alias
 
 
 def three_pion_dalitz(m: float, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``n`` Dalitz points (s_{+0}, s_{-0}) of A' -> pi+ pi- pi0 at mass ``m``, from |p+ x p-|^2 |F|^2 dPhi_3
     (phase space is uniform in the Dalitz plane): proposals from the envelope of :func:`_three_pion_envelope` (a
     cell by its bound, a point uniformly in it), accepted with weight / bound, exactly."""
-    bound, alias, lo, width = _three_pion_envelope(float(m))
+    bound, (keep, alias), lo, width = _three_pion_envelope(float(m))
     g = _ENVELOPE_CELLS
     out_a, out_b = np.empty(n), np.empty(n)
     have, efficiency = 0, 0.5
     for _ in range(10_000):
         size = int((n - have) / efficiency * 1.05) + 64  # all that are missing at once, at the acceptance seen
-        cell = rng.integers(0, g * g, size)
-        cell = np.where(rng.random(size) < alias[0, cell], cell, alias[1, cell].astype(np.intp))
+        u = rng.random(size) * (g * g)  # one uniform: its integer part a cell, its fraction the alias test
+        cell = u.astype(np.intp)
+        cell = np.where(u - cell < keep[cell], cell, alias[cell])
         i, j = np.divmod(cell, g)
         a, b = lo + (i + rng.random(size)) * width, lo + (j + rng.random(size)) * width
         w = _three_pion_weight(m, a, b)
@@ -310,8 +329,10 @@ def three_pion_dalitz(m: float, n: int, rng: np.random.Generator) -> tuple[np.nd
     raise GammastarError(f"three-pion sampling at m = {m:.4g} GeV did not converge")
 
 
-def _three_pion_rest(m: np.ndarray, h: np.ndarray, rng: np.random.Generator) -> list[Components]:
-    """pi+, pi-, pi0 four-momenta in the A' rest frame (Collins-Soper components) for A' masses ``m``."""
+def _three_pion_rest(m: np.ndarray, normal: tuple[np.ndarray, np.ndarray, np.ndarray], rng: np.random.Generator
+                     ) -> tuple[Components, Components]:
+    """pi+ and pi- four-momenta in the A' rest frame (Collins-Soper components) for A' masses ``m`` whose three pions
+    lie in the plane of unit ``normal`` (drawn from N.H.N); the pi0 is the A' minus the two."""
     mc, m0 = _pion_masses()
     n = m.size
     s_p0, s_m0 = np.empty(n), np.empty(n)
@@ -328,9 +349,8 @@ def _three_pion_rest(m: np.ndarray, h: np.ndarray, rng: np.random.Generator) -> 
     psi = rng.uniform(0.0, 2 * np.pi, n)  # the orientation in the plane: uniform, the law does not depend on it
     cos_psi, sin_psi = np.cos(psi), np.sin(psi)
     sin_pm = np.sqrt(1.0 - cos_pm * cos_pm)  # p- at the angle between them, counter-clockwise: p+ x p- along +N
-    # the normal N from N.H.N, and unit vectors u, v spanning the plane: u = e - (e.N) N for e = x (or y, where N
-    # is near x), v = N x u
-    nx, ny, nz = sample_law_directions(h, lambda nhn, i: nhn, rng)
+    # unit vectors u, v spanning the plane: u = e - (e.N) N for e = x (or y, where N is near x), v = N x u
+    nx, ny, nz = normal
     along_x = np.abs(nx) < 0.9
     dot = np.where(along_x, nx, ny)
     inv = 1.0 / np.sqrt(1.0 - dot * dot)
@@ -338,12 +358,10 @@ def _three_pion_rest(m: np.ndarray, h: np.ndarray, rng: np.random.Generator) -> 
     uy = (np.where(along_x, 0.0, 1.0) - dot * ny) * inv
     uz = -dot * nz * inv
     vx, vy, vz = ny * uz - nz * uy, nz * ux - nx * uz, nx * uy - ny * ux
-    out: list[Components] = []
     # p+ at the angle psi in the plane, p- at psi + the angle between them (the sum's cosine and sine expanded)
+    out = []
     for q, cos_a, sin_a, e in ((q_p, cos_psi, sin_psi, e_p),
                                (q_m, cos_psi * cos_pm - sin_psi * sin_pm, sin_psi * cos_pm + cos_psi * sin_pm, e_m)):
         a, b = q * cos_a, q * sin_a
         out.append((a * ux + b * vx, a * uy + b * vy, a * uz + b * vz, e))
-    (px, py, pz, _), (mx, my, mz, _) = out
-    out.append((-(px + mx), -(py + my), -(pz + mz), m - e_p - e_m))
-    return out
+    return out[0], out[1]

@@ -30,6 +30,8 @@ __all__ = [
     "decay_in_collins_soper",
     "two_body_in_collins_soper",
     "from_collins_soper",
+    "RestFrame",
+    "collins_soper_frame",
 ]
 
 
@@ -184,14 +186,46 @@ def _cs_axes(pair: np.ndarray, beam_: Beam | float, m_target: float) -> tuple[np
     z bisects the beam direction and the direction opposite to the target (or second beam);
     y is normal to the beam-target plane (beam x target); x completes a right-handed set.
     """
-    x, y, z = _cs_axis_columns(pair, beam_, m_target)
+    x, y, z = collins_soper_frame(pair, beam_, m_target).axes
     return np.column_stack(x), np.column_stack(y), np.column_stack(z)
 
 
-def _cs_axis_columns(pair: np.ndarray, beam_: Beam | float, m_target: float
-                     ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
-    """The Collins-Soper axes as columns ((x_x, x_y, x_z), (y_...), (z_...)): component by component, as the
-    generators need them (whole (N, 3) arrays cost twice the time)."""
+@dataclass(frozen=True)
+class RestFrame:
+    """The rest frame of N pairs, component by component (whole (N, 3) arrays cost twice the time): its
+    Collins-Soper axes ((x_x, x_y, x_z), (y_...), (z_...)) on the lab axes, and the boost to the lab (the pair's
+    velocity beta, gamma, and (gamma - 1)/beta^2)."""
+
+    axes: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
+    beta: tuple[np.ndarray, np.ndarray, np.ndarray]
+    gamma: np.ndarray
+    over_b2: np.ndarray
+
+    def take(self, idx: np.ndarray) -> RestFrame:
+        """The frames of the pairs ``idx``."""
+        return RestFrame(tuple((a[idx], b[idx], c[idx]) for a, b, c in self.axes),
+                         (self.beta[0][idx], self.beta[1][idx], self.beta[2][idx]), self.gamma[idx], self.over_b2[idx])
+
+    def to_lab(self, px: np.ndarray, py: np.ndarray, pz: np.ndarray, e: np.ndarray,
+               out: np.ndarray | None = None) -> np.ndarray:
+        """Lab four-momenta, as a (4, N) array (``out`` if given), of momenta given by their components along the
+        Collins-Soper axes and their energy in the pair rest frame: one rotation and one boost, fused."""
+        (xx, xy, xz), (yx, yy, yz), (zx, zy, zz) = self.axes
+        bx, by, bz = self.beta
+        out = np.empty((4, len(e))) if out is None else out
+        rx, ry, rz = px * xx + py * yx + pz * zx, px * xy + py * yy + pz * zy, px * xz + py * yz + pz * zz
+        bp = bx * rx + by * ry + bz * rz
+        coef = self.over_b2 * bp + self.gamma * e
+        for i, (r, b) in enumerate(((rx, bx), (ry, by), (rz, bz))):
+            np.multiply(coef, b, out=out[i])
+            out[i] += r
+        np.add(e, bp, out=out[3])
+        out[3] *= self.gamma
+        return out
+
+
+def collins_soper_frame(pair: np.ndarray, beam_: Beam | float, m_target: float = 0.93827208943) -> RestFrame:
+    """The rest frames of ``pair`` (N, 4), with their Collins-Soper axes for ``beam_`` (see :func:`_cs_axes`)."""
     p_a, p_b = _incoming(beam_, m_target)
     e = pair[:, 3]
     bx, by, bz = pair[:, 0] / e, pair[:, 1] / e, pair[:, 2] / e
@@ -224,7 +258,8 @@ def _cs_axis_columns(pair: np.ndarray, beam_: Beam | float, m_target: float
     safe = np.where(ok, norm, 1.0)
     yx, yy, yz = np.where(ok, yx / safe, 0.0), np.where(ok, yy / safe, 1.0), np.where(ok, yz / safe, 0.0)
     # x = y x z
-    return (yy * zz - yz * zy, yz * zx - yx * zz, yx * zy - yy * zx), (yx, yy, yz), (zx, zy, zz)
+    x = (yy * zz - yz * zy, yz * zx - yx * zz, yx * zy - yy * zx)
+    return RestFrame((x, (yx, yy, yz), (zx, zy, zz)), (bx, by, bz), gamma, over_b2)
 
 
 def collins_soper_angles(
@@ -265,15 +300,10 @@ def two_body_in_collins_soper(
     """Lab four-momenta of the daughters (masses ``m1``, ``m2``) of ``pair`` (N, 4), the first along the unit vector
     ``unit`` (its x, y, z components on the Collins-Soper axes, each (N,)) in the pair rest frame; the second is the
     pair minus the first (one boost, and four-momentum conserved to rounding)."""
-    x, y, z = _cs_axis_columns(pair, beam, m_target)
     m = np.sqrt(np.clip(pair[:, 3] ** 2 - np.einsum("ij,ij->i", pair[:, :3], pair[:, :3]), 0.0, None))
     k = two_body_momentum(m, m1, m2)
     u, v, w = unit
-    rest = np.empty((len(k), 4), order="F")
-    for i in range(3):  # k times the direction u x + v y + w z
-        np.multiply(k, u * x[i] + v * y[i] + w * z[i], out=rest[:, i])
-    rest[:, 3] = np.sqrt(k**2 + m1**2)
-    a = boost(rest, pair[:, :3] / pair[:, 3:4])
+    a = collins_soper_frame(pair, beam, m_target).to_lab(k * u, k * v, k * w, np.sqrt(k**2 + m1**2)).T
     return a, pair - a
 
 
@@ -286,14 +316,7 @@ def from_collins_soper(
     The daughters must add up to the pair at rest; the last is taken as the pair minus the others, so that
     four-momentum is conserved to rounding whatever the rounding of the boosts.
     """
-    x, y, z = _cs_axis_columns(pair, beam, m_target)
-    beta = pair[:, :3] / pair[:, 3:4]
-    out: list[np.ndarray] = []
-    for px, py, pz, e in rest[:-1]:
-        v = np.empty((len(e), 4), order="F")
-        for i in range(3):
-            np.add(px * x[i] + py * y[i], pz * z[i], out=v[:, i])
-        v[:, 3] = e
-        out.append(boost(v, beta))
+    frame = collins_soper_frame(pair, beam, m_target)
+    out = [frame.to_lab(*c).T for c in rest[:-1]]
     out.append(pair - sum(out[1:], out[0]) if out else pair.copy())
     return out
