@@ -50,7 +50,7 @@ def train_data():
 @pytest.fixture(scope="session")
 def model_file(train_data, tmp_path_factory) -> Path:
     pytest.importorskip("zuko")
-    from gammastar.flow.model import FlowConfig
+    from gammastar.flow.networks import FlowConfig
     from gammastar.flow.train import train
 
     model = train(train_data, FlowConfig(seed=3, **SMALL), progress=False)
@@ -68,7 +68,7 @@ def tiny_model(tiny_data):
     """A one-epoch model on :func:`tiny_data` (a second to train): for what generation and validation do,
     not for how well (that is the CI-size model's job, in the slow tests)."""
     pytest.importorskip("zuko")
-    from gammastar.flow.model import FlowConfig
+    from gammastar.flow.networks import FlowConfig
     from gammastar.flow.train import train
 
     return train(tiny_data, FlowConfig(seed=1, epochs=1, hidden=(8,), transforms=1, batch_size=1024), progress=False)

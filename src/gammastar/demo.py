@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .figures import plot_label
 from .io.atomic import atomic_path, write_text
 from .io.jsontext import dumps
 from .io.pairs import read_dileptons
-from .plots import plot_aprime, plot_label, plot_mass_spectrum, plot_mcp
+from .rates.plots import plot_aprime, plot_mass_spectrum, plot_mcp
 from .rates.yields import aprime_yield, mcp_yield, parse_mass_spec
 from .truth.cocktail import DALITZ, SOURCES, MockConfig
 from .truth.mock import generate_mock, save_mock

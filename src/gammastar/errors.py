@@ -26,7 +26,7 @@ class EstimateError(GammastarError):
     """One mass of a scan cannot be estimated; ``kind`` says why: ``range`` (outside the data), ``statistics``
     (too few pairs) or ``negative`` (no net yield left, e.g. after background subtraction).
 
-    Scans record it for that mass and go on (:mod:`gammastar.rates.scan`).
+    Scans record it for that mass and go on (:mod:`gammastar.results`).
     """
 
     def __init__(self, message: str, kind: str) -> None:

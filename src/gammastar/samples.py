@@ -32,10 +32,10 @@ from .errors import GammastarError
 from .physics.beams import Beam
 from .physics.kinematics import pair_mass
 from .physics.pdg import LEPTONS, mass
-from .rates import mcp as mcp_sums
-from .rates.resolution import MassResolution
-from .rates.scan import FailedMass
-from .rates.spectrum import MassSpectrum
+from .results import FailedMass
+from .spectrum import mcp as mcp_sums
+from .spectrum.estimator import MassSpectrum
+from .spectrum.resolution import MassResolution
 
 __all__ = ["Sample", "EventSample", "SpectrumSample", "PublishedSpectrum", "Normalised", "check_n_collisions",
            "check_lepton"]
@@ -159,7 +159,7 @@ class EventSample(Sample):
         Simulated non-gamma* sources whose pairs were added with negative weights (:mod:`gammastar.io.subtract`).
     mass_resolution : MassResolution or None
         The detector's mass resolution, when known: the rates unfold it at narrow resonances
-        (:mod:`gammastar.rates.resolution`).
+        (:mod:`gammastar.spectrum.resolution`).
     below_floor : bool array or None
         Per pair, whether its acceptance was below the acceptance map's floor (its weight then only scaled, its
         region not measured; None without a map).
@@ -198,11 +198,11 @@ class EventSample(Sample):
         return self._mass
 
     def mass_spectrum(self) -> MassSpectrum:
-        """The fine-binned :class:`~gammastar.rates.spectrum.MassSpectrum` of the pairs."""
+        """The fine-binned :class:`~gammastar.spectrum.estimator.MassSpectrum` of the pairs."""
         return MassSpectrum.from_pairs(self.mass, self.weight, self.m_lepton, lepton=self.lepton)
 
     def mcp_sums(self, m_chi: np.ndarray, spin: str, *, min_pairs: int = 10, progress: bool = False) -> McpSums:
-        """Exact sums over the pairs (see :func:`gammastar.rates.mcp.pair_sums`)."""
+        """Exact sums over the pairs (see :func:`gammastar.spectrum.mcp.pair_sums`)."""
         vals, errs, failed = mcp_sums.pair_sums(self.mass, self.weight, self.m_lepton, m_chi, spin, min_pairs, progress)
         return vals, errs, None, failed
 
@@ -310,7 +310,7 @@ class PublishedSpectrum(Sample):
                             float(self.hi.max()), w_sys=wsys)
 
     def mcp_sums(self, m_chi: np.ndarray, spin: str, *, min_pairs: int = 10, progress: bool = False) -> McpSums:
-        """Bin integrals with N_V constant within each bin (see :func:`gammastar.rates.mcp.table_sums`)."""
+        """Bin integrals with N_V constant within each bin (see :func:`gammastar.spectrum.mcp.table_sums`)."""
         return mcp_sums.table_sums(self.lo, self.hi, self.value, self.stat, self.sys, self.m_lepton, m_chi, spin)
 
     def describe(self) -> str:

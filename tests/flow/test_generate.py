@@ -115,7 +115,7 @@ def test_the_sampling_chain(tiny_model):
 def test_a_modelled_azimuth_is_drawn_from_the_flow(tiny_data, tmp_path):
     """Pairs whose azimuth is not uniform (here every pair turned into -pi/4 < phi < pi/4): phi becomes a flow
     feature, no table is made or stored, and A' (with decays) and chi pairs come from the flow itself."""
-    from gammastar.flow.model import FlowConfig
+    from gammastar.flow.networks import FlowConfig
     from gammastar.flow.train import train
 
     pair = tiny_data.pos + tiny_data.neg
@@ -145,7 +145,6 @@ def test_drawing_toward_a_window_is_exact_importance_sampling(tiny_model):
     the share they hold, give what every direction drawn gives, with far less noise; and no A' that hits the
     detector comes from a cell the window leaves out."""
     from gammastar.reach.experiment import Shape
-    from gammastar.reach.signal import _in_shape_at
 
     gen = gammastar.Generator(tiny_model)
     shape, z, m = Shape("rectangle", half_x=0.5, half_y=0.5, centre_x=1.5), 100.0, 0.4
@@ -153,7 +152,7 @@ def test_drawing_toward_a_window_is_exact_importance_sampling(tiny_model):
 
     def hits(ev):
         p = _p4(ev)[:, :3]
-        return _in_shape_at(shape, z, 0.0, 0.0, 0.0, p), p
+        return shape.crossed_at(z, p), p
 
     every = gen.aprime(m, 400_000, seed=1)
     hit, p = hits(every)

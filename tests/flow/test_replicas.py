@@ -111,7 +111,7 @@ def test_bad_replica_requests(tiny_model, run, tmp_path):
 @pytest.mark.slow
 def test_replicas_fit_the_same_anywhere_and_live_in_the_model_file(tiny_data, tmp_path, run):
     from gammastar.flow.fit import training_pairs
-    from gammastar.flow.modelfile import load_model
+    from gammastar.flow.model import load_model
     from gammastar.flow.replicas import fit_replicas
     from gammastar.io.pairs import write_dileptons
 

@@ -17,8 +17,8 @@ pytest.importorskip("sklearn")
 
 import gammastar  # noqa: E402
 from gammastar.errors import GammastarError  # noqa: E402
-from gammastar.flow.model import FlowConfig  # noqa: E402
-from gammastar.flow.modelfile import load_model  # noqa: E402
+from gammastar.flow.model import load_model  # noqa: E402
+from gammastar.flow.networks import FlowConfig  # noqa: E402
 from gammastar.flow.train import train  # noqa: E402
 from gammastar.truth.cocktail import DALITZ, MockConfig  # noqa: E402
 from gammastar.truth.mock import generate_mock  # noqa: E402

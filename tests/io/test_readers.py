@@ -8,8 +8,9 @@ import pytest
 
 import gammastar
 from gammastar.errors import GammastarError
+from gammastar.io.columns import open_pairs
 from gammastar.io.pairs import N_COLLISIONS_KEY, PAIR_COLUMNS, read_dileptons, write_dileptons
-from gammastar.io.readers import PAIR_FORMATS, listed_suffixes, open_pairs, reader_for
+from gammastar.io.readers import PAIR_FORMATS, listed_suffixes, reader_for
 from gammastar.io.readers.csv import CsvPairs
 from gammastar.io.readers.parquet import ParquetPairs
 from gammastar.io.readers.root import RootPairs

@@ -13,8 +13,8 @@ import pytest
 import gammastar
 from gammastar.physics import pdg
 from gammastar.physics.formulas import phi_l
-from gammastar.rates.spectrum import MassSpectrum
 from gammastar.samples import SpectrumSample
+from gammastar.spectrum.estimator import MassSpectrum
 
 M_MU = pdg.mass("mu")
 M_OMEGA, G_OMEGA = pdg.mass("omega"), pdg.width("omega")

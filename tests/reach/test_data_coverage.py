@@ -16,7 +16,7 @@ pytest.importorskip("zuko")
 import gammastar  # noqa: E402
 from gammastar.physics.kinematics import pair_kinematics  # noqa: E402
 from gammastar.reach.experiment import load_experiment  # noqa: E402
-from gammastar.reach.signal import _in_shape_at, decay_probability, signal_grid  # noqa: E402
+from gammastar.reach.signal import decay_probability, signal_grid  # noqa: E402
 from gammastar.truth.cocktail import DALITZ, MockConfig  # noqa: E402
 from gammastar.truth.direct import direct_aprime_events  # noqa: E402
 
@@ -52,7 +52,7 @@ def test_full_data_cover_the_volumes_as_the_truth_says(model_file, tmp_path):
         g = signal_grid(gen, ex, [0.3, 0.45], [3e-8], n_events=50_000, seed=2)
         for i, m in enumerate((0.3, 0.45)):
             t, _ = direct_aprime_events(MockConfig(sources=DALITZ), m, 1_000_000, seed=9)
-            hit = _in_shape_at(v.shape, v.z_end, 0.0, 0.0, 0.0, t[:, :3])
+            hit = v.shape.crossed_at(v.z_end, t[:, :3])
             p = decay_probability(m / (t[hit, 2] * gammastar.aprime_decay([m]).ctau_m_eps1[0]), [3e-8], v.z_start,
                                   v.z_end)[:, 0]
             y = 0.5 * np.log((t[hit, 3] + t[hit, 2]) / (t[hit, 3] - t[hit, 2]))

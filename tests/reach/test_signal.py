@@ -208,7 +208,7 @@ def test_the_daughters_window_against_decay_points_one_by_one(shape):
     decay points on a fine grid along each A' line, daughters propagated from each (the truncated exponential
     weighting them), in the long-lived and the short-lived regime."""
     from gammastar.reach.experiment import DecayVolume
-    from gammastar.reach.signal import _in_shape_at, daughter_window
+    from gammastar.reach.signal import daughter_window
 
     rng = np.random.default_rng(4)
     n, z0, z1 = 300, 80.0, 155.0
@@ -228,7 +228,7 @@ def test_the_daughters_window_against_decay_points_one_by_one(shape):
     x, y = ev["px"][:, None] / ev["pz"][:, None] * zc, ev["py"][:, None] / ev["pz"][:, None] * zc
     for leg in ("pos", "neg"):
         p = np.stack(np.broadcast_arrays(*(ev[f"p{c}_{leg}"][:, None] for c in "xyz"), zc), axis=-1)[..., :3]
-        both &= _in_shape_at(shape, z1, x, y, zc, p)
+        both &= shape.crossed_at(z1, p, x, y, zc)
     assert 0.1 < both.any(axis=1).mean() < 0.95  # some decays seen, some not: the test has teeth
     for k in (1e-5, 0.05):  # decay rate per metre along z: long-lived, and a decay length of 20 m
         dz = np.diff(z, axis=1)

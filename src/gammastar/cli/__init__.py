@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     SIGINT, SIGTERM and SIGHUP stop the run cleanly: temporary files are
     removed and the exit status is 128 + the signal number.
     """
+    # the command line draws off screen whatever the session's display (the library leaves the backend alone)
+    os.environ.setdefault("MPLBACKEND", "Agg")
     warnings.showwarning = _show_warning
     log = logging.getLogger("gammastar")
     log.addHandler(_NOTES)

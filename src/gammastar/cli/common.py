@@ -220,7 +220,7 @@ def check_disk(out: Path, n: int, bytes_each: float, what: str) -> None:
 
 def _plot_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
     if value is not None:
-        from gammastar.plots import plot_formats
+        from gammastar.figures import plot_formats
 
         formats = plot_formats()
         if value.suffix.lstrip(".").lower() not in formats:

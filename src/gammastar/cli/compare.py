@@ -26,7 +26,8 @@ _variants_option = click.option(
 
 
 def _report(title: str, data: gammastar.Sample, comp: Any, as_json: bool, plot: Path | None) -> None:
-    from gammastar.plots import plot_comparison, plot_label
+    from gammastar.figures import plot_label
+    from gammastar.rates.plots import plot_comparison
 
     for line in comp.notes:
         note(f"note: {line}")

@@ -15,7 +15,6 @@ from gammastar.io.events import EVENT_FORMATS, FORMATS, SUFFIXES, EventStream, f
 from gammastar.io.events.base import Chunk
 from gammastar.io.jsontext import dumps
 from gammastar.physics.beams import Beam
-from gammastar.rates.resolution import parse_resolution
 from gammastar.reach.events import (
     APRIME_DETECTOR_COLUMNS,
     MCP_DETECTOR_COLUMNS,
@@ -23,6 +22,7 @@ from gammastar.reach.events import (
     mcp_detector_events,
 )
 from gammastar.reach.experiment import PRESETS, Experiment, load_experiment
+from gammastar.spectrum.resolution import parse_resolution
 
 from .common import (
     GENERATE_MAX,
@@ -312,7 +312,7 @@ def _detector_aprime(model_path: Path, n_events: int, out_path: Path, fmt: str |
     meta, total, dest, first = _detector_run(model_path, "aprime", request, experiment_spec, experiment, out_path, fmt,
                                              device, workers, scheduler, columns)
     if plot_path is not None:
-        from gammastar.plots import plot_decay_vertices
+        from gammastar.reach.plots import plot_decay_vertices
 
         first["weight"] = first["weight"] * (n_events / len(first["weight"]))  # the run's signal, from a part
         title = f"{experiment.name}\n$m_{{A'}}$ = {mass:.4g} GeV, $\\varepsilon$ = {eps:.3g}"

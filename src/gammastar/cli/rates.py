@@ -10,7 +10,7 @@ import click
 import numpy as np
 
 import gammastar
-from gammastar.rates.scan import MCP_REMEDIES, REMEDIES, summary
+from gammastar.results import MCP_REMEDIES, REMEDIES, summary
 
 from .common import POSITIVE, check_not_input, emit, header, note, open_data, plot_option, rates_options
 
@@ -79,7 +79,8 @@ def photon(data_path: Path | None, lepton: str | None, n_collisions: float | Non
     _report("rates photon", data, res, "# mass[GeV]      N_V      N_V_err   dN_ll/dm[1/GeV]  err   half-width[GeV]",
             row, as_json, csv_path)
     if plot:
-        from gammastar.plots import plot_label, plot_photon
+        from gammastar.figures import plot_label
+        from gammastar.rates.plots import plot_photon
 
         note(f"plot: {plot_photon(res, plot, plot_label(data))}")
 
@@ -105,7 +106,8 @@ def aprime(data_path: Path | None, lepton: str | None, n_collisions: float | Non
     _report("rates aprime", data, res, "# mass[GeV]  N_A'/eps^2    error    rel.err  half-width[GeV]", row, as_json,
             csv_path)
     if plot:
-        from gammastar.plots import plot_aprime, plot_label
+        from gammastar.figures import plot_label
+        from gammastar.rates.plots import plot_aprime
 
         note(f"plot: {plot_aprime(res, plot, label=plot_label(data))}")
 
@@ -137,6 +139,7 @@ def mcp(data_path: Path | None, lepton: str | None, n_collisions: float | None, 
             f"# m_chi[GeV]  N_pairs/eps^2   error   (pair masses above {res.m_min:.4g} GeV only)", row, as_json,
             csv_path, "m_chi", MCP_REMEDIES)
     if plot:
-        from gammastar.plots import plot_label, plot_mcp
+        from gammastar.figures import plot_label
+        from gammastar.rates.plots import plot_mcp
 
         note(f"plot: {plot_mcp([res], plot, label=plot_label(data))}")

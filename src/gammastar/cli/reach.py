@@ -128,7 +128,8 @@ def _write(out_dir: Path, signals: Any, masses: np.ndarray, eps: np.ndarray, thr
     result.update({"failed": list(signals.failed), "experiment": experiment.name,
                    "n_collisions": experiment.n_collisions, "replicas": signals.replicas, **extra})
     write_text(out_dir / "reach.json", dumps(result) + "\n")
-    from gammastar.plots import PlotLabel, plot_reach
+    from gammastar.figures import PlotLabel
+    from gammastar.reach.plots import plot_reach
 
     label = PlotLabel(f"{experiment.name}, {experiment.n_collisions:.3g} collisions", gen.beam.describe(),
                       gen.model.normalization)

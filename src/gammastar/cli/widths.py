@@ -35,7 +35,7 @@ def widths(mass_spec: str, widths_path: Path | None, as_json: bool, plot: Path |
             click.echo(f"{dec.mass[i]:10.5f}  {dec.ctau_m_eps1[i]:12.4e}  {dec.br_ee[i]:7.4f}  {dec.br_mumu[i]:7.4f}  "
                        f"{dec.br_hadrons[i]:7.4f}  {dec.ctau_model_spread[i]:6.1%}  {dec.table[i]}")
     if plot:
-        from gammastar.plots import plot_widths
+        from gammastar.reach.plots import plot_widths
 
         grid = np.geomspace(dec.mass.min(), dec.mass.max(), 2000) if dec.mass.size > 1 else dec.mass
         others = {}

@@ -45,9 +45,10 @@ import numpy as np
 
 from ..physics.kinematics import cell_angles
 from .cells import CellSampler
+from .sample import given_pairs, h_tensor
 
 if TYPE_CHECKING:
-    from .model import KinematicsFlow
+    from .networks import KinematicsFlow
 
 __all__ = ["PairDensity", "ReplicaTables", "cell_probabilities", "GRID", "H_GRID", "TOLERANCE", "MAX_NODES"]
 
@@ -132,8 +133,6 @@ class PairDensity:
     def from_flow(cls, flow: KinematicsFlow, mass_range: tuple[float, float], pair_range: tuple[list[float], list[float]],
                   grid: int = GRID) -> PairDensity:
         """The table of a trained flow (torch): its pair density and its H."""
-        from .sample import given_pairs, h_tensor
-
         table = cls.tabulate(lambda z, m: flow.log_prob_pair(z, flow.mass_context(m)), mass_range, pair_range, grid,
                              h=lambda z, m: h_tensor(flow, given_pairs(flow, m, z)))
         table.set_physical(flow.features_to_pair)

@@ -39,7 +39,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["PT_FEATURES", "pt_scale", "pt_probit", "pt_from_probit", "raw_pair_features", "pair_from_raw"]
+from ..physics.beams import Beam
+from ..physics.kinematics import collins_soper_angles, pair_kinematics
+from ..samples import EventSample
+
+__all__ = ["PT_FEATURES", "pt_scale", "pt_probit", "pt_from_probit", "raw_pair_features", "pair_from_raw", "pair_variables"]
 
 #: the transverse-momentum features a model may use: the probit (models of now) and log pT (older models)
 PT_FEATURES = ("pt_probit", "log_pt")
@@ -107,3 +111,18 @@ def pair_from_raw(x: np.ndarray, features: Sequence[str], scale: float | None = 
         else:
             raise ValueError(f"unknown pair feature {name!r}")
     return out
+
+
+def pair_variables(data: EventSample, beam: Beam | float) -> dict[str, np.ndarray]:
+    """Per-pair m, log pT, y, phi and the Collins-Soper angles (cos theta, phi) of the positive lepton."""
+    k = pair_kinematics(data.pos, data.neg)
+    cos_t, phi_cs = collins_soper_angles(data.pos, data.neg, beam)
+    return {
+        "m": data.mass,
+        "pt": k.pt,
+        "log_pt": np.log(np.maximum(k.pt, PT_MIN)),
+        "y": k.y,
+        "phi": k.phi,
+        "cos_cs": cos_t,
+        "phi_cs": phi_cs,
+    }

@@ -25,8 +25,8 @@ from ..errors import GammastarError
 from ..physics.angular import direction
 from ..rates.support import Support
 from ..samples import EventSample
-from .features import pt_scale, raw_pair_features
-from .model import FlowConfig, KinematicsFlow, angular_log_prob, h_from_raw, pair_variables
+from .features import pair_variables, pt_scale, raw_pair_features
+from .networks import FlowConfig, KinematicsFlow, angular_log_prob, h_from_raw
 
 if TYPE_CHECKING:
     import torch
@@ -36,7 +36,7 @@ __all__ = ["TrainingPairs", "FitResult", "training_pairs", "new_flow", "fit_flow
 
 @dataclass(frozen=True)
 class TrainingPairs:
-    """The pairs a flow is fitted to: their variables (:func:`~.model.pair_variables`), weights, lepton mass, and
+    """The pairs a flow is fitted to: their variables (:func:`~.features.pair_variables`), weights, lepton mass, and
     whether each was measured (False: its acceptance was below an acceptance map's floor; None: no map)."""
 
     v: dict[str, np.ndarray]

@@ -42,12 +42,11 @@ from ..io.events.base import Chunk, EventInfo, EventStream, concat_chunks, p4_co
 from ..physics.angular import DecayLaw, decay_law, sample_law
 from ..physics.formulas import check_spin
 from ..physics.kinematics import AngularWindow, decay_in_collins_soper, from_pt_y_phi
-from ..rates.mcp import covered_from
 from ..rates.support import Support
+from ..spectrum.mcp import covered_from
 from .cells import CellSampler
 from .density import PairDensity
-from .model import TrainedModel
-from .modelfile import load_model
+from .model import TrainedModel, load_model
 from .sample import DevicePairs, given_pairs, h_tensor, sample_pairs
 
 __all__ = ["Generator", "APRIME_COLUMNS", "MCP_COLUMNS", "APRIME_CHUNK", "MCP_CHUNK"]

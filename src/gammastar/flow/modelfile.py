@@ -30,13 +30,15 @@ warning.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import json
 import math
 import warnings
 import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,45 +47,29 @@ import numpy as np
 from ..errors import GammastarError, describe, first_line
 from ..io.atomic import atomic_path
 from ..physics.pdg import LEPTONS
-from ..rates.spectrum import MassSpectrum
 from ..rates.support import Support
 from .density import PairDensity, ReplicaTables
 from .features import PT_FEATURES
-from .model import FlowConfig, KinematicsFlow, TrainedModel, check_device
 
-__all__ = ["MODEL_FORMAT", "MODEL_VERSION", "save_model", "load_model", "file_sha256"]
+__all__ = ["MODEL_FORMAT", "MODEL_VERSION", "ModelFile", "write_model_file", "read_model_file", "file_sha256"]
 
 MODEL_FORMAT = "gammastar-model"
 MODEL_VERSION = 3
 #: zip versions this reader takes: 2 (pairs in log pT), 3 (pT as a probit, :mod:`.features`)
 _READABLE = (2, 3)
 _HEAD = "gammastar.json"
-_WEIGHTS = "flow.pt"
-_REPLICAS = "replicas/prob.npy"
-_LAZY = (_WEIGHTS, _REPLICAS)  # read when needed
+#: the members read only when needed: the network weights and the replicas' tables
+WEIGHTS = "flow.pt"
+REPLICAS = "replicas/prob.npy"
+_LAZY = (WEIGHTS, REPLICAS)  # read when needed
 _HEAD_MAX = 16 << 20  # bytes: the head is metadata; anything larger is not a gammastar model
 #: bytes a member of a version-2 file may hold at most (its head declares no sizes): the largest, a pair-density
 #: table of 400 x 400 cells at 200 mass nodes in float32, is 128 MB
 _V2_MEMBER_MAX = 256 << 20
 
 
-def _meta(model: TrainedModel) -> dict[str, Any]:
-    return {
-        "config": {**dataclasses.asdict(model.config), "device": "cpu"},
-        "pair_features": model.flow.pair_features,
-        "norm": {k: v.tolist() for k, v in model.flow.norm.items()},
-        "lepton": model.lepton,
-        "n_collisions": model.n_collisions,
-        "mass_range": list(model.mass_range),
-        "pair_range": [list(model.pair_range[0]), list(model.pair_range[1])],
-        "phi_uniform_pvalue": model.phi_uniform_pvalue,
-        "spectrum": {"m_lepton": model.spectrum.m_lepton, "rel_bin": model.spectrum.rel_bin},
-        "provenance": model.provenance,
-        "history": model.history,
-    }
-
-
-def _npy(a: np.ndarray) -> bytes:
+def npy_bytes(a: np.ndarray) -> bytes:
+    """An array as the bytes of a ``.npy`` member (no pickles)."""
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
     return buf.getvalue()
@@ -98,24 +84,10 @@ def _members_digest(meta_text: str, members: dict[str, bytes]) -> str:
     return h.hexdigest()
 
 
-def save_model(model: TrainedModel, path: str | Path) -> Path:
-    """Write ``model`` to ``path`` (atomically)."""
-    import torch
-
+def write_model_file(path: str | Path, meta: dict[str, Any], members: dict[str, bytes]) -> Path:
+    """Write a model file to ``path`` (atomically): the head (format, version, ``meta`` as JSON, each member's size
+    and SHA-256) and the ``members`` (names of the format, see the module docstring)."""
     path = Path(path)
-    members = {f"spectrum/{k}.npy": _npy(v) for k, v in model.spectrum.to_arrays().items()}
-    if model.tabulates_pairs:
-        members.update({f"density/{k}.npy": _npy(v) for k, v in model.pair_density().to_arrays().items()})
-    if model.support is not None:
-        members.update({f"support/{k}.npy": _npy(v) for k, v in model.support.to_arrays().items()})
-    weights = io.BytesIO()
-    torch.save(model.flow.state_dict(), weights)
-    members[_WEIGHTS] = weights.getvalue()
-    if model.replicas is not None:
-        members[_REPLICAS] = _npy(model.replicas.prob)
-    meta = _meta(model)
-    if model.replicas is not None:
-        meta["replicas"] = model.replicas.fits
     meta_text = json.dumps(meta)
     head = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "meta": meta_text,
             "meta_sha256": hashlib.sha256(meta_text.encode()).hexdigest(),
@@ -132,12 +104,37 @@ def save_model(model: TrainedModel, path: str | Path) -> Path:
     return path
 
 
-def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
-    """Read a model file written by :func:`save_model` (no arbitrary unpickling; torch only when needed)."""
+@dataclass
+class ModelFile:
+    """What a model file holds, read and checked: its metadata (values checked), the network weights (read and
+    checked when first asked for), the training spectrum's arrays, the pair-density table, the support and the
+    replicas' tables (None where the file has none).  What is built from them is :mod:`.model`'s."""
+
+    path: Path
+    meta: dict[str, Any]
+    weights: Callable[[], dict[str, Any]]
+    spectrum: dict[str, np.ndarray]
+    density: PairDensity | None = None
+    support: Support | None = None
+    replicas: ReplicaTables | None = None
+
+    @contextmanager
+    def damaged(self) -> Iterator[None]:
+        """Errors of what is built from the file inside the block as one: ``PATH: damaged gammastar model (...)``."""
+        try:
+            yield
+        except GammastarError as exc:
+            raise GammastarError(f"{self.path}: damaged gammastar model ({exc})") from None
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise GammastarError(f"{self.path}: damaged gammastar model ({describe(exc)})") from None
+
+
+def read_model_file(path: str | Path) -> ModelFile:
+    """Read and check a model file written by :func:`write_model_file` (or by an earlier release): no arbitrary
+    unpickling, torch only when the weights are asked for."""
     path = Path(path)
     if not path.is_file():
         raise GammastarError(f"{path}: no such model file")
-    check_device(device)
     with open(path, "rb") as f:
         if f.read(4) != b"PK\x03\x04":  # both versions are zip archives
             raise GammastarError(f"{path}: not a readable gammastar model (not a zip archive)")
@@ -145,7 +142,7 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
         with zipfile.ZipFile(path) as z:
             infos = {i.filename: i for i in z.infolist()}
             if _HEAD not in infos:
-                return _load_v1(path, device)
+                return _read_v1(path)
             if infos[_HEAD].file_size > _HEAD_MAX:
                 raise GammastarError(f"{path}: not a gammastar model file (its head is {infos[_HEAD].file_size} bytes)")
             head = json.loads(z.read(_HEAD))
@@ -181,7 +178,7 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
         import torch
 
         try:
-            state = torch.load(io.BytesIO(read(_WEIGHTS)), map_location="cpu", weights_only=True)
+            state = torch.load(io.BytesIO(read(WEIGHTS)), map_location="cpu", weights_only=True)
             _check_weights(state)
         except GammastarError:
             raise
@@ -189,19 +186,17 @@ def load_model(path: str | Path, device: str = "cpu") -> TrainedModel:
             raise GammastarError(f"{path}: damaged gammastar model ({_why(exc)})") from None
         return state
 
-    try:
-        meta = json.loads(head["meta"])
+    out = ModelFile(path, {}, weights, group("spectrum"))
+    with out.damaged():
         density = group("density")
-        model = _model(meta, device, weights, group("spectrum"), PairDensity.from_arrays(density) if density else None)
+        out.density = PairDensity.from_arrays(density) if density else None
+        out.meta = json.loads(head["meta"])
+        _check_values(out.meta)
         support = group("support")
-        model.support = Support.from_arrays(support) if support else None
-        if "replicas" in meta:
-            model.replicas = _replicas(path, meta["replicas"], read, model.density)
-        return model
-    except GammastarError as exc:
-        raise GammastarError(f"{path}: damaged gammastar model ({exc})") from None
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise GammastarError(f"{path}: damaged gammastar model ({describe(exc)})") from None
+        out.support = Support.from_arrays(support) if support else None
+        if "replicas" in out.meta:
+            out.replicas = _replicas(path, out.meta["replicas"], read, out.density)
+    return out
 
 
 def _check_version_2_members(path: Path, infos: dict[str, zipfile.ZipInfo]) -> None:
@@ -211,7 +206,7 @@ def _check_version_2_members(path: Path, infos: dict[str, zipfile.ZipInfo]) -> N
     for name, info in infos.items():
         if name == _HEAD:
             continue
-        if not (name == _WEIGHTS or (name.startswith(("spectrum/", "density/", "support/")) and name.endswith(".npy"))):
+        if not (name == WEIGHTS or (name.startswith(("spectrum/", "density/", "support/")) and name.endswith(".npy"))):
             raise GammastarError(f"{path}: damaged gammastar model (member {name!r} is not in the format)")
         if info.file_size > _V2_MEMBER_MAX:
             raise GammastarError(f"{path}: damaged gammastar model (member {name!r} is {info.file_size} bytes, more "
@@ -259,7 +254,7 @@ def _replicas(path: Path, fits: list[dict[str, float]], read: Any, table: PairDe
     expected = (len(fits), table.masses.size, table.grid * table.grid)
 
     def load() -> np.ndarray:
-        prob = np.load(io.BytesIO(read(_REPLICAS)), allow_pickle=False)
+        prob = np.load(io.BytesIO(read(REPLICAS)), allow_pickle=False)
         if prob.shape != expected or not (np.all(np.isfinite(prob)) and np.all(prob >= 0)):
             raise GammastarError(f"{path}: damaged gammastar model (the replicas' tables are not consistent)")
         return prob
@@ -267,27 +262,7 @@ def _replicas(path: Path, fits: list[dict[str, float]], read: Any, table: PairDe
     return ReplicaTables(None, list(fits), load)
 
 
-def _model(meta: dict[str, Any], device: str, weights: Any, spectrum: dict[str, np.ndarray],
-           density: PairDensity | None) -> TrainedModel:
-    """The model from its metadata, a function giving its weights, the spectrum's arrays and its table."""
-    _check_values(meta)
-    cfg = dict(meta["config"])
-    cfg["hidden"] = tuple(cfg["hidden"])
-    cfg["holdout_mass"] = tuple(cfg["holdout_mass"]) if cfg.get("holdout_mass") else None
-    if cfg.get("mass_resolution"):
-        cfg["mass_resolution"] = tuple((float(m), float(s)) for m, s in cfg["mass_resolution"])
-    cfg["device"] = device
-    config = FlowConfig(**cfg)
-    flow = KinematicsFlow(config, meta["pair_features"], meta["norm"], state=weights)
-    spec = MassSpectrum.from_arrays(spectrum, meta["spectrum"]["m_lepton"], meta["spectrum"]["rel_bin"], meta["lepton"])
-    return TrainedModel(
-        flow, spec, meta["lepton"], meta["n_collisions"], tuple(meta["mass_range"]),
-        (meta["pair_range"][0], meta["pair_range"][1]), meta["phi_uniform_pvalue"], meta["provenance"], meta["history"],
-        density,
-    )
-
-
-def _load_v1(path: Path, device: str) -> TrainedModel:
+def _read_v1(path: Path) -> ModelFile:
     """A version-1 file: one ``torch.save`` dictionary (no pair-density table)."""
     import torch
 
@@ -310,14 +285,13 @@ def _load_v1(path: Path, device: str) -> TrainedModel:
         if not intact:
             raise GammastarError(f"{path}: damaged gammastar model (its checksum does not match: "
                                  "the file changed after it was written)")
-    try:
-        meta = json.loads(blob["meta"])
+    out = ModelFile(path, {}, lambda: blob["state"], {})
+    with out.damaged():
+        out.meta = json.loads(blob["meta"])
         _check_weights(blob["state"])
-        return _model(meta, device, lambda: blob["state"], {k: v.numpy() for k, v in blob["spectrum"].items()}, None)
-    except GammastarError as exc:
-        raise GammastarError(f"{path}: damaged gammastar model ({exc})") from None
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise GammastarError(f"{path}: damaged gammastar model ({describe(exc)})") from None
+        out.spectrum = {k: v.numpy() for k, v in blob["spectrum"].items()}
+        _check_values(out.meta)
+    return out
 
 
 def _digest(blob: dict[str, Any]) -> str:

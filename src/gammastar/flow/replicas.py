@@ -36,7 +36,8 @@ from ..cluster import cluster
 from ..errors import GammastarError
 from .density import PairDensity, ReplicaTables
 from .fit import TrainingPairs, fit_flow
-from .model import FlowConfig, KinematicsFlow, TrainedModel
+from .model import TrainedModel
+from .networks import FlowConfig, KinematicsFlow
 
 __all__ = ["fit_replicas", "replica_seed"]
 

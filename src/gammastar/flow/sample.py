@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..physics.angular import DecayLaw, sample_law
-from .model import KinematicsFlow, h_from_raw
+from .networks import KinematicsFlow, h_from_raw
 
 if TYPE_CHECKING:
     import torch

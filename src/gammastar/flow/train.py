@@ -20,8 +20,9 @@ from .. import __version__
 from ..errors import GammastarError
 from ..samples import Sample
 from .fit import fit_flow, new_flow, training_pairs
-from .model import FlowConfig, TrainedModel, check_device
+from .model import TrainedModel
 from .modelfile import file_sha256
+from .networks import FlowConfig, check_device
 from .replicas import fit_replicas
 
 __all__ = ["train", "add_replicas", "phi_uniformity_pvalue"]

@@ -22,27 +22,25 @@ import math
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..errors import GammastarError
+from ..figures import plot_label
 from ..io.atomic import write_text
 from ..io.jsontext import dumps
 from ..physics.angular import decay_law
 from ..samples import Sample
-
-if TYPE_CHECKING:
-    from ..plots import PlotLabel
-from .model import TrainedModel, pair_variables
+from .features import pair_variables
+from .model import TrainedModel
+from .plots import ratio_plots
 from .sample import decay_angles, sample_pairs
 
 __all__ = ["VARIABLES", "Auc", "ClassifierTest", "Comparison", "Validation", "flow_twins", "classifier_auc",
            "binned_kl", "kl_divergences", "hanley_mcneil_error", "validate"]
 
 VARIABLES = ("m", "log_pt", "y", "phi", "cos_cs", "phi_cs")
-_LABELS = {"m": r"$m$ [GeV]", "log_pt": r"$\log(p_T/\mathrm{GeV})$", "y": "$y$", "phi": r"$\phi$",
-           "cos_cs": r"$\cos\theta_{CS}$", "phi_cs": r"$\phi_{CS}$"}
 
 
 @dataclass(frozen=True)
@@ -216,41 +214,6 @@ def compare(data: dict[str, np.ndarray], flow: dict[str, np.ndarray], weight: np
     return Comparison(len(data["m"]), classifier_auc(data, flow, weight, seed=seed, windows=windows), kl_1d, kl_2d)
 
 
-def ratio_plots(data: dict[str, np.ndarray], flow: dict[str, np.ndarray], weight: np.ndarray | None, path: Path,
-                names: tuple[str, ...] = VARIABLES, bins: int = 50, label: PlotLabel | None = None) -> Path:
-    """Data and flow distributions with the data/flow ratio and its statistical band, one panel per variable."""
-    from ..plots import decorate_row, figure, save_figure, style
-
-    with style():
-        fig, axes = figure(True, width=3.4 * len(names), ncols=len(names))
-        w_d = weight if weight is not None else np.ones(len(data["m"]))
-        norm = w_d.sum() / len(flow["m"])
-        for i, k in enumerate(names):
-            e = _edges(data[k], bins)
-            h_d, _ = np.histogram(data[k], e, weights=w_d)
-            v_d, _ = np.histogram(data[k], e, weights=w_d**2)
-            h_f, _ = np.histogram(flow[k], e)
-            c = 0.5 * (e[1:] + e[:-1])
-            ax, rx = axes[0, i], axes[1, i]
-            ax.stairs(h_f * norm, e, color="C1", label="flow")
-            ax.errorbar(c, h_d, np.sqrt(v_d), fmt=".", color="k", ms=3, label="data")
-            ax.set_yticks([])
-            ok = (h_f > 0) & (h_d > 0)
-            r = np.full(c.size, np.nan)
-            r_err = np.full(c.size, np.nan)
-            r[ok] = h_d[ok] / (h_f[ok] * norm)
-            r_err[ok] = r[ok] * np.sqrt(v_d[ok] / h_d[ok] ** 2 + 1.0 / h_f[ok])
-            rx.fill_between(c, r - r_err, r + r_err, color="0.7", step="mid", lw=0)
-            rx.plot(c, r, drawstyle="steps-mid", color="k", lw=1)
-            rx.axhline(1.0, color="C1", lw=1)
-            rx.set_ylim(0.8, 1.2)
-            rx.set_xlabel(_LABELS[k])
-        axes[0, 0].legend(frameon=False)
-        axes[1, 0].set_ylabel("data / flow")
-        decorate_row(list(axes[0]), label)
-        return save_figure(fig, path, dpi=110)
-
-
 def default_windows(m: np.ndarray, n: int = 6) -> list[tuple[float, float]]:
     """Mass windows with equal numbers of pairs."""
     q = np.quantile(m, np.linspace(0, 1, n + 1))
@@ -283,8 +246,6 @@ def validate(
         idx = np.sort(np.random.default_rng(seed).choice(idx, max_pairs, replace=False))
     d = {k: v[k][idx] for k in VARIABLES}
     w = events.weight[idx]
-    from ..plots import plot_label
-
     label = plot_label(data)
     f = flow_twins(model, d["m"], seed=seed)
     if holdout is None and model.config.holdout_mass:
@@ -301,9 +262,10 @@ def validate(
     # when sampled, data the model cannot serve) leaves nothing behind
     out_dir.mkdir(parents=True, exist_ok=True)
     if inside_window is not None and sel is not None:
-        ratio_plots({k: x[sel] for k, x in d.items()}, {k: x[sel] for k, x in f.items()}, w[sel],
-                    out_dir / "ratios_holdout.png", label=label)
-    ratio_plots(d, f, w, out_dir / "ratios.png", label=label)
+        held = {k: x[sel] for k, x in d.items()}
+        ratio_plots(held, {k: x[sel] for k, x in f.items()}, w[sel], out_dir / "ratios_holdout.png",
+                    {k: _edges(held[k], 50) for k in VARIABLES}, label=label)
+    ratio_plots(d, f, w, out_dir / "ratios.png", {k: _edges(d[k], 50) for k in VARIABLES}, label=label)
     result = Validation(overall.n_pairs, overall.classifier, overall.kl_1d, overall.kl_2d, holdout, inside_window)
     write_text(out_dir / "validation.json", dumps(result.to_dict()))
     return result

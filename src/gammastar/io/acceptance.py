@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GammastarError, describe
+from .readers.root import open_root, uproot_errors
 
 __all__ = ["AcceptanceMap", "read_acceptance", "acceptance_file"]
 
@@ -120,8 +121,6 @@ def read_acceptance(path: str | Path) -> AcceptanceMap:
         except Exception as exc:  # numpy and zipfile raise many types for damaged files
             raise GammastarError(f"{p}: cannot read as .npz ({describe(exc, 120)})") from None
     if p.suffix.lower() == ".root":
-        from .readers.root import open_root, uproot_errors
-
         f = open_root(p)
         th3 = [k.split(";")[0] for k, c in f.classnames().items() if c.startswith("TH3")]
         key = name or (th3[0] if th3 else None)

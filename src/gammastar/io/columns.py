@@ -26,9 +26,10 @@ import numpy as np
 
 from ..errors import GammastarError
 from .legs import Legs, polar_four_momenta
-from .readers.base import PAIR_COLUMNS, WEIGHT_COLUMN
+from .readers import reader_for
+from .readers.base import PAIR_COLUMNS, WEIGHT_COLUMN, PairFile
 
-__all__ = ["LAYOUTS", "ColumnLayout", "parse_columns", "column_layout"]
+__all__ = ["LAYOUTS", "ColumnLayout", "parse_columns", "column_layout", "open_pairs"]
 
 #: layout name -> its keys (``weight`` is optional with every layout)
 LAYOUTS: dict[str, tuple[str, ...]] = {
@@ -144,3 +145,15 @@ def column_layout(path: Path, names: list[str], columns: Mapping[str, str] | str
 
 def _listing(names: list[str], most: int = 30) -> str:
     return ", ".join(names[:most]) + (f" ... ({len(names)} in all)" if len(names) > most else "")
+
+
+def open_pairs(path: str | Path, tree: str | None = None, columns: Mapping[str, str] | str | None = None) -> PairFile:
+    """Open a pair file of any registered format (existence and emptiness checked) and find its column layout.
+
+    ``columns`` maps the file's names onto ours (:mod:`gammastar.io.columns`);
+    the layout is the PairFile's ``layout``.
+    """
+    path = Path(path)
+    pf = reader_for(path)(path, tree)
+    pf.layout = column_layout(path, pf.names, columns)
+    return pf

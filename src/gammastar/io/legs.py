@@ -22,14 +22,17 @@ typical bins hold tens of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import GammastarError
+from ..physics.pdg import mass
 
 __all__ = ["Legs", "OrientedPairs", "BACKGROUNDS", "polar_four_momenta", "like_sign_weights", "oriented_pairs",
-           "check_background"]
+           "check_background",
+           "M2_REL_TOL", "infer_lepton", "mass_squared", "lepton_counts", "lepton_from_counts"]
 
 #: background subtraction methods
 BACKGROUNDS = ("like-sign",)
@@ -119,3 +122,58 @@ def oriented_pairs(
         neg = np.concatenate([neg, ls_b[keep]])
         weight = np.concatenate([weight, w_ls[keep]])
     return OrientedPairs(pos, neg, weight, int(opposite.sum()), n_pp, n_mm)
+
+
+#: E >= |p| is checked up to this rounding allowance on m^2 = E^2 - p^2, relative to E^2 (|p| may exceed E by
+#: 5e-7 E): float32 stores E and each p_i to 6e-8, so data kept or computed in float32 (columns, branches,
+#: or float64 columns holding float32-rounded values) miss m^2 by up to a few 1e-7 E^2.  Every kinematic
+#: quantity is then computed in float64.
+M2_REL_TOL = 1e-6
+
+
+def infer_lepton(path: Path, *momenta: np.ndarray) -> str:
+    """The flavour, e or mu, that the invariant masses of the lepton four-momenta (N, 4) say.
+
+    Rows that are not finite or not physical are left to :func:`~gammastar.io.pairs.validated_pairs` to name.
+    """
+    n_e = n_mu = 0
+    others = []
+    for p in momenta:
+        m2, tol = mass_squared(p)
+        ok = np.isfinite(m2) & (m2 >= -tol)
+        ne, nmu, other = lepton_counts(m2[ok], tol[ok])
+        n_e, n_mu = n_e + ne, n_mu + nmu
+        others.append(other)
+    return lepton_from_counts(n_e, n_mu, np.concatenate(others), path)
+
+
+def mass_squared(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(m^2 = E^2 - p^2, its rounding allowance :data:`M2_REL_TOL` E^2) of four-momenta (N, 4)."""
+    e2 = p[:, 3] ** 2
+    return e2 - np.einsum("ij,ij->i", p[:, :3], p[:, :3]), M2_REL_TOL * e2 + 1e-12
+
+
+def lepton_counts(m2: np.ndarray, tol: np.ndarray) -> tuple[int, int, np.ndarray]:
+    """(n_e, n_mu, masses of non-leptons) from squared masses m2 = E^2 - p^2 (+- tol).
+
+    Leptons so energetic that rounding blurs e and mu count as neither.
+    """
+    m_mu2 = mass("mu") ** 2
+    is_e = np.abs(m2 - mass("e") ** 2) <= 0.25 * m_mu2 + tol
+    is_mu = np.abs(m2 - m_mu2) <= 0.25 * m_mu2 + tol
+    other = ~(is_e | is_mu)
+    return int((is_e & ~is_mu).sum()), int((is_mu & ~is_e).sum()), np.sqrt(np.abs(m2[other]))
+
+
+def lepton_from_counts(n_e: int, n_mu: int, others: np.ndarray, path: Path) -> str:
+    """The flavour the counts say (electrons, muons, masses of neither), or a one-line error naming ``path``."""
+    if others.size:
+        raise GammastarError(
+            f"{path}: {others.size} lepton(s) have a mass that is neither e nor mu "
+            f"(e.g. {others[0]:.4g} GeV); pass --lepton e|mu only if the energies are unreliable"
+        )
+    if n_e and n_mu:
+        raise GammastarError(f"{path}: mixed sample, {n_e} leptons look like electrons and {n_mu} like muons")
+    if n_e + n_mu == 0:
+        raise GammastarError(f"{path}: the energies are too imprecise to tell e from mu; pass --lepton e|mu")
+    return "e" if n_e else "mu"

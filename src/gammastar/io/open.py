@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import GammastarError
 from ..physics.beams import Beam
-from ..rates.resolution import MassResolution, parse_resolution
 from ..samples import Sample, streamed_needs_memory, table_needs_events
+from ..spectrum.resolution import MassResolution, parse_resolution
 from .pairs import read_dileptons
 from .readers.root import split_object_path
 from .readers.tables import looks_like_table, read_spectrum
@@ -83,7 +83,7 @@ def open_sample(
         the data's n_collisions must be known.
     mass_resolution : float (GeV), CSV path (mass, sigma) or MassResolution, optional
         The detector's Gaussian mass resolution, kept with the sample: the rates
-        unfold it at narrow resonances (:mod:`gammastar.rates.resolution`).
+        unfold it at narrow resonances (:mod:`gammastar.spectrum.resolution`).
     client : distributed.Client, optional
         Read a streamed input's files on this Dask cluster, a file per task
         (:func:`gammastar.io.stream.scan_dileptons`); the spectrum is the same.

@@ -10,7 +10,7 @@ with charges (:mod:`gammastar.io.columns`, ``--columns``), or built from
 event-level lepton collections (:mod:`gammastar.io.readers.lepton_collections`).  Parquet files may carry the
 number of collisions the sample stands for as key-value metadata
 ``gammastar.n_collisions``.  Every pair is checked (finite, E >= |p|, a lepton
-mass that is e or mu; E >= |p| up to float32 rounding, :data:`M2_REL_TOL`)
+mass that is e or mu; E >= |p| up to float32 rounding, :data:`~.legs.M2_REL_TOL`)
 before it becomes an :class:`~gammastar.samples.EventSample`.
 """
 
@@ -20,22 +20,22 @@ import logging
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
 
 from ..errors import GammastarError
 from ..physics.beams import Beam
+from ..physics.kinematics import pair_kinematics
 from ..physics.pdg import mass
 from ..samples import EventSample, check_lepton
+from .acceptance import AcceptanceMap, read_acceptance
 from .atomic import atomic_path
-from .columns import ColumnLayout
-from .legs import OrientedPairs, oriented_pairs
-from .readers import PAIR_COLUMNS, WEIGHT_COLUMN, open_pairs, reader_for
-
-if TYPE_CHECKING:
-    from .acceptance import AcceptanceMap
+from .columns import ColumnLayout, open_pairs
+from .legs import OrientedPairs, infer_lepton, lepton_counts, lepton_from_counts, mass_squared, oriented_pairs
+from .readers import PAIR_COLUMNS, WEIGHT_COLUMN, reader_for
+from .readers.lepton_collections import pairs_from_events
+from .readers.root import RootPairs, split_object_path
 
 __all__ = [
     "PAIR_COLUMNS",
@@ -52,9 +52,7 @@ __all__ = [
     "write_dileptons",
     "validated_pairs",
     "with_acceptance",
-    "M2_REL_TOL",
     "layout_pairs",
-    "infer_lepton",
 ]
 
 log = logging.getLogger("gammastar")
@@ -69,12 +67,6 @@ BEYOND_BEAMS_MAX = 0.01
 
 #: |momentum| or energy (GeV) beyond any accelerator: larger values are units or corruption (and overflow E^2)
 MAX_GEV = 1e8
-
-#: E >= |p| is checked up to this rounding allowance on m^2 = E^2 - p^2, relative to E^2 (|p| may exceed E by
-#: 5e-7 E): float32 stores E and each p_i to 6e-8, so data kept or computed in float32 (columns, branches,
-#: or float64 columns holding float32-rounded values) miss m^2 by up to a few 1e-7 E^2.  Every kinematic
-#: quantity is then computed in float64.
-M2_REL_TOL = 1e-6
 
 
 def layout_pairs(
@@ -102,53 +94,6 @@ def layout_pairs(
     return op, lepton
 
 
-def infer_lepton(path: Path, *momenta: np.ndarray) -> str:
-    """The flavour, e or mu, that the invariant masses of the lepton four-momenta (N, 4) say.
-
-    Rows that are not finite or not physical are left to :func:`validated_pairs` to name.
-    """
-    n_e = n_mu = 0
-    others = []
-    for p in momenta:
-        m2, tol = _mass_squared(p)
-        ok = np.isfinite(m2) & (m2 >= -tol)
-        ne, nmu, other = _lepton_counts(m2[ok], tol[ok])
-        n_e, n_mu = n_e + ne, n_mu + nmu
-        others.append(other)
-    return _infer_lepton(n_e, n_mu, np.concatenate(others), path)
-
-
-def _mass_squared(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(m^2 = E^2 - p^2, its rounding allowance :data:`M2_REL_TOL` E^2) of four-momenta (N, 4)."""
-    e2 = p[:, 3] ** 2
-    return e2 - np.einsum("ij,ij->i", p[:, :3], p[:, :3]), M2_REL_TOL * e2 + 1e-12
-
-
-def _lepton_counts(m2: np.ndarray, tol: np.ndarray) -> tuple[int, int, np.ndarray]:
-    """(n_e, n_mu, masses of non-leptons) from squared masses m2 = E^2 - p^2 (+- tol).
-
-    Leptons so energetic that rounding blurs e and mu count as neither.
-    """
-    m_mu2 = mass("mu") ** 2
-    is_e = np.abs(m2 - mass("e") ** 2) <= 0.25 * m_mu2 + tol
-    is_mu = np.abs(m2 - m_mu2) <= 0.25 * m_mu2 + tol
-    other = ~(is_e | is_mu)
-    return int((is_e & ~is_mu).sum()), int((is_mu & ~is_e).sum()), np.sqrt(np.abs(m2[other]))
-
-
-def _infer_lepton(n_e: int, n_mu: int, others: np.ndarray, path: Path) -> str:
-    if others.size:
-        raise GammastarError(
-            f"{path}: {others.size} lepton(s) have a mass that is neither e nor mu "
-            f"(e.g. {others[0]:.4g} GeV); pass --lepton e|mu only if the energies are unreliable"
-        )
-    if n_e and n_mu:
-        raise GammastarError(f"{path}: mixed sample, {n_e} leptons look like electrons and {n_mu} like muons")
-    if n_e + n_mu == 0:
-        raise GammastarError(f"{path}: the energies are too imprecise to tell e from mu; pass --lepton e|mu")
-    return "e" if n_e else "mu"
-
-
 def validated_pairs(
     path: Path, pos: np.ndarray, neg: np.ndarray, weight: np.ndarray, lepton: str | None,
     n_collisions: float | None, meta: dict[str, str],
@@ -172,20 +117,20 @@ def validated_pairs(
     n_e = n_mu = 0
     others = []
     for p in (pos, neg):
-        m2, tol = _mass_squared(p)
+        m2, tol = mass_squared(p)
         unphysical = (p[:, 3] < 0) | (m2 < -tol)
         if unphysical.any():
             bad = np.flatnonzero(unphysical)
             raise GammastarError(
                 f"{path}: {bad.size} row(s) are unphysical, E < |p| (first at row {bad[0]})"
             )
-        ne, nmu, other = _lepton_counts(m2, tol)
+        ne, nmu, other = lepton_counts(m2, tol)
         n_e, n_mu = n_e + ne, n_mu + nmu
         others.append(other)
         del m2, tol, unphysical
     not_leptons = np.concatenate(others)
     if lepton is None:
-        lepton = _infer_lepton(n_e, n_mu, not_leptons, path)
+        lepton = lepton_from_counts(n_e, n_mu, not_leptons, path)
     elif not_leptons.size or (n_e if lepton == "mu" else n_mu):
         warnings.warn(
             f"{path}: the leptons' masses do not all look like {lepton} "
@@ -254,9 +199,6 @@ def with_acceptance(ds: EventSample, acceptance: str | Path | AcceptanceMap | No
     """Divide every pair's weight by its acceptance A(m, pT, y), floored (see :mod:`gammastar.io.acceptance`)."""
     if acceptance is None:
         return ds
-    from ..physics.kinematics import pair_kinematics
-    from .acceptance import AcceptanceMap, read_acceptance
-
     amap = acceptance if isinstance(acceptance, AcceptanceMap) else read_acceptance(acceptance)
     k = pair_kinematics(ds.pos, ds.neg)
     ds.weight = amap.correct(ds.weight, ds.mass, k.pt, k.y, floor)
@@ -319,8 +261,6 @@ def read_dileptons(
         On any unreadable, empty, incomplete or unphysical input, with a
         one-line message naming the problem.
     """
-    from .readers.root import split_object_path
-
     path, tree = split_object_path(path, tree)
     if lepton is not None:
         check_lepton(lepton, "--lepton")
@@ -343,9 +283,6 @@ def _pairs_from_collection(
     path: Path, lepton: str | None, n_collisions: float | None, tree: str | None, leptons: str,
     background: str | None, min_pt: float | None, max_abs_eta: float | None, r: float, bin_width: float,
 ) -> EventSample:
-    from .readers.lepton_collections import pairs_from_events
-    from .readers.root import RootPairs
-
     if reader_for(path) is not RootPairs:
         raise GammastarError(f"{path}: --leptons needs a ROOT file with event-level lepton collections")
     lp = pairs_from_events(path, leptons, tree, min_pt=min_pt, max_abs_eta=max_abs_eta, background=background, r=r,

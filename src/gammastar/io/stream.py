@@ -1,7 +1,7 @@
 """Large inputs in bounded memory: a big pair file, or a directory of them, read in chunks.
 
 The rates need only the fine-binned mass spectrum
-(:class:`~gammastar.rates.spectrum.MassSpectrum`): it is accumulated chunk
+(:class:`~gammastar.spectrum.estimator.MassSpectrum`): it is accumulated chunk
 by chunk, every chunk validated like a whole file, so memory stays at one
 chunk plus the bins whatever the number of pairs.  mCP yields then come from
 the fine bins (at each bin's weighted mean mass: the exact sum over pairs up
@@ -24,8 +24,9 @@ import numpy as np
 from ..errors import GammastarError
 from ..physics.beams import Beam
 from ..physics.pdg import mass
-from ..rates.spectrum import BinSums, MassSpectrum
 from ..samples import EventSample, SpectrumSample, check_n_collisions
+from ..spectrum.estimator import BinSums, MassSpectrum
+from .columns import open_pairs
 from .pairs import (
     N_COLLISIONS_KEY,
     layout_pairs,
@@ -35,7 +36,7 @@ from .pairs import (
     with_acceptance,
     within_beams,
 )
-from .readers import STREAM_ROWS, listed_suffixes, open_pairs, pair_suffixes, reader_for
+from .readers import STREAM_ROWS, listed_suffixes, pair_suffixes, reader_for
 from .subtract import Subtraction, subtraction_chunks
 
 if TYPE_CHECKING:

@@ -31,6 +31,7 @@ from ..errors import GammastarError
 from ..physics.beams import Beam
 from ..physics.pdg import mass
 from ..samples import EventSample, check_n_collisions
+from .pairs import read_dileptons
 
 __all__ = ["Subtraction", "subtractions", "subtracted", "subtraction_chunks", "KNOWN_PEAKS", "GAMMA_STAR_ONLY_KEY",
            "warn_known_peaks"]
@@ -65,8 +66,6 @@ def subtractions(paths: Iterable[str | Path | tuple[str | Path, float | None] | 
 
 def _read(sub: Subtraction, lepton: str, n_data: float | None, beam: Beam | None) -> tuple[EventSample, float]:
     """The simulated pairs and the factor N_data / N_sim their weights take."""
-    from .pairs import read_dileptons
-
     if n_data is None:
         raise GammastarError("--subtract scales the simulation to the data's collisions: give the data's "
                              "--n-collisions (or metadata gammastar.n_collisions)")

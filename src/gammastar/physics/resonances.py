@@ -2,13 +2,13 @@
 
 N_V(m) is smooth except at the narrow vector mesons: omega (Gamma = 8.7 MeV),
 phi (4.2 MeV), J/psi, psi(2S) and the Upsilons (tens of keV).  Near them the
-local estimate of :mod:`gammastar.rates.spectrum` is N_V averaged over the
+local estimate of :mod:`gammastar.spectrum.estimator` is N_V averaged over the
 estimator's half-width h and over the detector's mass resolution, while the
 A' yield at a mass is the *unsmeared* eps^2 N_V(m): at the peak the average
 is far below it, beside the peak far above.  A mass whose estimate such a
 resonance reaches (:func:`narrow_near`) is therefore flagged
 ``resolution_limited`` unless the resolution was given and the resonance
-unfolded (:mod:`gammastar.rates.resolution`).  Masses and widths
+unfolded (:mod:`gammastar.spectrum.resolution`).  Masses and widths
 are the PDG's, from ``particle``.
 """
 

@@ -1,6 +1,8 @@
-"""Rates from a sample: the N_V(m) estimator and the photon, A' and mCP yields.
+"""Rates from a sample: the photon, A' and mCP yields, and the model-based comparison.
 
-* :mod:`.spectrum`: the fine-binned pair-mass spectrum and the local estimator of N_V(m);
-* :mod:`.mcp`: sums of dN_ll/dm R_chi/R_l over pairs, fine bins or table bins;
-* :mod:`.yields`: :func:`photon_yield`, :func:`aprime_yield`, :func:`mcp_yield` and their results.
+* :mod:`.yields`: :func:`photon_yield`, :func:`aprime_yield`, :func:`mcp_yield` and their results;
+* :mod:`.support`: where in (m, pT, y) the data reach, and the share of a search's acceptance they cover;
+* :mod:`.compare`: the data-driven yields against meson-decay models under named variants.
+
+The estimator they rest on is :mod:`gammastar.spectrum`.
 """

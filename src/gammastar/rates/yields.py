@@ -16,12 +16,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import GammastarError
+from ..io.subtract import warn_known_peaks
 from ..physics.formulas import check_spin
 from ..physics.resonances import nearest_narrow
-from .mcp import covered_from, mass_progress
-from .resolution import MassResolution, parse_resolution
-from .scan import MCP_REMEDIES, FailedMass, check_some, each_mass
-from .spectrum import MassSpectrum, SpectrumPoint
+from ..results import MCP_REMEDIES, FailedMass, check_some, each_mass
+from ..spectrum.estimator import MassSpectrum, SpectrumPoint
+from ..spectrum.mcp import covered_from, mass_progress
+from ..spectrum.resolution import MassResolution, parse_resolution
 
 if TYPE_CHECKING:
     from ..samples import Sample
@@ -215,18 +216,18 @@ def photon_yield(
     masses : array or mass spec string (``"LO:HI:STEP"`` or ``"a,b"``), GeV
     bandwidth : float, optional
         Fixed estimator half-width in GeV; adaptive by default (see
-        :mod:`gammastar.rates.spectrum`).
+        :mod:`gammastar.spectrum.estimator`).
     spectrum : MassSpectrum, optional
         A spectrum already built from ``data`` (saves re-binning).
     mass_resolution : float (GeV), CSV path or MassResolution, optional
         The detector's Gaussian mass resolution (default: the sample's): near
         a narrow resonance the estimate is then a forward-folded fit and the
-        value the unsmeared N_V (:mod:`gammastar.rates.resolution`); without
+        value the unsmeared N_V (:mod:`gammastar.spectrum.resolution`); without
         it such masses are flagged ``resolution_limited``.
 
     A mass that cannot be estimated (outside the data, too few pairs, no net
     yield) gets NaN values and an entry in ``failed`` (a
-    :class:`~gammastar.rates.scan.FailedMass`: mass, reason); the others
+    :class:`~gammastar.results.FailedMass`: mass, reason); the others
     are estimated as usual.  Raises :class:`GammastarError` when no mass can be.
     """
     masses = parse_mass_spec(masses)
@@ -252,8 +253,6 @@ def photon_yield(
             "consistent with zero only if within its error",
             stacklevel=2,
         )
-    from ..io.subtract import warn_known_peaks
-
     warn_known_peaks(masses, 3.0 * column("bandwidth"), data)
     phi = spec.phi(masses)
     sys = column("n_v_err_sys") * s if spec.w_sys is not None else None
@@ -298,7 +297,7 @@ def mcp_yield(
     pairs of w_i R_chi(m_i)/R_l(m_i) for m_i > 2 m_chi (no density estimate,
     no binning), with error sqrt(sum w_i^2 (R_chi/R_l)^2); on streamed samples
     over their fine bins, on published tables over their bins (with the
-    correlated systematic error as ``n_err_sys``).  See :mod:`gammastar.rates.mcp`.
+    correlated systematic error as ``n_err_sys``).  See :mod:`gammastar.spectrum.mcp`.
 
     An m_chi with fewer than ``min_pairs`` pairs above 2 m_chi (or 2 m_chi
     above the data) gets NaN values and an entry in ``failed``; raises

@@ -63,10 +63,10 @@ from ..io.events.base import p4 as momenta
 from ..physics.channels import CHANNELS, MAX_DAUGHTERS, ChannelShares, channel_shares, decay_mixture
 from ..physics.decays import aprime_decay, decay_positions
 from ..physics.kinematics import AngularWindow
-from ..rates.mcp import covered_from
+from ..spectrum.mcp import covered_from
 from .experiment import Experiment
 from .mcp import detected_chi, pair_yield_rel_err
-from .signal import _in_shape_at, check_generator, daughter_window, decay_probability
+from .signal import check_generator, daughter_window, decay_probability
 
 __all__ = ["APRIME_DETECTOR_COLUMNS", "MCP_DETECTOR_COLUMNS", "PILOT", "aprime_detector_events",
            "aprime_detector_tasks", "aprime_at_detector", "mcp_detector_events", "mcp_detector_tasks", "mcp_at_detector"]
@@ -111,7 +111,7 @@ def _draw_aprime(gen: Any, plan: _AprimePlan, n_draw: int, rng: np.random.Genera
     v = plan.experiment.decay_volume
     daughters = plan.experiment.detection.daughters_in_acceptance
     p4, h = gen.aprime_pairs(plan.m, n_draw, rng, seed, plan.window,
-                             keep=lambda p: _in_shape_at(v.shape, v.z_end, 0.0, 0.0, 0.0, p[:, :3]),
+                             keep=lambda p: v.shape.crossed_at(v.z_end, p[:, :3]),
                              polarisation=daughters or not pilot)
     lo, hi = np.full(len(p4), v.z_start), np.full(len(p4), v.z_end)
     if pilot and not daughters:

@@ -140,6 +140,16 @@ class Shape:
             return dx * dx + dy * dy <= self.radius**2
         return (np.abs(dx) <= self.half_x) & (np.abs(dy) <= self.half_y)
 
+    def crossed_at(self, z: float, p: np.ndarray, x0: np.ndarray | float = 0.0, y0: np.ndarray | float = 0.0,
+                   z0: np.ndarray | float = 0.0) -> np.ndarray:
+        """Whether lines from (x0, y0, z0) (default: the target) along momenta ``p`` (..., 3) cross the plane ``z``
+        inside the shape, going forward."""
+        pz = p[..., 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (z - z0) / pz
+            ok = (pz > 0) & (t >= 0)
+            return ok & self.contains(x0 + t * p[..., 0], y0 + t * p[..., 1])
+
     def line_interval(self, h0: np.ndarray, h1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For points h0 + t h1 ((N, 2) each, moving linearly with a parameter t), the interval of t where the point
         lies inside the shape: (lo, hi), empty where lo > hi (a circle's condition is quadratic in t, a rectangle's

@@ -38,7 +38,7 @@ from ..physics.reference import sample_reference
 from ..rates.support import Support, coverage
 from .coverage import MassCoverage, weighted_range
 from .experiment import Experiment, McpDetector
-from .signal import _in_shape_at, check_generator, error_and_coverage_columns, replica_spread
+from .signal import check_generator, error_and_coverage_columns, replica_spread
 
 __all__ = ["McpSignalGrid", "mcp_signal_grid", "detection_probability", "electron_recoil_cross_section", "pair_yield_rel_err",
            "detected_chi"]
@@ -177,7 +177,7 @@ def detected_chi(det: McpDetector, legs: list[np.ndarray], m_chi: float, eps: np
     """(pairs, eps) chi detected per pair -- each leg (N, 4) that crosses the detector, times its probability -- and
     (legs, pairs) whether each leg crosses it."""
     out = np.zeros((legs[0].shape[0], eps.size))
-    hits = np.stack([_in_shape_at(det.shape, det.z, 0.0, 0.0, 0.0, leg[:, :3]) for leg in legs])
+    hits = np.stack([det.shape.crossed_at(det.z, leg[:, :3]) for leg in legs])
     for leg, hit in zip(legs, hits, strict=True):
         if hit.any():
             out[hit] += detection_probability(det, leg[hit, 3], m_chi, eps)

@@ -123,16 +123,6 @@ def error_and_coverage_columns(kin_err: np.ndarray | None, data_coverage: np.nda
     return out
 
 
-def _in_shape_at(shape: Any, z: float, x0: np.ndarray | float, y0: np.ndarray | float, z0: np.ndarray | float,
-                 p: np.ndarray) -> np.ndarray:
-    """Whether lines from (x0, y0, z0) along p (..., 3) cross the plane z inside the shape (forward only)."""
-    pz = p[..., 2]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = (z - z0) / pz
-        ok = (pz > 0) & (t >= 0)
-        return ok & shape.contains(x0 + t * p[..., 0], y0 + t * p[..., 1])
-
-
 def daughter_window(aprime: np.ndarray, daughters: list[np.ndarray], volume: Any, present: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """For A' of momenta ``aprime`` (N, 3 or 4) decaying to ``daughters`` (a list of (N, 3 or 4) momenta; ``present``
@@ -262,7 +252,7 @@ def _one_mass(generator: Any, experiment: Experiment, m: float, eps: np.ndarray,
     if share > 0:
         daughters = experiment.detection.daughters_in_acceptance  # then every channel's own daughters
         p, h = generator.aprime_pairs(m, n_events, np.random.default_rng([seed, 43]), seed, window, polarisation=daughters)
-        inside = _in_shape_at(v.shape, v.z_end, 0.0, 0.0, 0.0, p[:, :3])
+        inside = v.shape.crossed_at(v.z_end, p[:, :3])
         if daughters:
             assert h is not None
             if dec.br_visible(states)[0] > 0:
@@ -296,7 +286,7 @@ def _one_mass(generator: Any, experiment: Experiment, m: float, eps: np.ndarray,
                                np.random.default_rng([seed, 31]), support)
         accepted = np.zeros((ref.p4.shape[0], eps.size))
         if ref.p4.shape[0]:
-            hit = _in_shape_at(v.shape, v.z_end, 0.0, 0.0, 0.0, ref.p4[:, :3])
+            hit = v.shape.crossed_at(v.z_end, ref.p4[:, :3])
             accepted[hit] = decay_probability(m / (ref.p4[hit, 2] * ctau1), eps, v.z_start, v.z_end)
         cov = mass_coverage(generator, m, means.p_decay_supported, ref, accepted, support)
         row["cov"] = cov.per_eps

@@ -10,7 +10,6 @@ gammastar) and :mod:`.tables` (published binned spectra).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from ...errors import GammastarError
@@ -20,8 +19,8 @@ from .parquet import ParquetPairs
 from .root import RootPairs
 from .tables import YAML_SUFFIXES
 
-__all__ = ["PAIR_FORMATS", "PAIR_COLUMNS", "WEIGHT_COLUMN", "STREAM_ROWS", "PairFile", "reader_for", "open_pairs",
-           "pair_suffixes", "listed_suffixes"]
+__all__ = ["PAIR_FORMATS", "PAIR_COLUMNS", "WEIGHT_COLUMN", "STREAM_ROWS", "PairFile", "reader_for", "pair_suffixes",
+           "listed_suffixes"]
 
 #: The pair-file formats.  A new format is a PairFile subclass in a new module, added here.
 PAIR_FORMATS: tuple[type[PairFile], ...] = (ParquetPairs, CsvPairs, RootPairs)
@@ -52,17 +51,3 @@ def reader_for(path: str | Path) -> type[PairFile]:
         f"{path}: unknown file type {''.join(path.suffixes) or '(no extension)'!r}; "
         f"expected {listed_suffixes()}"
     )
-
-
-def open_pairs(path: str | Path, tree: str | None = None, columns: Mapping[str, str] | str | None = None) -> PairFile:
-    """Open a pair file of any registered format (existence and emptiness checked) and find its column layout.
-
-    ``columns`` maps the file's names onto ours (:mod:`gammastar.io.columns`);
-    the layout is the PairFile's ``layout``.
-    """
-    from ..columns import column_layout
-
-    path = Path(path)
-    pf = reader_for(path)(path, tree)
-    pf.layout = column_layout(path, pf.names, columns)
-    return pf

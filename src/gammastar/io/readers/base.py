@@ -47,7 +47,7 @@ class PairFile(ABC):
     names: list[str]
     num_rows: int
     meta: dict[str, str]
-    #: which columns hold the pairs (set by :func:`~gammastar.io.readers.open_pairs`)
+    #: which columns hold the pairs (set by :func:`~gammastar.io.columns.open_pairs`)
     layout: ColumnLayout
 
     def __init__(self, path: Path, tree: str | None = None) -> None:

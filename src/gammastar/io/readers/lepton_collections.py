@@ -25,7 +25,7 @@ import numpy as np
 
 from ...errors import GammastarError
 from ...physics.pdg import mass
-from ..legs import Legs, OrientedPairs, check_background, like_sign_weights, oriented_pairs, polar_four_momenta
+from ..legs import Legs, OrientedPairs, check_background, infer_lepton, like_sign_weights, oriented_pairs, polar_four_momenta
 from .root import open_tree, uproot_errors
 
 __all__ = ["COLLECTIONS", "CONVENTIONS", "LeptonPairs", "pairs_from_events", "like_sign_weights", "find_collection",
@@ -121,8 +121,6 @@ def pairs_from_events(
         return polar_four_momenta(flat(x.pt), flat(x.eta), flat(x.phi), flat(x.mass) if m is None else m)
 
     if lepton is None:
-        from ..pairs import infer_lepton
-
         lepton = infer_lepton(path, four(lep, None))
     m_l = mass(lepton)
     a, b = four(pairs.a, m_l), four(pairs.b, m_l)

@@ -16,12 +16,12 @@ Accepted tables of dN_ll/dm in mass bins:
 published); ``n_collisions`` divides further if given.
 
 How the numbers propagate: each bin's content W_k = value_k x width_k is used
-with the same local estimator as events (:mod:`gammastar.rates.spectrum`), whose
+with the same local estimator as events (:mod:`gammastar.spectrum.estimator`), whose
 model integrals are exact over each bin, so the bin width only limits the
 mass resolution.  Statistical errors are taken as independent between bins
 (``n_err``); systematic errors as fully correlated (``n_err_sys``, the linear
 sum).  mCP yields assume N_V constant within a bin: bin k contributes
-W_k int_bin phi_chi / int_bin phi_l (:func:`gammastar.rates.mcp.table_sums`).
+W_k int_bin phi_chi / int_bin phi_l (:func:`gammastar.spectrum.mcp.table_sums`).
 The result is a :class:`~gammastar.samples.PublishedSpectrum`.
 """
 

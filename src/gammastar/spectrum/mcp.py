@@ -14,7 +14,7 @@ holds (each :class:`~gammastar.samples.Sample` picks its own):
 
 All return values per eps^2 in the sample's own units (before dividing by
 n_collisions), NaN where an m_chi cannot be estimated, and the list of those
-(:class:`~gammastar.rates.scan.FailedMass`).
+(:class:`~gammastar.results.FailedMass`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from tqdm import tqdm
 
 from ..errors import EstimateError
 from ..physics.formulas import r_chi, r_lepton
-from .scan import FailedMass, each_mass
-from .spectrum import MassSpectrum
+from ..results import FailedMass, each_mass
+from .estimator import MassSpectrum
 
 __all__ = ["pair_sums", "binned_sums", "table_sums", "covered_from", "THRESHOLD_REACH"]
 

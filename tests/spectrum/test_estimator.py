@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from gammastar.errors import GammastarError
-from gammastar.rates.spectrum import MassSpectrum
+from gammastar.spectrum.estimator import MassSpectrum
 
 M_MU = 0.1056583755
 ALPHA = 1 / 137.035999

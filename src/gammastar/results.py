@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..errors import EstimateError
+from .errors import EstimateError
 
 __all__ = ["FailedMass", "each_mass", "summary", "check_some"]
 

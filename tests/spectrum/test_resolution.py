@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import gammastar
-from gammastar.rates.resolution import parse_resolution
-from gammastar.rates.spectrum import MassSpectrum
 from gammastar.samples import SpectrumSample
+from gammastar.spectrum.estimator import MassSpectrum
+from gammastar.spectrum.resolution import parse_resolution
 from gammastar.truth.cocktail import SOURCES, MockConfig, direct_aprime_yield
 from gammastar.truth.mock import generate_mock
 
@@ -66,7 +66,7 @@ def test_resolution_inputs(tmp_path, run, dalitz_parquet):
 
 def test_models_keep_the_resolution(train_data, tmp_path):
     pytest.importorskip("zuko")
-    from gammastar.flow.model import FlowConfig
+    from gammastar.flow.networks import FlowConfig
 
     sample = gammastar.EventSample(train_data.pos, train_data.neg, train_data.weight, "mu", train_data.n_collisions,
                                    mass_resolution=parse_resolution(0.0))

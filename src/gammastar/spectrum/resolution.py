@@ -7,7 +7,7 @@ a resonance narrower than sigma (omega, phi, J/psi, ...) is measured as a
 peak of width ~sigma and of height far below the true one.  The A' yield at
 a mass is the *unsmeared* eps^2 N_V(m).  With the resolution known, the
 estimate is a forward-folded local fit
-(:meth:`gammastar.rates.spectrum.MassSpectrum.folded_estimate`): a smooth
+(:meth:`gammastar.spectrum.estimator.MassSpectrum.folded_estimate`): a smooth
 quadratic N_V plus, near such a resonance, its Breit-Wigner with a free
 amplitude and skew, all times phi_l and convolved with the resolution, fitted
 to the pairs in the window; the value reported is the unsmeared model at the

@@ -1,0 +1,38 @@
+"""The package as a whole: what importing it does and does not do."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_importing_the_plots_leaves_the_matplotlib_backend_alone() -> None:
+    # a notebook's inline backend must survive `import gammastar...plots` (the library chose Agg at import before)
+    code = ("import matplotlib; matplotlib.use('svg'); "
+            "import gammastar.figures, gammastar.rates.plots, gammastar.flow.plots, gammastar.reach.plots, gammastar.demo; "
+            "print(matplotlib.get_backend())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "svg"
+
+
+def test_every_public_name_resolves_and_import_alone_loads_no_heavy_library() -> None:
+    code = ("import sys, gammastar; heavy = [m for m in ('torch', 'scipy', 'matplotlib', 'pyarrow') if m in sys.modules]; "
+            "missing = [n for n in gammastar.__all__ if getattr(gammastar, n, None) is None]; print(heavy, missing)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] []"
+
+
+def test_public_names_are_the_stub_s_and_renamed_ones_warn() -> None:
+    import importlib.resources
+
+    import pytest
+
+    import gammastar
+
+    stub = (importlib.resources.files("gammastar") / "__init__.pyi").read_text()
+    for name in ("Generator", "aprime_yield", "open_sample", "write_events", "reach"):
+        assert name in gammastar.__all__ and f" as {name}" in stub
+    assert (importlib.resources.files("gammastar") / "py.typed").is_file()  # annotations are for users' type checkers
+    for old, new in gammastar.RENAMED.items():
+        with pytest.warns(DeprecationWarning, match=f"gammastar.{old} is now gammastar.{new}"):
+            assert getattr(gammastar, old) is getattr(gammastar, new)
