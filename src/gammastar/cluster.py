@@ -29,7 +29,7 @@ def cluster(workers: int | None = None, scheduler: str | None = None, torch_work
     12 s in a plain process).
     """
     if (workers is None) == (scheduler is None):
-        raise GammastarError("give either --workers N (a local cluster) or --scheduler ADDRESS (a running one)")
+        raise GammastarError("give either `workers=N` (a local cluster) or `scheduler=ADDRESS` (a running one)")
     import logging
 
     from distributed import Client, LocalCluster
@@ -44,7 +44,7 @@ def cluster(workers: int | None = None, scheduler: str | None = None, torch_work
             yield client
         return
     if workers is None or workers < 1:
-        raise GammastarError(f"--workers must be at least 1, not {workers}")
+        raise GammastarError(f"`workers` must be at least 1, not {workers}")
     import dask
 
     trim = "MALLOC_TRIM_THRESHOLD_"

@@ -1,11 +1,16 @@
 """The one exception type gammastar raises for bad input or impossible requests."""
 
+from __future__ import annotations
+
 
 class GammastarError(ValueError):
     """A user-facing error: the message is one line and says what to fix.
 
-    The command-line interface prints it as ``error: <message>`` and exits
-    with status 2; it is never shown as a traceback.
+    It names parameters as a Python caller knows them, in backticks
+    (```n_events` must be at least 100``, ```lepton=e|mu```).  The command-line
+    interface prints it as ``error: <message>`` with each such parameter as
+    its flag (``--n-events``, ``--lepton e|mu``) and exits with status 2; it is
+    never shown as a traceback.
     """
 
 
@@ -32,3 +37,7 @@ class EstimateError(GammastarError):
     def __init__(self, message: str, kind: str) -> None:
         super().__init__(message)
         self.kind = kind
+
+    def __reduce__(self) -> tuple[type[EstimateError], tuple[str, str]]:
+        # with its kind, so that it crosses to and from Dask workers whole
+        return type(self), (str(self), self.kind)

@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 #: what to do about each kind of failure, for the mass scans of rates photon|aprime
 REMEDIES = {
-    "statistics": "a larger fixed --bandwidth (GeV) takes more pairs into each estimate",
+    "statistics": "a larger fixed `bandwidth` (GeV) takes more pairs into each estimate",
     "range": "ask for masses inside the data's range",
     "negative": "the background subtraction leaves no net yield there",
 }

@@ -61,7 +61,7 @@ def check_n_collisions(value: object) -> float:
 def check_lepton(lepton: str, what: str = "lepton") -> str:
     """``lepton`` if gammastar knows the flavour (e or mu), else a :class:`GammastarError`."""
     if lepton not in LEPTONS:
-        raise GammastarError(f"{what} must be one of {', '.join(LEPTONS)}, not {lepton!r}")
+        raise GammastarError(f"`{what}` must be one of {', '.join(LEPTONS)}, not {lepton!r}")
     return lepton
 
 
@@ -264,7 +264,7 @@ def streamed_needs_memory(source: str) -> str:
 def table_needs_events(source: str) -> str:
     """The message for a command that needs events but was given a binned table."""
     return (f"{source} is a binned spectrum table, and this needs events: "
-            "tables go to `gammastar rates ... --spectrum`")
+            "tables are read with `spectrum=True`")
 
 
 @dataclass

@@ -117,7 +117,7 @@ def test_other_column_names_are_named_as_missing(pairs, tmp_path):
     cols = {k.replace("_pos", "_a").replace("_neg", "_b"): v for k, v in _columns(pairs).items()}
     pq.write_table(pa.table(cols), tmp_path / "z.parquet")
     with pytest.raises(GammastarError, match="missing column\\(s\\) px_pos, py_pos, pz_pos, e_pos, px_neg.*the file has "
-                       "px_a, .*--columns KEY=NAME"):
+                       "px_a, .*`columns=KEY=NAME,...`"):
         open_pairs(tmp_path / "z.parquet")
     # per-leg names without the charges: what that layout lacks is named
     legs = {k.replace("_pos", "1").replace("_neg", "2"): v for k, v in _columns(pairs).items()}

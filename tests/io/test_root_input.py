@@ -138,5 +138,5 @@ def test_bad_root_inputs(nano_files, tmp_path):
     (tmp_path / "junk.root").write_bytes(b"not root" * 50)
     with pytest.raises(GammastarError, match="cannot read as ROOT"):
         gammastar.read_dileptons(tmp_path / "junk.root", leptons="Muon")
-    with pytest.raises(GammastarError, match="missing column.*--leptons Muon"):
+    with pytest.raises(GammastarError, match="missing column.*`leptons=Muon`"):
         gammastar.read_dileptons(signal)  # a NanoAOD file read as a pair tree

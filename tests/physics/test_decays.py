@@ -55,7 +55,7 @@ def test_tables_in_their_ranges_and_the_spread_between_them():
     total = dec.br_ee + dec.br_mumu + dec.br_hadrons
     np.testing.assert_allclose(total[:3], 1.0, atol=2e-3)
     assert 0.8 < total[3] < 0.9  # tau tau takes the rest at 9.9 GeV
-    with pytest.raises(gammastar.GammastarError, match="--widths FILE"):
+    with pytest.raises(gammastar.GammastarError, match="give one that does with `widths=FILE`"):
         gammastar.aprime_decay([11.0])
     with pytest.raises(gammastar.GammastarError, match="cannot decay"):
         gammastar.aprime_decay([0.0005])
@@ -80,4 +80,4 @@ def test_cli_json_contract_and_a_user_table(run, tmp_path):
     assert rc == 0 and (tmp_path / "w.png").stat().st_size > 0 and "spread" in out
     user.write_text("mass_gev,ctau_m_eps1,br_ee\n0.2,1e-13,0.5\n")
     rc, _, err = run("widths", "--mass", "0.5", "--widths", user)
-    assert rc == 2 and err.startswith("error: --widths") and "br_mumu" in err and "\n" not in err.strip()
+    assert rc == 2 and err.startswith("error: decay table ") and "br_mumu" in err and "\n" not in err.strip()

@@ -133,7 +133,7 @@ def test_user_variants_and_other_beams(run, dalitz_parquet, tmp_path):
     rc, out, err = run("compare", "aprime", "--data", dalitz_parquet, "--mass", "0.3", "--json", "--beam-energy", 158,
                        "--variants", toml)
     assert rc == 0 and list(json.loads(out)["models"]) == ["half"]
-    assert "only the variants of --variants" in err and "variant half is for 400 GeV" in err
+    assert "only the variants given are compared" in err and "variant half is for 400 GeV" in err
     for text, fragment in (('[variants.x]\nform_factors = "nope"\nmultiplicity = { eta = 1 }\n', "form_factors"),
                            ('[variants.x]\nform_factors = "vmd"\nmultiplicity = { kaon = 1 }\n', "unknown meson"),
                            ('[variants.x]\nform_factors = "vmd"\nmultiplicity = { eta = -1 }\n', ">= 0"),

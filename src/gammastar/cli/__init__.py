@@ -19,6 +19,7 @@ import click
 from .. import __version__
 from ..errors import GammastarError
 from ..io.atomic import Interrupted, handle_signals
+from .flags import as_flags
 
 #: command -> its module in this package: imported only when the command runs (or --help lists them),
 #: so that a command pays for its own imports only
@@ -52,7 +53,7 @@ class _NoteHandler(logging.Handler):
     """Library notes (INFO records of the ``gammastar`` logger) as ``note: ...`` lines on stderr."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        click.echo(f"note: {record.getMessage()}", err=True)
+        click.echo(f"note: {as_flags(record.getMessage())}", err=True)
 
 
 _NOTES = _NoteHandler(logging.INFO)
@@ -63,7 +64,7 @@ _NOTES = _NoteHandler(logging.INFO)
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: TextIO | None = None, line: str | None = None) -> None:
-    click.echo(f"warning: {message}", err=True)
+    click.echo(f"warning: {as_flags(str(message))}", err=True)
 
 
 def _close_bars() -> None:
@@ -76,7 +77,7 @@ def _close_bars() -> None:
 
 def _error(msg: str) -> int:
     _close_bars()
-    click.echo(f"error: {msg}", err=True)
+    click.echo(f"error: {as_flags(msg)}", err=True)
     return 2
 
 

@@ -18,6 +18,8 @@ from gammastar.io.readers import listed_suffixes
 from gammastar.io.subtract import subtractions
 from gammastar.physics.beams import Beam
 
+from .flags import as_flags
+
 __all__ = ["Count", "Number", "POSITIVE", "NON_NEGATIVE", "SEED", "MOCK_MAX", "GENERATE_MAX", "F", "note", "data_options",
            "rates_options", "cluster_options", "open_data", "beam_option", "check_not_input", "header", "emit", "parse_window", "check_disk", "plot_option"]
 
@@ -75,8 +77,8 @@ SEED = click.IntRange(min=0)
 
 
 def note(msg: str) -> None:
-    """A line for the user on stderr (stdout stays clean for tables and JSON)."""
-    click.echo(msg, err=True)
+    """A line for the user on stderr (stdout stays clean for tables and JSON), the library's words as flags."""
+    click.echo(as_flags(msg), err=True)
 
 
 def data_options(f: F) -> F:

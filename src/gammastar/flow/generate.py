@@ -172,7 +172,7 @@ class Generator:
                 v[key][bad] = value
             todo = bad  # only the redrawn pairs need checking again
         raise GammastarError(f"the model keeps putting pairs beyond what the beams ({self.beam.describe()}) can make "
-                             f"at m = {float(np.median(m)):.4g} GeV; was it trained with the right --beam-energy or --collider?")
+                             f"at m = {float(np.median(m)):.4g} GeV; was it trained with the right `beam_energy` or `collider`?")
 
     def _redraw(self, m: np.ndarray, seed: int) -> Callable[[np.ndarray, int], np.ndarray]:
         """Fresh flow draws at the masses ``m[indices]``, seeded by ``seed`` + the attempt."""

@@ -100,8 +100,8 @@ def add_replicas(model: TrainedModel, data: Sample, count: int, workers: int | N
     """``model`` with ``count`` replicas fitted to resamples of ``data``, which must be the pairs it was trained on
     (checked by the number of pairs, and by the file's SHA-256 where the model recorded it)."""
     if model.flow.pair_features[0] != "pt_probit":
-        raise GammastarError("this model was trained by an older gammastar (pairs in log pT): train it again, with "
-                             "--replicas, to have replicas")
+        raise GammastarError("this model was trained by an older gammastar (pairs in log pT): train it again with "
+                             "`replicas=K` to have replicas")
     events = data.events()
     sha = model.provenance.get("source_sha256")
     same_file = sha is None or not Path(events.source).is_file() or file_sha256(events.source) == sha

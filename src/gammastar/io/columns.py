@@ -53,15 +53,15 @@ def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
                 continue
             key, eq, name = item.partition("=")
             if not eq or not key.strip() or not name.strip():
-                raise GammastarError(f"--columns {spec!r}: use KEY=NAME,KEY=NAME (keys: {_HELP})")
+                raise GammastarError(f"`columns` {spec!r}: use KEY=NAME,KEY=NAME (keys: {_HELP})")
             if key.strip() in mapping:
-                raise GammastarError(f"--columns {spec!r}: {key.strip()} is mapped twice")
+                raise GammastarError(f"`columns` {spec!r}: {key.strip()} is mapped twice")
             mapping[key.strip()] = name.strip()
     else:
         mapping = {str(k): str(v) for k, v in spec.items()}
     unknown = [k for k in mapping if k not in KEYS]
     if unknown:
-        raise GammastarError(f"--columns: unknown key(s) {', '.join(unknown)}; the keys are {_HELP}")
+        raise GammastarError(f"`columns`: unknown key(s) {', '.join(unknown)}; the keys are {_HELP}")
     return mapping
 
 
@@ -116,7 +116,7 @@ def column_layout(path: Path, names: list[str], columns: Mapping[str, str] | str
     mapping = parse_columns(columns)
     absent = [f"{k}={v}" for k, v in mapping.items() if v not in names]
     if absent:
-        raise GammastarError(f"{path}: --columns {', '.join(absent)}: no such column (the file has: {_listing(names)})")
+        raise GammastarError(f"{path}: `columns` {', '.join(absent)}: no such column (the file has: {_listing(names)})")
     lower: dict[str, list[str]] = {}
     for name in names:
         lower.setdefault(name.lower(), []).append(name)
@@ -125,7 +125,7 @@ def column_layout(path: Path, names: list[str], columns: Mapping[str, str] | str
         if key != WEIGHT_COLUMN:
             kinds = [kind for kind in kinds if key in LAYOUTS[kind]]
     if not kinds:
-        raise GammastarError(f"--columns maps keys of more than one layout; use one of {_HELP}")
+        raise GammastarError(f"`columns` maps keys of more than one layout; use one of {_HELP}")
     for kind in kinds:
         found = {k: mapping.get(k) or _find(k, names, lower) for k in LAYOUTS[kind]}
         if all(found.values()):
@@ -138,9 +138,9 @@ def column_layout(path: Path, names: list[str], columns: Mapping[str, str] | str
     lacking = {kind: [k for k in LAYOUTS[kind] if not (mapping.get(k) or _find(k, names, lower))] for kind in kinds}
     missing = min(lacking.values(), key=len)
     collections = sorted({n.rsplit("_", 1)[0] for n in names if n.lower().endswith("_charge")})
-    more = f"; or pair the leptons of a collection with --leptons {collections[0]}" if collections else ""
+    more = f"; or pair the leptons of a collection with `leptons={collections[0]}`" if collections else ""
     raise GammastarError(f"{path}: missing column(s) {', '.join(missing)} (the file has {_listing(names)}); "
-                         f"map yours with --columns KEY=NAME,... (keys px_pos..e_neg, px1..q2 or pt1..q2, weight){more}")
+                         f"map yours with `columns=KEY=NAME,...` (keys px_pos..e_neg, px1..q2 or pt1..q2, weight){more}")
 
 
 def _listing(names: list[str], most: int = 30) -> str:

@@ -170,10 +170,10 @@ def lepton_from_counts(n_e: int, n_mu: int, others: np.ndarray, path: Path) -> s
     if others.size:
         raise GammastarError(
             f"{path}: {others.size} lepton(s) have a mass that is neither e nor mu "
-            f"(e.g. {others[0]:.4g} GeV); pass --lepton e|mu only if the energies are unreliable"
+            f"(e.g. {others[0]:.4g} GeV); pass `lepton=e|mu` only if the energies are unreliable"
         )
     if n_e and n_mu:
         raise GammastarError(f"{path}: mixed sample, {n_e} leptons look like electrons and {n_mu} like muons")
     if n_e + n_mu == 0:
-        raise GammastarError(f"{path}: the energies are too imprecise to tell e from mu; pass --lepton e|mu")
+        raise GammastarError(f"{path}: the energies are too imprecise to tell e from mu; pass `lepton=e|mu`")
     return "e" if n_e else "mu"

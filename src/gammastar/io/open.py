@@ -94,21 +94,21 @@ def open_sample(
                      "min_pt": min_pt, "max_abs_eta": max_abs_eta, "acceptance": acceptance}
     if spectrum:
         if any(event_options[k] is not None for k in _EVENT_ONLY):
-            raise GammastarError("--tree, --leptons, --columns, --background, --acceptance and the lepton cuts apply "
-                                 "to events, not to --spectrum")
+            raise GammastarError("`tree`, `leptons`, `columns`, `background`, `acceptance` and the lepton cuts apply "
+                                 "to events, not to a spectrum table (`spectrum=True`)")
         if subs:
-            raise GammastarError("--subtract takes pairs out of events; a published table cannot be subtracted from")
+            raise GammastarError("`subtract` takes pairs out of events; a published table cannot be subtracted from")
         table = read_spectrum(path, lepton=lepton, n_collisions=n_collisions)
         table.beam = beam
         table.mass_resolution = resolution
         if table.n_collisions is None:
-            log.info("no --n-collisions: yields are in the table's own normalisation (per collision if it is)")
+            log.info("no `n_collisions`: yields are in the table's own normalisation (per collision if it is)")
         return table
 
     path, tree = split_object_path(path, tree)
     if stream is True or (stream is None and should_stream(path)):
         if any(event_options[k] is not None for k in _PAIR_BUILDING):
-            raise GammastarError("pair building (--leptons) and like-sign subtraction read a whole file; "
+            raise GammastarError("pair building (`leptons`) and like-sign subtraction read a whole file; "
                                  "they cannot be streamed")
         log.info(f"{path} is large or a directory: reading it in chunks; mCP yields from 1e-4-relative mass bins")
         sample: Sample = scan_dileptons(path, lepton=lepton, n_collisions=n_collisions, tree=tree, columns=columns,
@@ -126,6 +126,6 @@ def open_sample(
                                 acceptance_floor=acceptance_floor, beam=beam)
         sample = subtracted(sample, subs)
     if sample.n_collisions is None:
-        log.info("no --n-collisions and no gammastar.n_collisions metadata: yields are per sample")
+        log.info("no `n_collisions` and no gammastar.n_collisions metadata: yields are per sample")
     sample.mass_resolution = resolution
     return sample

@@ -79,12 +79,12 @@ def layout_pairs(
     oriented by charge (same-sign rows dropped, or weighted with like-sign).
     """
     if layout.kind == "polar" and lepton is None:
-        raise GammastarError(f"{path}: pT, eta, phi columns need the lepton flavour for the energy: pass --lepton e|mu")
+        raise GammastarError(f"{path}: pT, eta, phi columns need the lepton flavour for the energy: pass `lepton=e|mu`")
     legs = layout.arrays(get, n, None if lepton is None else mass(lepton))
     if layout.oriented:
         if background is not None:
-            raise GammastarError(f"--background {background} needs the leptons' charges: lepton collections "
-                                 "(--leptons) or per-leg columns with q1, q2")
+            raise GammastarError(f"`background={background}` needs the leptons' charges: lepton collections "
+                                 "(`leptons`) or per-leg columns with q1, q2")
         return OrientedPairs(legs.a, legs.b, legs.weight, n, 0, 0), lepton
     if lepton is None:
         lepton = infer_lepton(path, legs.a, legs.b)
@@ -134,7 +134,7 @@ def validated_pairs(
     elif not_leptons.size or (n_e if lepton == "mu" else n_mu):
         warnings.warn(
             f"{path}: the leptons' masses do not all look like {lepton} "
-            f"({n_e} e-like, {n_mu} mu-like, {not_leptons.size} neither); using --lepton {lepton} as asked",
+            f"({n_e} e-like, {n_mu} mu-like, {not_leptons.size} neither); using `lepton={lepton}` as asked",
             stacklevel=4,
         )
 
@@ -165,7 +165,7 @@ def resolve_beam(beam: Beam | None, meta: dict[str, str], where: str) -> Beam:
     if recorded is not None:
         return recorded
     assumed = Beam()
-    log.info(f"no --beam-energy or --collider, and {where} does not say: assuming {assumed.describe()}")
+    log.info(f"no `beam`, and {where} does not say: assuming {assumed.describe()}")
     return assumed
 
 
@@ -184,7 +184,7 @@ def within_beams(ds: EventSample, beam: Beam, where: str) -> tuple[EventSample, 
         raise GammastarError(
             f"{where}: {n_bad} of {len(ds)} pairs ({n_bad / len(ds):.0%}) are beyond what {beam.describe()} can make "
             f"(pair masses up to {ds.mass.max():.4g} GeV, energies up to {energy.max():.4g} GeV): give the beams with "
-            "--beam-energy E (a fixed target) or --collider SQRT_S (a symmetric collider)")
+            "`beam=Beam.fixed_target(E)` (a fixed target) or `beam=Beam.collider(SQRT_S)` (a symmetric collider)")
     return (ds.select(~bad) if n_bad else ds), n_bad
 
 
@@ -263,15 +263,15 @@ def read_dileptons(
     """
     path, tree = split_object_path(path, tree)
     if lepton is not None:
-        check_lepton(lepton, "--lepton")
+        check_lepton(lepton)
     if leptons is not None:
         if columns:
-            raise GammastarError("--columns maps the columns of pair files; --leptons reads a collection by its name")
+            raise GammastarError("`columns` maps the columns of pair files; `leptons` reads a collection by its name")
         ds = _pairs_from_collection(path, lepton, n_collisions, tree, leptons, background, min_pt, max_abs_eta,
                                     like_sign_r, like_sign_bin)
     else:
         if min_pt is not None or max_abs_eta is not None:
-            raise GammastarError("--min-pt and --max-abs-eta select leptons when pairs are built (--leptons)")
+            raise GammastarError("`min_pt` and `max_abs_eta` select leptons when pairs are built (`leptons`)")
         ds = _pairs_from_file(path, lepton, n_collisions, tree, columns, background, like_sign_r, like_sign_bin)
     ds.beam = beams = resolve_beam(beam, ds.metadata, str(path))
     ds, dropped = within_beams(ds, beams, str(path))
@@ -284,7 +284,7 @@ def _pairs_from_collection(
     background: str | None, min_pt: float | None, max_abs_eta: float | None, r: float, bin_width: float,
 ) -> EventSample:
     if reader_for(path) is not RootPairs:
-        raise GammastarError(f"{path}: --leptons needs a ROOT file with event-level lepton collections")
+        raise GammastarError(f"{path}: `leptons` needs a ROOT file with event-level lepton collections")
     lp = pairs_from_events(path, leptons, tree, min_pt=min_pt, max_abs_eta=max_abs_eta, background=background, r=r,
                            bin_width=bin_width, lepton=lepton)
     return validated_pairs(path, lp.pos, lp.neg, lp.weight, lp.lepton, n_collisions, {"gammastar.pairs": lp.describe()})
@@ -313,7 +313,7 @@ def _pairs_from_file(
         dropped = op.n_plus_plus + op.n_minus_minus
         if dropped and background is None:
             log.info(f"{path}: {dropped} same-sign rows dropped ({op.describe()}); "
-                     "--background like-sign subtracts the combinatorial background with them")
+                     "`background=like-sign` subtracts the combinatorial background with them")
     return validated_pairs(path, op.pos, op.neg, op.weight, lepton, n_collisions, meta)
 
 

@@ -184,7 +184,7 @@ def _n_collisions(metas: list[dict[str, str]], flag: float | None) -> float | No
     values = [meta.get(N_COLLISIONS_KEY) for meta in metas]
     have = [v for v in values if v is not None]
     if have and len(have) != len(values):
-        raise GammastarError(f"{len(have)} of {len(values)} files carry {N_COLLISIONS_KEY}: pass --n-collisions")
+        raise GammastarError(f"{len(have)} of {len(values)} files carry {N_COLLISIONS_KEY}: pass `n_collisions`")
     return sum(float(v) for v in have) if have else None
 
 

@@ -51,27 +51,27 @@ class Subtraction:
     n_collisions: float | None = None
 
 
-def subtractions(paths: Iterable[str | Path | tuple[str | Path, float | None] | Subtraction],
-                 n_collisions: Sequence[float] = ()) -> list[Subtraction]:
-    """The ``--subtract`` files with their ``--subtract-n-collisions`` (one per file, in order, or none)."""
+def subtractions(subtract: Iterable[str | Path | tuple[str | Path, float | None] | Subtraction],
+                 subtract_n_collisions: Sequence[float] = ()) -> list[Subtraction]:
+    """The ``subtract`` files with their ``subtract_n_collisions`` (one per file, in order, or none)."""
     subs = [p if isinstance(p, Subtraction) else Subtraction(Path(p[0]), p[1]) if isinstance(p, tuple)
-            else Subtraction(Path(p)) for p in paths]
-    if n_collisions:
-        if len(n_collisions) != len(subs):
-            raise GammastarError(f"{len(n_collisions)} --subtract-n-collisions for {len(subs)} --subtract files: "
+            else Subtraction(Path(p)) for p in subtract]
+    if subtract_n_collisions:
+        if len(subtract_n_collisions) != len(subs):
+            raise GammastarError(f"{len(subtract_n_collisions)} `subtract_n_collisions` for {len(subs)} `subtract` files: "
                                  "give one per file, in the same order, or none (each file's metadata)")
-        subs = [Subtraction(s.path, float(n)) for s, n in zip(subs, n_collisions, strict=True)]
+        subs = [Subtraction(s.path, float(n)) for s, n in zip(subs, subtract_n_collisions, strict=True)]
     return subs
 
 
 def _read(sub: Subtraction, lepton: str, n_data: float | None, beam: Beam | None) -> tuple[EventSample, float]:
     """The simulated pairs and the factor N_data / N_sim their weights take."""
     if n_data is None:
-        raise GammastarError("--subtract scales the simulation to the data's collisions: give the data's "
-                             "--n-collisions (or metadata gammastar.n_collisions)")
+        raise GammastarError("`subtract` scales the simulation to the data's collisions: give the data's "
+                             "`n_collisions` (or metadata gammastar.n_collisions)")
     sim = read_dileptons(sub.path, lepton=lepton, n_collisions=sub.n_collisions, beam=beam)
     if sim.n_collisions is None:
-        raise GammastarError(f"{sub.path}: give the collisions the simulation stands for with --subtract-n-collisions "
+        raise GammastarError(f"{sub.path}: give the collisions the simulation stands for with `subtract_n_collisions` "
                              "(it has no gammastar.n_collisions metadata)")
     return sim, check_n_collisions(n_data) / sim.n_collisions
 
@@ -110,5 +110,5 @@ def warn_known_peaks(masses: np.ndarray, reach: np.ndarray, data: object) -> Non
         near = np.abs(masses - m_peak) <= np.maximum(half, np.nan_to_num(reach, nan=0.0))
         if near.any():
             warnings.warn(f"{int(near.sum())} mass(es) near m = {m_peak:.4g} GeV, where {name} pairs (not gamma*) "
-                          "sit in the data: if they are in your sample, subtract a simulation of them with --subtract "
-                          "FILE", stacklevel=3)
+                          "sit in the data: if they are in your sample, subtract a simulation of them with "
+                          "`subtract=FILE`", stacklevel=3)

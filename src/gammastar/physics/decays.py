@@ -86,27 +86,27 @@ def read_decay_table(path: str | Path, name: str | None = None) -> DecayTable:
         with open(path, newline="") as f:
             rows = list(csv.DictReader(f))
     except OSError as exc:
-        raise GammastarError(f"--widths {path}: cannot read it ({exc.strerror or exc})") from None
+        raise GammastarError(f"decay table {path}: cannot read it ({exc.strerror or exc})") from None
     except (csv.Error, UnicodeDecodeError) as exc:
-        raise GammastarError(f"--widths {path}: not a CSV file ({exc})") from None
+        raise GammastarError(f"decay table {path}: not a CSV file ({exc})") from None
     if not rows:
-        raise GammastarError(f"--widths {path}: no rows")
+        raise GammastarError(f"decay table {path}: no rows")
     missing = [c for c in COLUMNS if c not in rows[0]]
     if missing:
-        raise GammastarError(f"--widths {path}: missing column(s) {', '.join(missing)} (needs {', '.join(COLUMNS)}; "
+        raise GammastarError(f"decay table {path}: missing column(s) {', '.join(missing)} (needs {', '.join(COLUMNS)}; "
                              f"it has {', '.join(rows[0])})")
     try:
         cols = {c: np.array([float(r[c]) for r in rows]) for c in COLUMNS}
     except (TypeError, ValueError) as exc:
-        raise GammastarError(f"--widths {path}: a value is not a number ({exc})") from None
+        raise GammastarError(f"decay table {path}: a value is not a number ({exc})") from None
     m, ctau = cols["mass_gev"], cols["ctau_m_eps1"]
     brs = np.stack([cols["br_ee"], cols["br_mumu"], cols["br_hadrons"]])
     if not all(np.all(np.isfinite(a)) for a in cols.values()):
-        raise GammastarError(f"--widths {path}: NaN or infinite values")
+        raise GammastarError(f"decay table {path}: NaN or infinite values")
     if m.size < 2 or np.any(np.diff(m) <= 0) or m[0] <= 0:
-        raise GammastarError(f"--widths {path}: masses must be positive and increasing, with at least two rows")
+        raise GammastarError(f"decay table {path}: masses must be positive and increasing, with at least two rows")
     if np.any(ctau <= 0) or np.any(brs < 0) or np.any(brs.sum(axis=0) > 1 + 1e-3):
-        raise GammastarError(f"--widths {path}: c tau must be positive and the branching ratios in [0, 1], "
+        raise GammastarError(f"decay table {path}: c tau must be positive and the branching ratios in [0, 1], "
                              "summing to at most 1")
     # single hadronic channels (FORESEE's br_pipi, br_pi0gamma, br_3pi, br_kk): optional, kept when all are numbers
     channels = {}
@@ -193,7 +193,7 @@ def aprime_decay(mass_gev: ArrayLike, widths: str | Path | DecayTable | None = N
     if beyond.any():
         reach = ", ".join(f"{t.name} {t.mass[0]:g}-{t.mass[-1]:g} GeV" for t in tables)
         raise GammastarError(f"no A' width for m = {m[beyond][0]:g} GeV: the decay tables cover {reach}; "
-                             "give one that does with --widths FILE")
+                             "give one that does with `widths=FILE`")
 
     spread = np.zeros_like(m)
     if user is None:

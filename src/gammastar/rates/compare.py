@@ -132,7 +132,7 @@ def variants_for(sample: Sample, user: dict[str, Variant] | None) -> tuple[dict[
     out: dict[str, Variant] = dict(BUILTIN_VARIANTS) if at_400 else {}
     if not at_400:
         notes.append(f"the built-in variants are for p-p at 400 GeV, not {beam.describe() if beam else ''}: only the "
-                     "variants of --variants are compared" + ("" if user else " (none given)"))
+                     "variants given are compared" + ("" if user else " (none given)"))
     for name, v in (user or {}).items():
         if beam is not None and v.beam_energy is not None and beam.kind == "fixed-target" \
                 and abs(v.beam_energy - beam.energy) > 1e-6 * beam.energy:
@@ -198,7 +198,7 @@ class Comparison:
 
 def _per_collision(sample: Sample) -> None:
     if sample.n_collisions is None:
-        raise GammastarError("the model-based yields are per collision: give the data's --n-collisions (or "
+        raise GammastarError("the model-based yields are per collision: give the data's `n_collisions` (or "
                              "gammastar.n_collisions metadata) to compare with them")
 
 

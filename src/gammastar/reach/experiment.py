@@ -305,7 +305,7 @@ def load_experiment(spec: str | Path) -> Experiment:
         return _read(tomllib.loads(ref.read_text()), str(spec))
     path = Path(spec)
     if not path.is_file():
-        raise GammastarError(f"--experiment {spec}: neither a preset ({', '.join(PRESETS)}) nor a TOML file")
+        raise GammastarError(f"`experiment` {spec}: neither a preset ({', '.join(PRESETS)}) nor a TOML file")
     try:
         data = tomllib.loads(path.read_text())
     except UnicodeDecodeError:

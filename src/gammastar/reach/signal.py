@@ -111,8 +111,8 @@ def check_generator(generator: Any, experiment: Experiment, what: str, beams: bo
         raise GammastarError(f"the model's beams ({beam.describe()}) are not {experiment.name}'s "
                              f"({experiment.beam_energy:g} GeV on a fixed target): train on data from such beams")
     if getattr(getattr(generator, "model", None), "normalization", "per_collision") != "per_collision":
-        raise GammastarError(f"the model's yields are per sample (trained without --n-collisions): {what} need "
-                             "yields per collision; retrain with --n-collisions N")
+        raise GammastarError(f"the model's yields are per sample (trained without `n_collisions`): {what} "
+                             "need yields per collision; train it again with `n_collisions=N`")
 
 
 def error_and_coverage_columns(kin_err: np.ndarray | None, data_coverage: np.ndarray | None) -> dict[str, np.ndarray]:
@@ -203,7 +203,7 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
     if not (np.all(eps > 0) and np.all(np.isfinite(eps))):
         raise GammastarError("eps must be positive and finite")
     if n_events < 100:
-        raise GammastarError(f"--n-events must be at least 100, not {n_events}")
+        raise GammastarError(f"`n_events` must be at least 100, not {n_events}")
     check_generator(generator, experiment, "signal counts")
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("n", "err", "p", "ctau", "mc", "alt", "kin", "cov")}
     failed: list[dict[str, Any]] = []
@@ -312,16 +312,16 @@ def parse_eps_spec(spec: str) -> np.ndarray:
     try:
         parts = [float(x) for x in text.split(":" if ":" in text else ",") if x.strip()]
     except ValueError:
-        raise GammastarError(f"cannot parse --eps {spec!r}: use LO:HI:N (N log-spaced points) or a comma list") from None
+        raise GammastarError(f"cannot parse `eps` {spec!r}: use LO:HI:N (N log-spaced points) or a comma list") from None
     if ":" in text:
         if len(parts) != 3:
-            raise GammastarError(f"--eps {spec!r}: use LO:HI:N (N log-spaced points)")
+            raise GammastarError(f"`eps` {spec!r}: use LO:HI:N (N log-spaced points)")
         lo, hi, n = parts
         if not (0 < lo < hi < 1 and np.isfinite(hi) and n == int(n) and 2 <= n <= 10_000):
-            raise GammastarError(f"--eps {spec!r}: need 0 < LO < HI < 1 and a whole N from 2 to 10000")
+            raise GammastarError(f"`eps` {spec!r}: need 0 < LO < HI < 1 and a whole N from 2 to 10000")
         return np.geomspace(lo, hi, int(n))
     values = np.sort(np.array(parts))
     if values.size == 0 or not np.all((values > 0) & (values < 1)):
-        raise GammastarError(f"--eps {spec!r}: couplings must be in (0, 1)")
+        raise GammastarError(f"`eps` {spec!r}: couplings must be in (0, 1)")
     return values
 

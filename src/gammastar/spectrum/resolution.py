@@ -69,7 +69,7 @@ def parse_resolution(spec: float | str | Path | MassResolution | None) -> MassRe
         return MassResolution.constant(sigma)
     path = Path(str(spec))
     if not path.is_file():
-        raise GammastarError(f"--mass-resolution {spec!r}: neither a number of GeV nor a CSV file (mass, sigma)")
+        raise GammastarError(f"`mass_resolution` {spec!r}: neither a number of GeV nor a CSV file (mass, sigma)")
     import pyarrow.csv as pacsv
 
     try:

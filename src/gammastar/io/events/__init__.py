@@ -56,7 +56,7 @@ def format_from_path(path: str | Path, fmt: str | None = None) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in by_suffix:
         raise GammastarError(f"{path}: cannot tell the format from {suffix or 'no extension'!r}; use "
-                             f"{', '.join(sorted(by_suffix))} or --format {'|'.join(names)}")
+                             f"{', '.join(sorted(by_suffix))} or `fmt={'|'.join(names)}`")
     return by_suffix[suffix]
 
 

@@ -46,7 +46,7 @@ def reader_for(path: str | Path) -> type[PairFile]:
             return fmt
     if name.endswith(YAML_SUFFIXES):
         raise GammastarError(f"{path} looks like a binned spectrum table; this needs events "
-                             "(tables go to `gammastar rates ... --spectrum`)")
+                             "(tables are read with `spectrum=True`)")
     raise GammastarError(
         f"{path}: unknown file type {''.join(path.suffixes) or '(no extension)'!r}; "
         f"expected {listed_suffixes()}"

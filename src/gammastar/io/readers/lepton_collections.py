@@ -90,10 +90,10 @@ def pairs_from_events(
     convention, branches = find_collection(keys, collection, where)
     named = flavour_of(collection)
     if named is not None and lepton is not None and named != lepton:
-        raise GammastarError(f"--lepton {lepton} contradicts --leptons {collection}")
+        raise GammastarError(f"`lepton={lepton}` contradicts `leptons={collection}`")
     lepton = lepton or named
     if lepton is None and convention == "polar" and "mass" not in branches:
-        raise GammastarError(f"{where}: collection {collection!r} does not say its flavour; pass --lepton e|mu")
+        raise GammastarError(f"{where}: collection {collection!r} does not say its flavour; pass `lepton=e|mu`")
     with uproot_errors(path, f"collection {collection!r}"):
         arr = t.arrays(list(branches.values()))
     lep = ak.zip({f: arr[b] for f, b in branches.items()})

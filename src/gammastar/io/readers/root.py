@@ -57,7 +57,7 @@ def split_object_path(path: str | Path, tree: str | None) -> tuple[Path, str | N
         return Path(path), tree
     name = match.group(2).strip("/")
     if tree is not None and tree != name:
-        raise GammastarError(f"{text} names the tree {name!r} and --tree names {tree!r}: give one")
+        raise GammastarError(f"{text} names the tree {name!r} and `tree={tree}` another: give one")
     return Path(match.group(1)), name
 
 
@@ -81,7 +81,7 @@ def open_tree(path: Path, tree: str | None, default: str) -> Any:
     if tree not in objects:
         same = [o for o in objects if o.lower() == tree.lower()]
         if len(same) != 1:
-            hint = "; name one with --tree NAME or FILE.root:NAME" if objects else ""
+            hint = "; name one with `tree=NAME` or FILE.root:NAME" if objects else ""
             raise GammastarError(f"{path}: no tree {tree!r} {found}{hint}")
         tree = same[0]
     with uproot_errors(path, f"tree {tree!r}"):

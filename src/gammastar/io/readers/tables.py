@@ -174,7 +174,7 @@ def read_spectrum(path: str | Path, *, lepton: str | None = None, n_collisions: 
     if path.suffix.lower() not in SPECTRUM_SUFFIXES:
         raise GammastarError(f"{path}: a spectrum table must be .yaml, .yml or .csv")
     if lepton is not None:
-        check_lepton(lepton, "--lepton")
+        check_lepton(lepton)
     text = path.read_text(errors="replace")
     parsed = _hepdata_yaml(path, text) if path.suffix.lower() in YAML_SUFFIXES else _csv_table(path, text)
     _check_bins(path, *parsed)
@@ -183,7 +183,7 @@ def read_spectrum(path: str | Path, *, lepton: str | None = None, n_collisions: 
         if lo[0] < 2.0 * mass("mu"):
             lepton = "e"
         else:
-            raise GammastarError(f"{path}: a table does not say its lepton flavour; pass --lepton e|mu")
+            raise GammastarError(f"{path}: a table does not say its lepton flavour; pass `lepton=e|mu`")
     if lo[0] < 2.0 * mass(lepton) * (1 - 1e-9):
         raise GammastarError(f"{path}: the first bin starts at {lo[0]:.4g} GeV, below 2 m_{lepton}")
     if n_collisions is not None:
