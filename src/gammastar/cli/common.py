@@ -26,7 +26,7 @@ __all__ = ["Count", "Number", "POSITIVE", "NON_NEGATIVE", "SEED", "MOCK_MAX", "G
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Count(click.ParamType):
+class Count(click.ParamType):  # type: ignore[type-arg]  # generic in click's stubs only
     """A whole number that may be written 1e6, from 1 to ``maximum``."""
 
     name = "count"
@@ -46,7 +46,7 @@ class Count(click.ParamType):
         return int(f)
 
 
-class Number(click.ParamType):
+class Number(click.ParamType):  # type: ignore[type-arg]
     """A finite float in (``low``, ``high``] (``low`` itself allowed with ``closed``)."""
 
     name = "float"

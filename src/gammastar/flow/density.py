@@ -188,7 +188,7 @@ class PairDensity:
         for axis, edges in ((0, self.ex), (1, self.ey)):
             f = (z[:, axis] - edges[0]) * ((edges.size - 1) / (edges[-1] - edges[0]))
             idx.append(np.clip(np.floor(f), 0, edges.size - 2).astype(np.intp))
-        return idx[0] * self.grid + idx[1]
+        return np.asarray(idx[0] * self.grid + idx[1])
 
     def interpolated(self, prob: np.ndarray, m: np.ndarray, cells: np.ndarray) -> np.ndarray:
         """``prob`` (a table of this one's nodes and cells) at masses ``m`` and ``cells``, linear in log m between
@@ -196,12 +196,12 @@ class PairDensity:
         k, t = self._bracket(np.asarray(m, dtype=float))
         rows = prob.sum(axis=-1, dtype=float)
         value = (1.0 - t) * prob[..., k, cells] + t * prob[..., k + 1, cells]
-        return value / ((1.0 - t) * rows[..., k] + t * rows[..., k + 1])
+        return np.asarray(value / ((1.0 - t) * rows[..., k] + t * rows[..., k + 1]))
 
     def cells_at(self, m: float) -> np.ndarray:
         """The cell probabilities at mass ``m``, interpolated between the nodes."""
         k, t = self._bracket(np.array([float(m)]))
-        return (1.0 - t[0]) * self.prob[k[0]].astype(float) + t[0] * self.prob[k[0] + 1].astype(float)
+        return np.asarray((1.0 - t[0]) * self.prob[k[0]].astype(float) + t[0] * self.prob[k[0] + 1].astype(float))
 
     def cell_angles(self, m: float) -> tuple[np.ndarray, np.ndarray]:
         """The smallest and the largest polar angle (rad) of a pair of mass ``m`` in each cell (row-major, as
@@ -313,7 +313,7 @@ def cell_probabilities(log_prob: Callable[[np.ndarray, np.ndarray], np.ndarray],
     z = np.tile(cells, (masses.size, 1))
     m = np.repeat(masses, cells.shape[0])
     logp = np.concatenate([log_prob(z[i : i + _BATCH], m[i : i + _BATCH]) for i in range(0, m.size, _BATCH)])
-    return (np.exp(logp) * area).reshape(masses.size, -1)
+    return np.asarray((np.exp(logp) * area).reshape(masses.size, -1))
 
 
 def _h_table(h: Callable[[np.ndarray, np.ndarray], np.ndarray], masses: np.ndarray, ex: np.ndarray, ey: np.ndarray
@@ -364,4 +364,4 @@ class ReplicaTables:
         m = np.broadcast_to(np.asarray(m, dtype=float), (cells.size,))
         nominal = table.interpolated(table.prob, m, cells)
         replica = table.interpolated(self.prob, m, cells)
-        return np.divide(replica, nominal, out=np.ones_like(replica), where=nominal > 0)
+        return np.asarray(np.divide(replica, nominal, out=np.ones_like(replica), where=nominal > 0))

@@ -62,7 +62,7 @@ def pt_probit(pt: np.ndarray, scale: float) -> np.ndarray:
 
     t = np.maximum(np.asarray(pt, dtype=float), PT_MIN) / scale
     lower = special.gammainc(2.0, t)  # F_ref = P(2, t), accurate for small t
-    return np.where(lower < 0.5, special.ndtri(lower), -special.ndtri(special.gammaincc(2.0, t)))
+    return np.asarray(np.where(lower < 0.5, special.ndtri(lower), -special.ndtri(special.gammaincc(2.0, t))))
 
 
 def pt_from_probit(x: np.ndarray, scale: float) -> np.ndarray:
@@ -72,7 +72,7 @@ def pt_from_probit(x: np.ndarray, scale: float) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     with np.errstate(over="ignore"):
         t = np.where(x < 0, special.gammaincinv(2.0, special.ndtr(x)), special.gammainccinv(2.0, special.ndtr(-x)))
-    return t * scale
+    return np.asarray(t * scale)
 
 
 def raw_pair_features(v: dict[str, np.ndarray], features: Sequence[str], scale: float | None = None) -> np.ndarray:

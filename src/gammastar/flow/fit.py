@@ -151,7 +151,8 @@ def _fit(
     def batch_nll(idx: torch.Tensor) -> torch.Tensor:
         lp = flow.pair(t["m"][idx]).log_prob(t["z"][idx]) + angular_log_prob(
             h_from_raw(flow.hnet(t["a"][idx])), t["n"][idx], t["b2"][idx])
-        return -(t["w"][idx] * lp).sum()
+        loss: torch.Tensor = -(t["w"][idx] * lp).sum()
+        return loss
 
     def val_loss() -> float:
         with torch.no_grad():

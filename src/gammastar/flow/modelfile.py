@@ -178,7 +178,7 @@ def read_model_file(path: str | Path) -> ModelFile:
         import torch
 
         try:
-            state = torch.load(io.BytesIO(read(WEIGHTS)), map_location="cpu", weights_only=True)
+            state: dict[str, Any] = torch.load(io.BytesIO(read(WEIGHTS)), map_location="cpu", weights_only=True)
             _check_weights(state)
         except GammastarError:
             raise
@@ -257,7 +257,7 @@ def _replicas(path: Path, fits: list[dict[str, float]], read: Any, table: PairDe
         prob = np.load(io.BytesIO(read(REPLICAS)), allow_pickle=False)
         if prob.shape != expected or not (np.all(np.isfinite(prob)) and np.all(prob >= 0)):
             raise GammastarError(f"{path}: damaged gammastar model (the replicas' tables are not consistent)")
-        return prob
+        return np.asarray(prob)
 
     return ReplicaTables(None, list(fits), load)
 

@@ -47,12 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["FlowConfig", "KinematicsFlow", "h_from_raw", "angular_log_prob", "check_device"]
 
 
-def _torch() -> Any:
-    import torch
-
-    return torch
-
-
 @dataclass
 class FlowConfig:
     """Training settings (defaults: the configuration the bench measures)."""
@@ -95,7 +89,8 @@ def check_device(device: str) -> None:
     """A one-line error for an unknown device or a CUDA device this machine does not have."""
     if device == "cpu":
         return
-    torch = _torch()
+    import torch
+
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise GammastarError(f"device {device!r} asked for, but no CUDA device is available here")
     try:
@@ -106,7 +101,8 @@ def check_device(device: str) -> None:
 
 def h_from_raw(raw: torch.Tensor) -> torch.Tensor:
     """(N, 6) network outputs -> (N, 3, 3) H = L L^T / tr(L L^T), L lower-triangular."""
-    torch = _torch()
+    import torch
+
     n = raw.shape[0]
     ell = torch.zeros(n, 3, 3, dtype=raw.dtype, device=raw.device)
     rows, cols = torch.tril_indices(3, 3, device=raw.device)
@@ -117,7 +113,8 @@ def h_from_raw(raw: torch.Tensor) -> torch.Tensor:
 
 def angular_log_prob(h: torch.Tensor, n: torch.Tensor, beta2: torch.Tensor) -> torch.Tensor:
     """log of the lepton law (1 - beta^2 n.H.n) / (4 pi (1 - beta^2/3)) per steradian."""
-    torch = _torch()
+    import torch
+
     nhn = torch.einsum("ni,nij,nj->n", n, h, n)
     return torch.log(torch.clamp(1.0 - beta2 * nhn, min=1e-12)) - torch.log(4.0 * math.pi * (1.0 - beta2 / 3.0))
 
@@ -141,9 +138,9 @@ class KinematicsFlow:
 
     def _networks(self) -> tuple[Any, Any]:
         if self._nets is None:
+            import torch
             import zuko
 
-            torch = _torch()
             pair = zuko.flows.NSF(features=len(self.pair_features), context=1, transforms=self.config.transforms,
                                   hidden_features=tuple(self.config.hidden), bins=self.config.bins, passes=2)
             layers: list[Any] = []
@@ -174,13 +171,15 @@ class KinematicsFlow:
 
     @property
     def device(self) -> torch.device:
-        return _torch().device(self.config.device)
+        import torch
+
+        return torch.device(self.config.device)
 
     # -- feature maps (numpy, float64) ---------------------------------------
 
     def mass_context(self, m: np.ndarray) -> np.ndarray:
         """(N, 1) standardised log m: the flow's context."""
-        return ((np.log(m) - self.norm["logm_mean"]) / self.norm["logm_std"])[:, None]
+        return np.asarray(((np.log(m) - self.norm["logm_mean"]) / self.norm["logm_std"])[:, None])
 
     @property
     def pt_scale(self) -> float | None:
@@ -190,7 +189,7 @@ class KinematicsFlow:
     def pair_to_features(self, v: dict[str, np.ndarray]) -> np.ndarray:
         """(N, k) standardised pair features (:mod:`.features`) from the physics variables."""
         raw = raw_pair_features(v, self.pair_features, self.pt_scale)
-        return (raw - self.norm["pair_mean"]) / self.norm["pair_std"]
+        return np.asarray((raw - self.norm["pair_mean"]) / self.norm["pair_std"])
 
     def features_to_pair(self, z: np.ndarray) -> dict[str, np.ndarray]:
         """pT, y [, phi] from standardised features (the inverse of :meth:`pair_to_features`)."""
@@ -200,20 +199,23 @@ class KinematicsFlow:
 
     def tensor(self, x: np.ndarray) -> torch.Tensor:
         """A float32 tensor on the model's device."""
-        torch = _torch()
+        import torch
+
         return torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32, device=self.device)
 
     @staticmethod
     def angle_inputs(mass_ctx: torch.Tensor, pair_z: torch.Tensor) -> torch.Tensor:
         """Inputs of the H network: standardised log m, log pT, y (on the device)."""
-        torch = _torch()
+        import torch
+
         return torch.cat([mass_ctx, pair_z[:, :2]], dim=1)
 
     def log_prob_pair(self, z: np.ndarray, mass_ctx: np.ndarray) -> np.ndarray:
         """log density of the standardised pair features (no Jacobian to physics variables)."""
-        torch = _torch()
+        import torch
+
         with torch.no_grad():
-            return self.pair(self.tensor(mass_ctx)).log_prob(self.tensor(z)).double().cpu().numpy()
+            return np.asarray(self.pair(self.tensor(mass_ctx)).log_prob(self.tensor(z)).double().cpu().numpy())
 
     def state_dict(self) -> dict[str, Any]:
         return {

@@ -93,7 +93,7 @@ class AcceptanceMap:
                 f"{int(low.sum())} pair(s) in cells with A < {LOW}; {int(np.sum(a < floor))} hit the floor {floor}",
                 stacklevel=3,
             )
-        return new
+        return np.asarray(new)
 
 
 def acceptance_file(path: str | Path) -> tuple[Path, str | None]:

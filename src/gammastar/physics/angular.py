@@ -30,7 +30,7 @@ DecayLaw = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def _dirac(nhn: np.ndarray, beta2: np.ndarray) -> np.ndarray:
-    return 1.0 - beta2 * nhn
+    return np.asarray(1.0 - beta2 * nhn)
 
 
 def _scalar(nhn: np.ndarray, beta2: np.ndarray) -> np.ndarray:
@@ -50,7 +50,7 @@ def direction(cos_t: np.ndarray, phi: np.ndarray) -> np.ndarray:
 
 def n_h_n(h: np.ndarray, n: np.ndarray) -> np.ndarray:
     """n.H.n for (N, 3, 3) matrices and (N, 3) unit vectors."""
-    return np.einsum("ni,nij,nj->n", n, h, n)
+    return np.asarray(np.einsum("ni,nij,nj->n", n, h, n))
 
 
 def sample_law(h: np.ndarray, law: AngularLaw, rng: np.random.Generator, max_rounds: int = 500

@@ -102,7 +102,7 @@ def kaon_charged_fraction(m: ArrayLike) -> np.ndarray:
 
     ref = BR["phi->K+K-"] / BR["phi->KSKL"] * p3(mass("phi"), m_0) / p3(mass("phi"), m_c)
     charged, neutral = ref * p3(m, m_c), p3(m, m_0)
-    return np.divide(charged, charged + neutral, out=np.ones_like(m), where=neutral > 0)
+    return np.asarray(np.divide(charged, charged + neutral, out=np.ones_like(m), where=neutral > 0))
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class ChannelShares:
     @property
     def probabilities(self) -> np.ndarray:
         """Each channel's share of the channels generated."""
-        return self.br / self.br.sum()
+        return np.asarray(self.br / self.br.sum())
 
     def index(self) -> np.ndarray:
         """Each channel's position in :data:`CHANNELS` (the ``channel`` column's values)."""
@@ -180,7 +180,7 @@ class Daughters:
     @property
     def present(self) -> np.ndarray:
         """(N, MAX_DAUGHTERS): whether each slot holds a daughter."""
-        return self.pid != 0
+        return np.asarray(self.pid != 0)
 
 
 def decay_mixture(pair: np.ndarray, h: np.ndarray, shares: ChannelShares, rng: np.random.Generator,

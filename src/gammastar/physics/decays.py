@@ -48,7 +48,7 @@ COLUMNS = ("mass_gev", "ctau_m_eps1", "br_ee", "br_mumu", "br_hadrons")
 def leptonic_width(m: ArrayLike, lepton: str) -> np.ndarray:
     """Gamma(A' -> l+ l-) at eps = 1, GeV: alpha m / 3 R_l(m) (0 below threshold)."""
     m = np.asarray(m, dtype=float)
-    return ALPHA * m / 3.0 * r_lepton(m, mass(lepton))
+    return np.asarray(ALPHA * m / 3.0 * r_lepton(m, mass(lepton)))
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class DecayTable:
     channels: dict[str, np.ndarray] = field(default_factory=dict)
 
     def covers(self, m: np.ndarray) -> np.ndarray:
-        return (m >= self.mass[0]) & (m <= self.mass[-1])
+        return np.asarray((m >= self.mass[0]) & (m <= self.mass[-1]))
 
     def at(self, m: np.ndarray) -> dict[str, np.ndarray]:
         # the width (1/c tau) varies smoothly between grid points; interpolating it keeps resonance peaks
@@ -146,7 +146,7 @@ class AprimeDecay:
     def ctau(self, eps: ArrayLike) -> np.ndarray:
         """c tau (m) at coupling eps: (masses, eps) for arrays of both."""
         eps = np.asarray(eps, dtype=float)
-        return self.ctau_m_eps1[:, None] / eps.reshape(1, -1) ** 2 if eps.ndim else self.ctau_m_eps1 / eps**2
+        return np.asarray(self.ctau_m_eps1[:, None] / eps.reshape(1, -1) ** 2 if eps.ndim else self.ctau_m_eps1 / eps**2)
 
     def br_visible(self, final_states: tuple[str, ...] | list[str]) -> np.ndarray:
         """Sum of the branching ratios into ``final_states`` (any of ee, mumu, hadrons)."""
@@ -215,4 +215,4 @@ def decay_positions(l_z: ArrayLike, z_lo: ArrayLike, z_hi: ArrayLike, u: ArrayLi
     """
     l_z, z_lo, z_hi = (np.asarray(a, dtype=float) for a in (l_z, z_lo, z_hi))
     z = z_lo - l_z * np.log1p(np.asarray(u, dtype=float) * np.expm1(-(z_hi - z_lo) / l_z))
-    return np.clip(z, z_lo, z_hi)
+    return np.asarray(np.clip(z, z_lo, z_hi))

@@ -48,7 +48,7 @@ def kallen(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> np.ndarray:
     Arguments are squared masses (GeV^2); the result is in GeV^4.
     """
     a, b, c = (np.asarray(x, dtype=float) for x in (a, b, c))
-    return a * a + b * b + c * c - 2.0 * (a * b + a * c + b * c)
+    return np.asarray(a * a + b * b + c * c - 2.0 * (a * b + a * c + b * c))
 
 
 def _beta2(m: ArrayLike, m_f: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,7 +81,7 @@ def r_chi(m: ArrayLike, m_chi: float | np.ndarray, spin: str = "fermion") -> np.
     if check_spin(spin) == "fermion":
         return r_lepton(m, m_chi)
     _, b2 = _beta2(m, m_chi)
-    return 0.25 * b2 * np.sqrt(b2)
+    return np.asarray(0.25 * b2 * np.sqrt(b2))
 
 
 def pair_density(n_v: float | np.ndarray, m: ArrayLike, m_f: float | np.ndarray, spin: str = "fermion") -> np.ndarray:

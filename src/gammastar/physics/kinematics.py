@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .beams import Beam
 from .formulas import kallen
@@ -50,7 +51,7 @@ def pair_mass(pos: np.ndarray, neg: np.ndarray, m_l: float) -> np.ndarray:
     e1 = np.sqrt(np.einsum("ij,ij->i", p1, p1) + m_l**2)
     e2 = np.sqrt(np.einsum("ij,ij->i", p2, p2) + m_l**2)
     m2 = 2.0 * m_l**2 + 2.0 * (e1 * e2 - np.einsum("ij,ij->i", p1, p2))
-    return np.sqrt(np.clip(m2, 4.0 * m_l**2, None))
+    return np.asarray(np.sqrt(np.clip(m2, 4.0 * m_l**2, None)))
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def from_pt_y_phi(pt: np.ndarray, y: np.ndarray, phi: np.ndarray, m: np.ndarray)
 
 def polar_angle(pt: np.ndarray, y: np.ndarray, m: np.ndarray | float) -> np.ndarray:
     """Angle to the beam axis (rad) of a particle of transverse momentum ``pt``, rapidity ``y`` and mass ``m``."""
-    return np.arctan2(pt, np.sqrt(np.asarray(pt) ** 2 + np.asarray(m) ** 2) * np.sinh(y))
+    return np.asarray(np.arctan2(pt, np.sqrt(np.asarray(pt) ** 2 + np.asarray(m) ** 2) * np.sinh(y)))
 
 
 def cell_angles(pt_edges: np.ndarray, y_edges: np.ndarray, m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -147,11 +148,11 @@ def boost_z(p4: np.ndarray, rapidity: float) -> np.ndarray:
     return out
 
 
-def two_body_momentum(m_parent, m1, m2) -> np.ndarray:
+def two_body_momentum(m_parent: ArrayLike, m1: ArrayLike, m2: ArrayLike) -> np.ndarray:
     """Daughter momentum in the rest frame of a parent decaying to masses m1, m2."""
     m_parent = np.asarray(m_parent, dtype=float)
     lam = np.clip(kallen(m_parent**2, np.square(m1), np.square(m2)), 0.0, None)
-    return np.sqrt(lam) / (2.0 * m_parent)
+    return np.asarray(np.sqrt(lam) / (2.0 * m_parent))
 
 
 def isotropic_directions(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -169,7 +170,7 @@ def rotate_from_axis(axis: np.ndarray, cos_t: np.ndarray, phi: np.ndarray) -> np
     e1 /= np.linalg.norm(e1, axis=1)[:, None]
     e2 = np.cross(axis, e1)
     sin_t = np.sqrt(np.clip(1.0 - cos_t**2, 0.0, None))
-    return (sin_t * np.cos(phi))[:, None] * e1 + (sin_t * np.sin(phi))[:, None] * e2 + cos_t[:, None] * axis
+    return np.asarray((sin_t * np.cos(phi))[:, None] * e1 + (sin_t * np.sin(phi))[:, None] * e2 + cos_t[:, None] * axis)
 
 
 def _incoming(beam: Beam | float, m_target: float) -> tuple[np.ndarray, np.ndarray]:

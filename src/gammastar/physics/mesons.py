@@ -125,7 +125,7 @@ def chi_pairs(n_v: Callable[[Any], np.ndarray], m_hi: float, m_chi: Any, spin: s
     span = np.clip(m_hi - lo, 0.0, None)
     m = lo + span * s**2
     ms = np.where(m > 0, m, 1.0)
-    return integrate.simpson(pair_density(n_v(ms), ms, m_chi[:, None], spin) * 2.0 * s * span, x=s, axis=1)
+    return np.asarray(integrate.simpson(pair_density(n_v(ms), ms, m_chi[:, None], spin) * 2.0 * s * span, x=s, axis=1))
 
 
 def meson_chi_pairs(m_chi: Any, multiplicity: Mapping[str, float], form_factors: str, spin: str = "fermion",

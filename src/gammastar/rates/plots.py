@@ -4,7 +4,7 @@ data-driven yields against the meson-decay models (in the house style of :mod:`g
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -41,7 +41,7 @@ def plot_photon(result: PhotonYield, path: str | Path, label: PlotLabel | None =
 
 
 @styled
-def plot_aprime(result: AprimeYield, path: str | Path, truth: dict | None = None, label: PlotLabel | None = None) -> Path:
+def plot_aprime(result: AprimeYield, path: str | Path, truth: dict[str, Any] | None = None, label: PlotLabel | None = None) -> Path:
     """A' yield per eps^2 vs mass: the data-driven 1-sigma band, and the truth (with a ratio panel) if given.
 
     ``truth`` maps a label to ``(mass, n_per_eps2)`` arrays; the first is the ratio's reference.
@@ -68,7 +68,7 @@ def plot_aprime(result: AprimeYield, path: str | Path, truth: dict | None = None
 
 
 @styled
-def plot_mcp(results: list[McpYield], path: str | Path, truth: dict | None = None, label: PlotLabel | None = None) -> Path:
+def plot_mcp(results: list[McpYield], path: str | Path, truth: dict[str, Any] | None = None, label: PlotLabel | None = None) -> Path:
     """mCP pair yield per eps^2 vs m_chi for one or more spins; truth lines (and a ratio panel) optional.
 
     ``truth`` maps a spin to ``(m_chi, n_pairs_per_eps2)``.

@@ -197,7 +197,7 @@ class Support:
 
 
 def _u_index(pt: np.ndarray, p0: float, du: float) -> np.ndarray:
-    return np.floor(np.arcsinh(np.maximum(np.asarray(pt, dtype=float), 0.0) / p0) / du).astype(np.intp)
+    return np.asarray(np.floor(np.arcsinh(np.maximum(np.asarray(pt, dtype=float), 0.0) / p0) / du).astype(np.intp))
 
 
 def coverage(supported_model: np.ndarray, model_rows: np.ndarray, reference_rows: np.ndarray,

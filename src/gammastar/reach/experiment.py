@@ -148,7 +148,7 @@ class Shape:
         with np.errstate(divide="ignore", invalid="ignore"):
             t = (z - z0) / pz
             ok = (pz > 0) & (t >= 0)
-            return ok & self.contains(x0 + t * p[..., 0], y0 + t * p[..., 1])
+            return np.asarray(ok & self.contains(x0 + t * p[..., 0], y0 + t * p[..., 1]))
 
     def line_interval(self, h0: np.ndarray, h1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For points h0 + t h1 ((N, 2) each, moving linearly with a parameter t), the interval of t where the point

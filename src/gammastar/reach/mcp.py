@@ -61,7 +61,7 @@ def electron_recoil_cross_section(energy: np.ndarray, m_chi: float, eps: np.ndar
     integral = (2 * energy**2 * m_e * (1 / lo - 1 / hi) + m_e * (hi - lo)
                 - (m_e**2 + 2 * m_e * energy + m_chi**2) * np.log(hi / lo))
     sigma_gev = np.pi * ALPHA**2 * np.where(ok, integral, 0.0) / (p2 * m_e**2)  # at eps = 1, GeV^-2
-    return np.multiply.outer(sigma_gev * HBARC_GEV_M**2, np.asarray(eps, dtype=float) ** 2)
+    return np.asarray(np.multiply.outer(sigma_gev * HBARC_GEV_M**2, np.asarray(eps, dtype=float) ** 2))
 
 
 def detection_probability(detector: McpDetector, energy: np.ndarray, m_chi: float, eps: np.ndarray) -> np.ndarray:

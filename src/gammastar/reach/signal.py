@@ -58,7 +58,7 @@ def decay_probability(a: np.ndarray, eps: np.ndarray, z_start: float | np.ndarra
     np.multiply(k, -(np.asarray(z_end, dtype=float) - z_start), out=k)
     np.expm1(np.maximum(k, -700.0, out=k), out=k)
     np.multiply(first, k, out=k)
-    return np.negative(k, out=k)
+    return np.asarray(np.negative(k, out=k))
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ def replica_spread(replicas: np.ndarray | None, nominal: np.ndarray) -> np.ndarr
     """Relative standard deviation over the replicas (K, eps) of a mean (eps); 0 without replicas."""
     if replicas is None or replicas.shape[0] < 2:
         return np.zeros_like(nominal)
-    return np.divide(replicas.std(axis=0, ddof=1), nominal, out=np.zeros_like(nominal), where=nominal > 0)
+    return np.asarray(np.divide(replicas.std(axis=0, ddof=1), nominal, out=np.zeros_like(nominal), where=nominal > 0))
 
 
 def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n_events: int = 100_000,
@@ -294,7 +294,7 @@ def _one_mass(generator: Any, experiment: Experiment, m: float, eps: np.ndarray,
 
 
 def _rapidity(p4: np.ndarray) -> np.ndarray:
-    return 0.5 * np.log((p4[:, 3] + p4[:, 2]) / (p4[:, 3] - p4[:, 2]))
+    return np.asarray(0.5 * np.log((p4[:, 3] + p4[:, 2]) / (p4[:, 3] - p4[:, 2])))
 
 
 def _other_table(m: float, used: str) -> AprimeDecay | None:

@@ -135,7 +135,7 @@ def _integral(f: Callable[[np.ndarray], np.ndarray], a: np.ndarray, b: np.ndarra
     """int_a^b f, per interval, in t = a + (b - a) s^2 (smooth at a sqrt threshold at a)."""
     s = 0.5 * (_GL_X + 1.0)
     t = a[:, None] + (b - a)[:, None] * s[None, :] ** 2
-    return np.sum(f(t) * 2.0 * s[None, :] * (b - a)[:, None] * 0.5 * _GL_W[None, :], axis=1)
+    return np.asarray(np.sum(f(t) * 2.0 * s[None, :] * (b - a)[:, None] * 0.5 * _GL_W[None, :], axis=1))
 
 
 def table_sums(

@@ -94,7 +94,7 @@ def _breit_wigner(parent: str) -> NV:
             g = g0 * (m0 / np.where(m > 0, m, 1.0)) * (k / k0) ** 3
         else:
             g = np.full_like(m, g0)
-        return 2.0 * m * m0 * g / np.pi / ((m**2 - m0**2) ** 2 + m0**2 * g**2)
+        return np.asarray(2.0 * m * m0 * g / np.pi / ((m**2 - m0**2) ** 2 + m0**2 * g**2))
 
     return shape
 
@@ -184,7 +184,7 @@ def _integrate_source(src: Source, f: Callable[[float], Any], lo: float) -> floa
         return 0.0
     pts = [p for p in src.resonances if lo < p < hi]
     val, _ = integrate.quad(lambda t: float(src.n_v(t) * f(t)), lo, hi, points=pts or None, limit=400, epsrel=1e-9)
-    return val
+    return float(val)
 
 
 def dilepton_yield(lepton: str, sources: Any = SOURCES) -> dict[str, float]:

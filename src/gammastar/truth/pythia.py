@@ -44,12 +44,14 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import integrate
 from tqdm import tqdm
 
@@ -90,7 +92,7 @@ def available() -> bool:
     return True
 
 
-def _pythia8():
+def _pythia8() -> Any:
     try:
         import pythia8mc
     except ImportError:
@@ -101,7 +103,7 @@ def _pythia8():
     return pythia8mc
 
 
-def _xmldoc(p8) -> str:
+def _xmldoc(p8: Any) -> str:
     """Pythia's settings directory: $PYTHIA8DATA, else where the pythia8mc wheel installs it."""
     env = os.environ.get("PYTHIA8DATA")
     if env:
@@ -120,7 +122,7 @@ class PythiaConfig:
     sources: str | tuple[str, ...] | None = None  # a spec for parse_pythia_sources; None: all the lepton allows
 
 
-def parse_pythia_sources(spec, lepton: str) -> tuple[str, ...]:
+def parse_pythia_sources(spec: str | list[str] | tuple[str, ...] | None, lepton: str) -> tuple[str, ...]:
     """Source names from ``"eta,omega"``, ``"dalitz"``/``"all"``/None (every one the lepton allows)."""
     allowed = tuple(s for s in PYTHIA_SOURCES if not (s == "pi0" and lepton == "mu"))
     if spec is None:
@@ -139,7 +141,7 @@ def parse_pythia_sources(spec, lepton: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _new_pythia(p8, settings: list[str]):
+def _new_pythia(p8: Any, settings: list[str]) -> Any:
     py = p8.Pythia(_xmldoc(p8), False)
     for s in ["Print:quiet = on", "Next:numberCount = 0", *settings]:
         if not py.readString(s):
@@ -149,7 +151,7 @@ def _new_pythia(p8, settings: list[str]):
     return py
 
 
-def _channel_br(pdata, pid: int, multiset: list[int]) -> float | None:
+def _channel_br(pdata: Any, pid: int, multiset: list[int]) -> float | None:
     """Pythia's tabulated branching ratio of ``pid`` into exactly ``multiset`` (None if absent)."""
     entry = pdata.particleDataEntryPtr(pid)
     for i in range(entry.sizeChannels()):
@@ -178,22 +180,22 @@ class _Dalitz:
     def m_hi(self) -> float:
         return self.m_parent - self.m_recoil
 
-    def ff2(self, m):
+    def ff2(self, m: ArrayLike) -> np.ndarray:
         return regularised_pole_ff2(m, 1.0 / self.m_rho**2, self.g_rho)
 
-    def n_v_per_meson(self, m) -> np.ndarray:
+    def n_v_per_meson(self, m: ArrayLike) -> np.ndarray:
         """A' per meson per eps^2 at mass m (dimensionless density in m, GeV^-1 times GeV)."""
         m = np.asarray(m, dtype=float)
         if self.kind == "dalitz_p":
             return br_pseudoscalar_to_gamma_aprime(m, self.m_parent, self.br_radiative, self.ff2(m))
         x = np.clip(1.0 - m**2 / self.m_hi**2, 0.0, None)  # zero above the end point
-        return self.br_radiative * x**3 * self.ff2(m)
+        return np.asarray(self.br_radiative * x**3 * self.ff2(m))
 
     def br_ll(self, m_l: float) -> float:
         """BR(-> X l+l-) implied by :meth:`n_v_per_meson`: int N_V phi_l dm over 2 m_l < m < m_hi."""
         val, _ = integrate.quad(lambda t: float(self.n_v_per_meson(t) * phi_l(t, m_l)),
                                 2.0 * m_l, self.m_hi, limit=200, epsrel=1e-10)
-        return val
+        return float(val)
 
     def max_accept_weight(self, m_l: float) -> float:
         """Largest weight of Pythia's accept-reject in s = m^2 (must not exceed 1 for exact sampling)."""
@@ -205,7 +207,7 @@ class _Dalitz:
         return float(np.max((1 + 0.5 * r) * np.sqrt(1 - r) * (1 - s / s_max) ** 3 * self.ff2(np.sqrt(s))))
 
 
-def _channels(py, names: tuple[str, ...], lepton: str) -> dict[str, _Dalitz]:
+def _channels(py: Any, names: tuple[str, ...], lepton: str) -> dict[str, _Dalitz]:
     pd = py.particleData
     m_rho, g_rho = pd.m0(113), pd.mWidth(113)
     out = {}
@@ -222,7 +224,7 @@ def _channels(py, names: tuple[str, ...], lepton: str) -> dict[str, _Dalitz]:
     return out
 
 
-def _mesons(event, counted: dict[int, str], wanted: set[int]) -> tuple[list[str], list[tuple]]:
+def _mesons(event: Any, counted: dict[int, str], wanted: set[int]) -> tuple[list[str], list[tuple[Any, ...]]]:
     """One pass over a Pythia event record: the names of all counted mesons, and
     (name, pid, px, py, pz) of the wanted ones."""
     names, found = [], []
@@ -236,7 +238,7 @@ def _mesons(event, counted: dict[int, str], wanted: set[int]) -> tuple[list[str]
     return names, found
 
 
-def _decay(decayer, mesons: list[tuple], lid: int, m0: dict[int, float]) -> list[tuple[list[float], list[float]]]:
+def _decay(decayer: Any, mesons: list[tuple[Any, ...]], lid: int, m0: dict[int, float]) -> list[tuple[list[float], list[float]]]:
     """Force each meson into its Dalitz channel; the (l+, l-) four-momenta per meson.
 
     Each decays at its nominal mass ``m0[pid]`` (same three-momentum): the
@@ -337,7 +339,8 @@ def generate_pythia(cfg: PythiaConfig, progress: bool = True) -> tuple[EventSamp
     return data, sid_a, truth
 
 
-def _truth(cfg, names, channels, br, counts, n_coll, n_failed, sqrt_s, y_cm, main) -> dict:
+def _truth(cfg: PythiaConfig, names: tuple[str, ...], channels: dict[str, _Dalitz], br: dict[str, float],
+           counts: dict[str, int], n_coll: int, n_failed: int, sqrt_s: float, y_cm: float, main: Any) -> dict[str, Any]:
     mult = {name: counts[name] / n_coll for name in COUNTED}
     sources = {
         name: Source(name, ch.kind, name, RECOIL_NAME[ch.recoil], partial(_scaled, ch.n_v_per_meson, mult[name]), ch.m_hi,
@@ -379,5 +382,5 @@ def _truth(cfg, names, channels, br, counts, n_coll, n_failed, sqrt_s, y_cm, mai
     }
 
 
-def _scaled(f, factor, m):
-    return factor * f(m)
+def _scaled(f: Callable[[np.ndarray], np.ndarray], factor: float, m: np.ndarray) -> np.ndarray:
+    return np.asarray(factor * f(m))

@@ -115,7 +115,7 @@ def arrow_column(path: Path, col: pa.ChunkedArray | pa.Array, name: str) -> np.n
         raise GammastarError(f"{path}: column {name} has type {col.type}, expected numbers")
     if col.null_count:
         raise GammastarError(f"{path}: {col.null_count} row(s) have an empty value in column {name}")
-    return col.to_numpy(zero_copy_only=False)
+    return np.asarray(col.to_numpy(zero_copy_only=False))
 
 
 def arrow_slices(path: Path, table: pa.Table, names: list[str], chunk: int) -> Iterator[dict[str, np.ndarray]]:
