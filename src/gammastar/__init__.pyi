@@ -21,8 +21,9 @@ from .physics.kinematics import pair_kinematics as pair_kinematics
 # data-driven vs model-based (meson decays under named variants)
 from .rates.compare import compare_aprime as compare_aprime, compare_mcp as compare_mcp
 
-# A' decays (a search: gammastar.reach)
+# A' decays and a search (more in gammastar.reach)
 from .physics.decays import aprime_decay as aprime_decay, AprimeDecay as AprimeDecay
+from .reach.search import aprime_reach as aprime_reach, mcp_reach as mcp_reach, Reach as Reach
 
 # the flow
 from .flow.networks import FlowConfig as FlowConfig

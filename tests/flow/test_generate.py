@@ -79,7 +79,7 @@ def test_requests_outside_the_model_are_errors(tiny_model, tmp_path):
         gen.aprime_events(0.2, 10)
     with pytest.raises(GammastarError, match="outside the model's trained range"):
         gen.aprime_events(5.0, 10)
-    with pytest.raises(GammastarError, match="spin must be 'fermion' or 'scalar'"):
+    with pytest.raises(GammastarError, match="`spin` must be 'fermion' or 'scalar'"):
         gen.mcp_events(0.1, 10, spin="vector")
     with pytest.raises(GammastarError, match="above the model's highest pair mass"):
         gen.mcp_events(tiny_model.mass_range[1] / 2 + 0.01, 10)

@@ -8,6 +8,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+import gammastar
+from gammastar.io.jsontext import dumps
 from gammastar.reach.experiment import McpDetector, Shape
 from gammastar.reach.mcp import detection_probability, electron_recoil_cross_section
 
@@ -50,6 +52,9 @@ def test_reach_mcp_writes_the_three_outputs(model_file, tmp_path, run):
     r = json.loads((out / "reach.json").read_text())
     assert [c["m_chi"] for c in r["contour"]] == [0.12, 0.2] and r["spin"] == "scalar"
     assert (out / "reach.png").stat().st_size > 0
+    lib = gammastar.mcp_reach(gammastar.Generator.load(model_file), tmp_path / "mq.toml", [0.12, 0.2],
+                              np.geomspace(1e-5, 1e-1, 20), spin="scalar", n_events=3000)
+    assert json.loads(dumps(lib.to_dict())) == {**r, "model": str(model_file)} and lib.signal_table().equals(t)
     (tmp_path / "no.toml").write_text(TOML.split("[mcp_detector]")[0])
     rc, _, err = run("reach", "mcp", "--model", model_file, "--experiment", tmp_path / "no.toml", "--mchi", "0.12",
                      "--eps", "1e-5:1e-1:5", "--out", tmp_path / "r2")

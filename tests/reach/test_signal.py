@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import gammastar
+from gammastar.io.jsontext import dumps
 from gammastar.physics.beams import Beam
 from gammastar.physics.channels import channel_shares, decay_mixture
 from gammastar.reach.contour import reach_contour
@@ -169,6 +170,12 @@ def test_reach_command_writes_the_three_outputs(model_file, tmp_path, run):
     assert [c["mass"] for c in twice] == [0.3, 0.3] and twice[0]["eps_low"] is not None
     low = r["contour"][0]["eps_low"]
     assert low is not None and 1e-8 < low < r["contour"][0]["eps_high"] < 1e-4
+    # the library function gives what the command wrote: reach.json is its to_dict(), signal.parquet its table
+    lib = gammastar.aprime_reach(gammastar.Generator.load(model_file), tmp_path / "toy.toml", [0.3, 0.5, 50],
+                                 np.geomspace(1e-8, 1e-4, 12), n_events=2000)
+    assert json.loads(dumps(lib.to_dict())) == {**r, "model": str(model_file)}
+    for name in table.column_names:  # NaN rows of the failed mass included
+        np.testing.assert_array_equal(lib.signal_table().column(name).to_numpy(), table.column(name).to_numpy())
 
 
 def test_daughters_in_acceptance(gen, tmp_path):

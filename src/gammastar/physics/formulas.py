@@ -8,6 +8,8 @@ charge in units of e (millicharged particle).  All formulas are those of
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -16,6 +18,7 @@ from .pdg import ALPHA, mass
 
 __all__ = [
     "SPINS",
+    "Spin",
     "check_spin",
     "kallen",
     "r_lepton",
@@ -31,14 +34,16 @@ __all__ = [
 ]
 
 
-#: mCP spins gammastar knows: Dirac fermion and complex scalar.
-SPINS = ("fermion", "scalar")
+#: an mCP spin: Dirac fermion or complex scalar
+Spin = Literal["fermion", "scalar"]
+#: mCP spins gammastar knows
+SPINS: tuple[Spin, ...] = get_args(Spin)
 
 
-def check_spin(spin: str) -> str:
+def check_spin(spin: str) -> Spin:
     """``spin`` if it is one of :data:`SPINS`, else a :class:`GammastarError`."""
     if spin not in SPINS:
-        raise GammastarError(f"spin must be 'fermion' or 'scalar', not {spin!r}")
+        raise GammastarError(f"`spin` must be 'fermion' or 'scalar', not {spin!r}")
     return spin
 
 

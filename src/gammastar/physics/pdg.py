@@ -8,6 +8,7 @@ ratios, which `particle` does not carry, are the PDG values of
 from __future__ import annotations
 
 from functools import cache
+from typing import Literal, get_args
 
 from particle import Particle
 
@@ -65,8 +66,10 @@ def _mev(value: float | None, name: str, what: str) -> float:
     return value
 
 
-#: Lepton flavours gammastar knows, by the short name used on the CLI.
-LEPTONS = ("e", "mu")
+#: a lepton flavour, by its short name
+Lepton = Literal["e", "mu"]
+#: Lepton flavours gammastar knows
+LEPTONS: tuple[Lepton, ...] = get_args(Lepton)
 
 #: PDG branching ratios (PHYSICS.md section 5).  Keys read "parent->products".
 BR = {
