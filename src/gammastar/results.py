@@ -1,19 +1,36 @@
-"""Scans that finish: a mass that cannot be estimated is recorded with its reason, and the others go on.
+"""Per-mass results: what every result over a mass axis shares, and scans that finish.
+
+Every per-mass result (the photon, A' and mCP yields, ...) is a frozen
+dataclass of numpy arrays over its masses with the same few things around
+them (:class:`PerMassResult`): the name of its mass axis, its main value and
+error, the masses that failed (:class:`FailedMass`, one type everywhere),
+its normalisation and its provenance; and the same three views: ``to_dict()``
+(what ``--json`` prints), ``to_hist()`` (a ``hist.Hist``) and ``to_table()``
+(a ``pyarrow.Table``, one row per mass).
 
 Real data end somewhere, and a scan over a range asks for masses where
 there are too few pairs or none: each such mass gets NaN values and a
-:class:`FailedMass`; only a scan where no mass succeeds is an error.
+:class:`FailedMass` (:func:`each_mass`); only a scan where no mass succeeds
+is an error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Literal, TypeVar
+
+import numpy as np
 
 from .errors import EstimateError
 
-__all__ = ["FailedMass", "each_mass", "summary", "check_some"]
+__all__ = ["FailedMass", "FailureKind", "Normalization", "PerMassResult", "points_hist", "each_mass", "summary",
+           "check_some"]
+
+#: why a mass failed: outside the data, too few pairs, no net yield, or the model (or a decay table) cannot serve it
+FailureKind = Literal["range", "statistics", "negative", "model"]
+#: yields per collision (the sample knows its collisions) or per sample
+Normalization = Literal["per_collision", "per_sample"]
 
 T = TypeVar("T")
 
@@ -39,6 +56,98 @@ class FailedMass:
     reason: str
     kind: str
 
+    def to_dict(self, axis: str = "mass") -> dict[str, Any]:
+        """As results write it: ``{axis: mass, "reason": reason}``."""
+        return {axis: self.mass, "reason": self.reason}
+
+    @classmethod
+    def of(cls, mass: float, exc: Exception) -> FailedMass:
+        """The failure ``exc`` at ``mass``: an estimate's kind, else the model's (or a decay table's)."""
+        return cls(float(mass), str(exc), getattr(exc, "kind", "model"))
+
+
+class PerMassResult:
+    """What every per-mass result shares (a base of frozen dataclasses whose fields are arrays over the masses).
+
+    Subclasses name their mass field (``axis``), its axis label, and the fields of their main value and its error;
+    they have the fields ``failed`` (a tuple of :class:`FailedMass`), ``normalization`` and ``provenance`` (where
+    the result comes from: the data, their collisions and beams).
+    """
+
+    axis: ClassVar[str] = "mass"
+    axis_label: ClassVar[str] = "m [GeV]"
+    value_field: ClassVar[str]
+    error_field: ClassVar[str]
+    failed: tuple[FailedMass, ...]
+    normalization: str
+    provenance: dict[str, Any]
+
+    @property
+    def masses(self) -> np.ndarray:
+        """The masses (or m_chi) of the result, GeV."""
+        return np.asarray(getattr(self, self.axis), dtype=float)
+
+    @property
+    def values(self) -> np.ndarray:
+        """The main value at each mass (NaN where it failed)."""
+        return np.asarray(getattr(self, self.value_field), dtype=float)
+
+    @property
+    def errors(self) -> np.ndarray:
+        """Its 1-sigma statistical error."""
+        return np.asarray(getattr(self, self.error_field), dtype=float)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, arrays as lists (NaN where a mass failed), the failures as ``[{axis: m, "reason": ...}]``, and
+        the provenance's items at the end (what ``gammastar rates ... --json`` prints)."""
+        d: dict[str, Any] = {}
+        for f in fields(self):  # type: ignore[arg-type]
+            if f.name == "provenance":
+                continue
+            v = getattr(self, f.name)
+            d[f.name] = v.tolist() if isinstance(v, np.ndarray) else list(v) if isinstance(v, tuple) else v
+        d["failed"] = [f.to_dict(self.axis) for f in self.failed]
+        return {**d, **self.provenance}
+
+    def to_hist(self) -> Any:
+        """The main value as a ``hist.Hist`` over the masses, one bin per mass (see :func:`points_hist`)."""
+        return points_hist(self.masses, self.values, self.errors, self.axis, self.axis_label)
+
+    def to_table(self) -> Any:
+        """A ``pyarrow.Table``, one row per mass: every field with a value per mass, and ``failed`` (why, or null)."""
+        import pyarrow as pa
+
+        n = self.masses.size
+        columns: dict[str, Any] = {}
+        for f in fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray) and v.shape == (n,):
+                columns[f.name] = v
+            elif isinstance(v, tuple) and len(v) == n and f.name != "failed":
+                columns[f.name] = pa.array(list(v))
+        reasons = {f.mass: f.reason for f in self.failed}
+        columns["failed"] = pa.array([reasons.get(float(m)) for m in self.masses], type=pa.string())
+        return pa.table(columns)
+
+
+def points_hist(x: np.ndarray, values: np.ndarray, errors: np.ndarray, name: str, label: str) -> Any:
+    """Values with errors at points ``x`` as a ``hist.Hist``: one bin per point, edges half-way between points.
+
+    Weight storage (value, variance = error^2); a failed point is NaN.
+    """
+    import hist
+
+    x = np.asarray(x, dtype=float)
+    if x.size > 1:
+        mid = 0.5 * (x[1:] + x[:-1])
+        edges = np.concatenate([[x[0] - (mid[0] - x[0])], mid, [x[-1] + (x[-1] - mid[-1])]])
+    else:
+        edges = np.array([0.99 * x[0], 1.01 * x[0]])
+    h = hist.Hist(hist.axis.Variable(edges, name=name, label=label), storage=hist.storage.Weight())
+    view = h.view()
+    view.value, view.variance = values, np.square(errors)
+    return h
+
 
 def each_mass(masses: Iterable[float], one: Callable[[float], T]) -> tuple[list[T | None], list[FailedMass]]:
     """``one(m)`` for every mass; an :class:`~gammastar.errors.EstimateError` gives None and a FailedMass."""
@@ -49,7 +158,7 @@ def each_mass(masses: Iterable[float], one: Callable[[float], T]) -> tuple[list[
             results.append(one(float(m)))
         except EstimateError as exc:
             results.append(None)
-            failed.append(FailedMass(float(m), str(exc), exc.kind))
+            failed.append(FailedMass.of(float(m), exc))
     return results, failed
 
 

@@ -31,8 +31,8 @@ import numpy as np
 from .errors import GammastarError
 from .physics.beams import Beam
 from .physics.kinematics import pair_mass
-from .physics.pdg import LEPTONS, mass
-from .results import FailedMass
+from .physics.pdg import LEPTONS, Lepton, mass
+from .results import FailedMass, Normalization
 from .spectrum import mcp as mcp_sums
 from .spectrum.estimator import MassSpectrum
 from .spectrum.resolution import MassResolution
@@ -58,7 +58,7 @@ def check_n_collisions(value: object) -> float:
     return v
 
 
-def check_lepton(lepton: str, what: str = "lepton") -> str:
+def check_lepton(lepton: str, what: str = "lepton") -> Lepton:
     """``lepton`` if gammastar knows the flavour (e or mu), else a :class:`GammastarError`."""
     if lepton not in LEPTONS:
         raise GammastarError(f"`{what}` must be one of {', '.join(LEPTONS)}, not {lepton!r}")
@@ -71,7 +71,7 @@ class Normalised:
     Dataclasses that use it get ``n_collisions`` checked on construction.
     """
 
-    lepton: str
+    lepton: Lepton
     n_collisions: float | None
 
     def __post_init__(self) -> None:
@@ -84,7 +84,7 @@ class Normalised:
         return mass(self.lepton)
 
     @property
-    def normalization(self) -> str:
+    def normalization(self) -> Normalization:
         """``"per_collision"`` when n_collisions is known, else ``"per_sample"``."""
         return "per_sample" if self.n_collisions is None else "per_collision"
 
@@ -168,7 +168,7 @@ class EventSample(Sample):
     pos: np.ndarray
     neg: np.ndarray
     weight: np.ndarray
-    lepton: str
+    lepton: Lepton
     n_collisions: float | None = None
     source: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
@@ -222,7 +222,7 @@ class SpectrumSample(Sample):
     """A pair sample known through its fine-binned spectrum (large inputs streamed in chunks)."""
 
     spectrum: MassSpectrum
-    lepton: str
+    lepton: Lepton
     n_collisions: float | None
     source: str
     n_pairs: int
@@ -280,7 +280,7 @@ class PublishedSpectrum(Sample):
     value: np.ndarray
     stat: np.ndarray
     sys: np.ndarray
-    lepton: str
+    lepton: Lepton
     n_collisions: float | None
     source: str
     beam: Beam | None = None

@@ -37,8 +37,7 @@ def _outputs(data_path: Path | None, opts: dict[str, Any], *paths: Path | None) 
 def _report(title: str, data: gammastar.Sample, res: Any, columns: str, row: Callable[[int], str], as_json: bool,
             csv_path: Path | None, key: str = "mass", remedies: dict[str, str] = REMEDIES) -> None:
     """The table (failed masses marked) or JSON on stdout, the CSV, and the failures summarised on stderr."""
-    payload = {**res.to_dict(), "n_collisions": data.n_collisions, "data": data.source,
-               "beam": data.beam.to_text() if data.beam is not None else None}
+    payload = res.to_dict()
     reasons = {f.mass: f.reason for f in res.failed}
     xs = getattr(res, key)
     rows = [header(title, data), columns]

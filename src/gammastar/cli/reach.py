@@ -102,7 +102,7 @@ def _report(result: Reach, what: str, out_dir: Path) -> None:
     failed = result.signals.failed
     if failed:
         note(f"warning: {len(failed)} of {masses.size} masses have no yield (NaN rows, null edges): "
-             f"{failed[0]['reason']}; ask for masses inside the model's data")
+             f"{failed[0].reason}; ask for masses inside the model's data")
     reached = np.isfinite(contour.eps_low)
     if reached.any():
         note(f"reach ({threshold:g} events) at {int(reached.sum())} of {masses.size} masses: eps from "

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GammastarError
+from ..physics.pdg import Lepton
 from ..rates.support import Support
 from ..samples import Normalised
 from ..spectrum.estimator import MassSpectrum
@@ -34,7 +35,7 @@ class TrainedModel(Normalised):
 
     flow: KinematicsFlow
     spectrum: MassSpectrum
-    lepton: str
+    lepton: Lepton
     n_collisions: float | None
     mass_range: tuple[float, float]
     pair_range: tuple[list[float], list[float]]

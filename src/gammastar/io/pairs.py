@@ -143,7 +143,7 @@ def validated_pairs(
             n_collisions = float(meta[N_COLLISIONS_KEY])
         except ValueError:
             raise GammastarError(f"{path}: metadata {N_COLLISIONS_KEY}={meta[N_COLLISIONS_KEY]!r} is not a number") from None
-    return EventSample(pos, neg, weight, lepton, n_collisions, str(path), meta)
+    return EventSample(pos, neg, weight, check_lepton(lepton), n_collisions, str(path), meta)
 
 
 def beam_of(meta: dict[str, str]) -> Beam | None:

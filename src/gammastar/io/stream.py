@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import GammastarError
 from ..physics.beams import Beam
 from ..physics.pdg import mass
-from ..samples import EventSample, SpectrumSample, check_n_collisions
+from ..samples import EventSample, SpectrumSample, check_lepton, check_n_collisions
 from ..spectrum.estimator import BinSums, MassSpectrum
 from .columns import open_pairs
 from .pairs import (
@@ -220,7 +220,7 @@ def scan_dileptons(
     if beam is not None:
         warn_beyond_beams(str(path), sum(fs.n_dropped for fs in per_file), beam)
     spec = MassSpectrum.from_sums(total, mass(lep), lepton=lep)
-    return SpectrumSample(spec, lep, n_coll, str(path), sum(fs.n_pairs for fs in per_file), beam,
+    return SpectrumSample(spec, check_lepton(lep), n_coll, str(path), sum(fs.n_pairs for fs in per_file), beam,
                           tuple(str(s.path) for s in subtract))
 
 

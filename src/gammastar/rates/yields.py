@@ -9,17 +9,18 @@ sample otherwise (``normalization`` says which).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ..errors import GammastarError
 from ..io.subtract import warn_known_peaks
-from ..physics.formulas import check_spin
+from ..physics.formulas import Spin, check_spin
+from ..physics.pdg import Lepton
 from ..physics.resonances import nearest_narrow
-from ..results import MCP_REMEDIES, FailedMass, check_some, each_mass
+from ..results import MCP_REMEDIES, FailedMass, Normalization, PerMassResult, check_some, each_mass
 from ..spectrum.estimator import MassSpectrum, SpectrumPoint
 from ..spectrum.mcp import covered_from, mass_progress
 from ..spectrum.resolution import MassResolution, parse_resolution
@@ -27,7 +28,8 @@ from ..spectrum.resolution import MassResolution, parse_resolution
 if TYPE_CHECKING:
     from ..samples import Sample
 
-__all__ = ["PhotonYield", "AprimeYield", "McpYield", "photon_yield", "aprime_yield", "mcp_yield", "parse_mass_spec"]
+__all__ = ["PhotonYield", "AprimeYield", "McpYield", "photon_yield", "aprime_yield", "mcp_yield", "parse_mass_spec",
+           "provenance_of"]
 
 
 #: the most masses one request may ask for
@@ -72,7 +74,7 @@ def parse_mass_spec(spec: str | ArrayLike) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class PhotonYield:
+class PhotonYield(PerMassResult):
     """Off-shell photon yield N_V(m) and the dilepton spectrum it implies.
 
     ``n_v`` is the number of unit-coupling vectors of mass m (dimensionless,
@@ -84,6 +86,9 @@ class PhotonYield:
     (:mod:`gammastar.physics.resonances`).
     """
 
+    value_field: ClassVar[str] = "n_v"
+    error_field: ClassVar[str] = "n_v_err"
+
     mass: np.ndarray
     n_v: np.ndarray
     n_v_err: np.ndarray
@@ -91,23 +96,17 @@ class PhotonYield:
     dn_ll_dm_err: np.ndarray
     bandwidth: np.ndarray
     n_pairs: np.ndarray
-    normalization: str
-    lepton: str
+    normalization: Normalization
+    lepton: Lepton
     n_v_err_sys: np.ndarray | None = None
     failed: tuple[FailedMass, ...] = ()
     resonance: tuple[str | None, ...] = ()
     resolution_limited: np.ndarray | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _jsonable(self)
-
-    def to_hist(self) -> Any:
-        """N_V as a ``hist.Hist`` over mass, one bin per requested mass (see :func:`points_hist`)."""
-        return points_hist(self.mass, self.n_v, self.n_v_err, "mass", "m [GeV]")
+    provenance: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class AprimeYield:
+class AprimeYield(PerMassResult):
     """Dark photons produced per collision (or per sample) for eps = 1, vs mass.
 
     Multiply ``n_per_eps2`` and ``n_err`` by eps^2.  ``bandwidth`` (GeV) is the
@@ -115,27 +114,25 @@ class AprimeYield:
     ``resolution_limited`` as for :class:`PhotonYield`.
     """
 
+    axis_label: ClassVar[str] = "m_A' [GeV]"
+    value_field: ClassVar[str] = "n_per_eps2"
+    error_field: ClassVar[str] = "n_err"
+
     mass: np.ndarray
     n_per_eps2: np.ndarray
     n_err: np.ndarray
     bandwidth: np.ndarray
-    normalization: str
-    lepton: str
+    normalization: Normalization
+    lepton: Lepton
     n_err_sys: np.ndarray | None = None
     failed: tuple[FailedMass, ...] = ()
     resonance: tuple[str | None, ...] = ()
     resolution_limited: np.ndarray | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _jsonable(self)
-
-    def to_hist(self) -> Any:
-        """N_A'/eps^2 as a ``hist.Hist`` over mass, one bin per requested mass (see :func:`points_hist`)."""
-        return points_hist(self.mass, self.n_per_eps2, self.n_err, "mass", "m_A' [GeV]")
+    provenance: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class McpYield:
+class McpYield(PerMassResult):
     """Millicharged chi-chibar pairs per collision (or per sample) for eps = 1, vs m_chi.
 
     Only pair masses m > ``m_min`` are seen by the data: 2 m_l when the data
@@ -144,58 +141,37 @@ class McpYield:
     ``incomplete`` is True at that point.
     """
 
+    axis: ClassVar[str] = "m_chi"
+    axis_label: ClassVar[str] = "m_chi [GeV]"
+    value_field: ClassVar[str] = "n_pairs_per_eps2"
+    error_field: ClassVar[str] = "n_err"
+
     m_chi: np.ndarray
     n_pairs_per_eps2: np.ndarray
     n_err: np.ndarray
     incomplete_at: np.ndarray
     m_min: float
-    spin: str
-    normalization: str
-    lepton: str
+    spin: Spin
+    normalization: Normalization
+    lepton: Lepton
     n_err_sys: np.ndarray | None = None
     failed: tuple[FailedMass, ...] = ()
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
     def incomplete(self) -> bool:
         return bool(np.any(self.incomplete_at))
 
     def to_dict(self) -> dict[str, Any]:
-        d = _jsonable(self, "m_chi")
-        d["incomplete"] = self.incomplete
-        return d
-
-    def to_hist(self) -> Any:
-        """The pair yields as a ``hist.Hist`` over m_chi, one bin per requested m_chi (see :func:`points_hist`)."""
-        return points_hist(self.m_chi, self.n_pairs_per_eps2, self.n_err, "m_chi", "m_chi [GeV]")
+        d = super().to_dict()
+        return {**{k: v for k, v in d.items() if k not in self.provenance}, "incomplete": self.incomplete,
+                **self.provenance}
 
 
-def points_hist(x: np.ndarray, values: np.ndarray, errors: np.ndarray, name: str, label: str) -> Any:
-    """Values with errors at points ``x`` as a ``hist.Hist``: one bin per point, edges half-way between points.
-
-    Weight storage (value, variance = error^2); a failed point is NaN.
-    """
-    import hist
-
-    x = np.asarray(x, dtype=float)
-    if x.size > 1:
-        mid = 0.5 * (x[1:] + x[:-1])
-        edges = np.concatenate([[x[0] - (mid[0] - x[0])], mid, [x[-1] + (x[-1] - mid[-1])]])
-    else:
-        edges = np.array([0.99 * x[0], 1.01 * x[0]])
-    h = hist.Hist(hist.axis.Variable(edges, name=name, label=label), storage=hist.storage.Weight())
-    view = h.view()
-    view.value, view.variance = values, np.square(errors)
-    return h
-
-
-def _jsonable(result: Any, key: str = "mass") -> dict[str, Any]:
-    """The result's fields with arrays as lists (NaN where a mass failed), and the failures as a list."""
-    d: dict[str, Any] = {}
-    for f in fields(result):
-        v = getattr(result, f.name)
-        d[f.name] = v.tolist() if isinstance(v, np.ndarray) else list(v) if isinstance(v, tuple) else v
-    d["failed"] = [{key: f.mass, "reason": f.reason} for f in result.failed]
-    return d
+def provenance_of(data: Sample) -> dict[str, Any]:
+    """Where a result comes from: the data, the collisions they stand for, their beams."""
+    return {"n_collisions": data.n_collisions, "data": data.source,
+            "beam": data.beam.to_text() if data.beam is not None else None}
 
 
 def photon_yield(
@@ -263,7 +239,7 @@ def photon_yield(
     limited = np.array([r is not None and (p is None or r not in p.unfolded) for r, p in zip(resonance, points, strict=True)])
     return PhotonYield(
         masses, n_v, n_v_err, n_v * phi, n_v_err * phi, h, n_pairs,
-        data.normalization, data.lepton, sys, tuple(failed), resonance, limited,
+        data.normalization, data.lepton, sys, tuple(failed), resonance, limited, provenance_of(data),
     )
 
 
@@ -284,7 +260,7 @@ def aprime_yield(
     ph = photon_yield(data, masses, bandwidth=bandwidth, spectrum=spectrum, progress=progress,
                       mass_resolution=mass_resolution)
     return AprimeYield(ph.mass, ph.n_v, ph.n_v_err, ph.bandwidth, ph.normalization, ph.lepton, ph.n_v_err_sys,
-                       ph.failed, ph.resonance, ph.resolution_limited)
+                       ph.failed, ph.resonance, ph.resolution_limited, ph.provenance)
 
 
 def mcp_yield(
@@ -309,5 +285,5 @@ def mcp_yield(
     vals, errs, sys_err, failed = data.mcp_sums(m_chi, spin, min_pairs=min_pairs, progress=progress)
     check_some(failed, m_chi.size, "m_chi", MCP_REMEDIES)
     s, m_min = data.scale, covered_from(data.lowest_mass, data.m_lepton)
-    return McpYield(m_chi, vals * s, errs * s, 2.0 * m_chi < m_min, m_min, spin, data.normalization, data.lepton,
-                    None if sys_err is None else sys_err * s, tuple(failed))
+    return McpYield(m_chi, vals * s, errs * s, 2.0 * m_chi < m_min, m_min, check_spin(spin), data.normalization,
+                    data.lepton, None if sys_err is None else sys_err * s, tuple(failed), provenance_of(data))

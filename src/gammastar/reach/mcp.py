@@ -36,6 +36,7 @@ from ..physics.kinematics import boost, from_pt_y_phi, isotropic_directions, two
 from ..physics.pdg import ALPHA, HBARC_GEV_M, mass
 from ..physics.reference import sample_reference
 from ..rates.support import Support, coverage
+from ..results import FailedMass
 from .coverage import MassCoverage, weighted_range
 from .experiment import Experiment, McpDetector
 from .signal import check_generator, error_and_coverage_columns, replica_spread
@@ -88,7 +89,7 @@ class McpSignalGrid:
     experiment: Experiment
     #: charges per mass (the length of each mass's block of rows)
     n_eps: int
-    failed: tuple[dict[str, Any], ...] = ()
+    failed: tuple[FailedMass, ...] = ()
     #: the part of n_signal_err from the kinematics the finite data leave uncertain (the replicas' spread)
     n_signal_kin_err: np.ndarray | None = None
     #: how many replicas that spread is taken over (0: the model has none, and n_signal_err lacks that part)
@@ -102,6 +103,17 @@ class McpSignalGrid:
         out = {"m_chi": self.m_chi, "eps": self.eps, "n_signal": self.n_signal, "n_signal_err": self.n_signal_err,
                "p_detect": self.p_detect, "n_signal_mc_err": self.n_signal_mc_err}
         return {**out, **error_and_coverage_columns(self.n_signal_kin_err, self.data_coverage)}
+
+    def to_table(self) -> Any:
+        """The counts as a ``pyarrow.Table``, one row per (mass, eps), mass-major (``signal.parquet``)."""
+        import pyarrow as pa
+
+        return pa.table(self.columns())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The columns as lists (NaN rows where a mass failed) and the failures."""
+        return {**{k: v.tolist() for k, v in self.columns().items()},
+                "failed": [f.to_dict("m_chi") for f in self.failed], "replicas": self.replicas}
 
     def reshaped(self, key: str) -> np.ndarray:
         """A column as (m_chi, eps) (a mass asked for twice has two rows)."""
@@ -130,13 +142,13 @@ def mcp_signal_grid(generator: Any, experiment: Experiment, m_chi: Any, eps: Any
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("n", "err", "p", "mc", "kin", "cov")}
     coverages: list[MassCoverage | None] = []
     crossed: list[bool] = []  # whether any chi crosses the detector, per m_chi
-    failed: list[dict[str, Any]] = []
+    failed: list[FailedMass] = []
     for i, m in enumerate(tqdm(m_chi, desc="signal", unit="mass", delay=1.0, disable=not progress)):
         try:
             ev = generator.mcp(float(m), n_events, spin=spin, seed=seed + i)
             rel = pair_yield_rel_err(generator, float(m), spin)
         except GammastarError as exc:  # outside the data or the model: the others go on
-            failed.append({"m_chi": float(m), "reason": str(exc)})
+            failed.append(FailedMass.of(float(m), exc))
             for key in cols:
                 cols[key].append(np.full(eps.size, np.nan))
             coverages.append(None)

@@ -87,14 +87,14 @@ class Reach:
         for row, low, high in zip(out["contour"], self.coverage_low, self.coverage_high, strict=True):
             row.update({"data_coverage": _number(low), "extrapolated": _flag(low), "data_coverage_high": _number(high),
                         "extrapolated_high": _flag(high)})
-        out.update({"failed": list(self.signals.failed), "experiment": self.experiment.name,
+        out.update({"failed": [f.to_dict(self.axis) for f in self.signals.failed], "experiment": self.experiment.name,
                     "n_collisions": self.experiment.n_collisions, "replicas": self.signals.replicas,
                     **self.provenance})
         return out
 
     def signal_table(self) -> pa.Table:
         """The signal counts, one row per (mass, eps), mass-major (``signal.parquet``)."""
-        return pa.table(self.signals.columns())
+        return self.signals.to_table()
 
     def plot(self, path: str | Path) -> Path:
         """The reach over the existing bounds, with its band and the extrapolated masses shaded."""
@@ -158,7 +158,7 @@ def _reach(kind: Literal["aprime", "mcp"], signals: SignalGrid | McpSignalGrid, 
            provenance: dict[str, Any]) -> Reach:
     """The contour and band of ``signals``, and the data's coverage at its edges."""
     if len(signals.failed) == masses.size:
-        raise GammastarError(f"no mass could be estimated: {signals.failed[0]['reason']}")
+        raise GammastarError(f"no mass could be estimated: {signals.failed[0].reason}")
     n = signals.reshaped("n_signal")
     contour = reach_contour(masses, eps, n, threshold)
     rel = np.divide(signals.reshaped("n_signal_err"), n, out=np.zeros_like(n), where=n > 0)

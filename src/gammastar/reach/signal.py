@@ -36,6 +36,7 @@ from tqdm import tqdm
 from ..errors import GammastarError
 from ..physics.channels import channel_shares, decay_mixture
 from ..physics.decays import TABLES, AprimeDecay, aprime_decay, shipped_table
+from ..results import FailedMass
 from .coverage import EXTRAPOLATED_BELOW, MassCoverage, mass_coverage, reference_toward
 from .experiment import Experiment
 
@@ -78,8 +79,8 @@ class SignalGrid:
     experiment: Experiment
     #: couplings per mass (the length of each mass's block of rows)
     n_eps: int
-    #: masses whose yield could not be estimated ({"mass", "reason"}): their rows are NaN
-    failed: tuple[dict[str, Any], ...] = ()
+    #: masses whose yield could not be estimated: their rows are NaN
+    failed: tuple[FailedMass, ...] = ()
     #: the part of n_signal_err from the kinematics the finite data leave uncertain (the replicas' spread)
     n_signal_kin_err: np.ndarray | None = None
     #: how many replicas that spread is taken over (0: the model has none, and n_signal_err lacks that part)
@@ -96,6 +97,16 @@ class SignalGrid:
                "n_signal_width_alt": self.n_signal_alt}
         return {**out, **error_and_coverage_columns(self.n_signal_kin_err, self.data_coverage)}
 
+    def to_table(self) -> Any:
+        """The counts as a ``pyarrow.Table``, one row per (mass, eps), mass-major (``signal.parquet``)."""
+        import pyarrow as pa
+
+        return pa.table(self.columns())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The columns as lists (NaN rows where a mass failed) and the failures."""
+        return {**{k: v.tolist() for k, v in self.columns().items()},
+                "failed": [f.to_dict("mass") for f in self.failed], "replicas": self.replicas}
 
     def reshaped(self, key: str) -> np.ndarray:
         """A column as (masses, eps) (a mass asked for twice has two rows)."""
@@ -206,7 +217,7 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
         raise GammastarError(f"`n_events` must be at least 100, not {n_events}")
     check_generator(generator, experiment, "signal counts")
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("n", "err", "p", "ctau", "mc", "alt", "kin", "cov")}
-    failed: list[dict[str, Any]] = []
+    failed: list[FailedMass] = []
     coverages: list[MassCoverage | None] = []
     entered: list[bool] = []  # whether any A' enters the volume, per mass (estimated)
     for i, m in enumerate(tqdm(masses, desc="signal", unit="mass", delay=1.0, disable=not progress)):
@@ -215,7 +226,7 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
             dec = aprime_decay([m])
             row, cov = _one_mass(generator, experiment, float(m), eps, n_events, seed + i, n_v, n_v_err, dec)
         except GammastarError as exc:  # outside the data, the model or the decay tables: the others go on
-            failed.append({"mass": float(m), "reason": str(exc)})
+            failed.append(FailedMass.of(float(m), exc))
             for key in cols:
                 cols[key].append(np.full(eps.size, np.nan))
             coverages.append(None)

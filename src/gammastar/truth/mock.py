@@ -23,7 +23,7 @@ from ..io.subtract import GAMMA_STAR_ONLY_KEY
 from ..physics.beams import Beam
 from ..physics.formulas import sqrt_s_fixed_target, y_beam
 from ..physics.kinematics import boost_z
-from ..samples import EventSample
+from ..samples import EventSample, check_lepton
 from .cocktail import SOURCES, MockConfig, check_config, cocktail_sources, dilepton_yield
 from .production import generate_source
 from .sources import yield_truth
@@ -97,7 +97,7 @@ def generate_mock(cfg: MockConfig, progress: bool = True) -> tuple[EventSample, 
     order = rng.permutation(cfg.n_events)
     pos, neg, sid = pos[order], neg[order], sid[order]
     truth = truth_record(cfg, counts, n_collisions)
-    data = EventSample(pos, neg, np.ones(cfg.n_events), cfg.lepton, n_collisions, "gammastar mock",
+    data = EventSample(pos, neg, np.ones(cfg.n_events), check_lepton(cfg.lepton), n_collisions, "gammastar mock",
                        {TRUTH_KEY: dumps(truth, indent=None), BEAM_ENERGY_KEY: repr(cfg.beam_energy),
                         GAMMA_STAR_ONLY_KEY: "true"},
                        Beam.fixed_target(cfg.beam_energy))

@@ -64,7 +64,7 @@ from ..physics.formfactors import regularised_pole_ff2
 from ..physics.formulas import br_pseudoscalar_to_gamma_aprime, phi_l, sqrt_s_fixed_target, y_beam
 from ..physics.kinematics import boost_z
 from ..physics.pdg import mass
-from ..samples import EventSample
+from ..samples import EventSample, check_lepton
 from .sources import Source, check_lepton_and_count, yield_truth
 
 __all__ = ["PYTHIA_SOURCES", "PythiaConfig", "available", "generate_pythia", "parse_pythia_sources"]
@@ -332,7 +332,7 @@ def generate_pythia(cfg: PythiaConfig, progress: bool = True) -> tuple[EventSamp
     for name in names:
         weight[sid_a == source_id[name]] = br[name]
     truth = _truth(cfg, names, channels, br, counts, n_coll, n_failed, sqrt_s, y_cm, main)
-    data = EventSample(pos_a, neg_a, weight, cfg.lepton, float(n_coll), f"pythia8 {truth['pythia_version']}",
+    data = EventSample(pos_a, neg_a, weight, check_lepton(cfg.lepton), float(n_coll), f"pythia8 {truth['pythia_version']}",
                            {TRUTH_KEY: dumps(truth, indent=None), BEAM_ENERGY_KEY: repr(cfg.beam_energy),
                         GAMMA_STAR_ONLY_KEY: "true"},
                        Beam.fixed_target(cfg.beam_energy))

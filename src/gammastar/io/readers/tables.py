@@ -188,7 +188,7 @@ def read_spectrum(path: str | Path, *, lepton: str | None = None, n_collisions: 
         raise GammastarError(f"{path}: the first bin starts at {lo[0]:.4g} GeV, below 2 m_{lepton}")
     if n_collisions is not None:
         n_collisions = check_n_collisions(n_collisions)
-    return PublishedSpectrum(lo, hi, value, stat, sys, lepton, n_collisions, str(path))
+    return PublishedSpectrum(lo, hi, value, stat, sys, check_lepton(lepton), n_collisions, str(path))
 
 
 def looks_like_table(path: str | Path) -> bool:
