@@ -87,13 +87,13 @@ def main() -> None:
                              "extrapolated": bool(low[i] < 0.9)})
                 print(f"{label:8s} {name:11s} {m:6.2f} {low[i]:8.3f} {truth:6.3f} {in_window:9.3f} "
                       f"{'yes' if low[i] < 0.9 else 'no'}")
-    from gammastar.rates.compare import compare_aprime
+    from gammastar.rates.compare import aprime_comparison
 
     compare = {}
     for label, data in (("full", HERE / "out" / "train_mock_1000000_seed1.parquet"),
                         ("window", HERE / "out" / "window_mock.parquet")):
         if data.exists():
-            c = compare_aprime(gammastar.open_sample(data), list(MASSES))
+            c = aprime_comparison(gammastar.open_sample(data), list(MASSES))
             compare[label] = [float(x) for x in c.data_coverage]
             print(f"compare aprime, {label} data: data_coverage of the phase space "
                   + ", ".join(f"{x:.2f}" for x in compare[label]))

@@ -36,3 +36,23 @@ def test_public_names_are_the_stub_s_and_renamed_ones_warn() -> None:
     for old, new in gammastar.RENAMED.items():
         with pytest.warns(DeprecationWarning, match=f"gammastar.{old} is now gammastar.{new}"):
             assert getattr(gammastar, old) is getattr(gammastar, new)
+
+
+def test_names_of_earlier_releases_still_work_and_warn(gen) -> None:
+    import pytest
+
+    import gammastar
+    import gammastar.flow.validate as validate
+    import gammastar.rates.compare as compare
+
+    for module, old, new in ((compare, "compare_aprime", "aprime_comparison"), (compare, "Comparison", "YieldComparison"),
+                             (validate, "Comparison", "FlowComparison"), (gammastar, "compare_mcp", "mcp_comparison")):
+        with pytest.warns(DeprecationWarning, match=f"{old} is now .*{new}"):
+            assert getattr(module, old) is getattr(module, new)
+    # Generator.aprime_yield gives what gammastar.aprime_yield gives (an AprimeYield); unpacked as the (value,
+    # error) of earlier releases it still works, with a warning
+    y = gen.aprime_yield([0.3, 0.4])
+    assert isinstance(y, gammastar.AprimeYield) and y.mass.tolist() == [0.3, 0.4] and y.n_per_eps2.size == 2
+    with pytest.warns(DeprecationWarning, match="unpacking it as"):
+        value, error = gen.aprime_yield(0.3)
+    assert (value, error) == (y.n_per_eps2[0], y.n_err[0])

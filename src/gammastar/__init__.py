@@ -32,7 +32,7 @@ __version__ = "0.1.0"
 _public_getattr, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)
 
 #: names of earlier releases -> today's: they still work for one release, with a DeprecationWarning
-RENAMED = {"DileptonDataset": "EventSample"}
+RENAMED = {"DileptonDataset": "EventSample", "compare_aprime": "aprime_comparison", "compare_mcp": "mcp_comparison"}
 
 
 def __getattr__(name: str) -> Any:

@@ -19,7 +19,8 @@ from .spectrum.estimator import MassSpectrum as MassSpectrum
 from .physics.kinematics import pair_kinematics as pair_kinematics
 
 # data-driven vs model-based (meson decays under named variants)
-from .rates.compare import compare_aprime as compare_aprime, compare_mcp as compare_mcp
+from .rates.compare import aprime_comparison as aprime_comparison, mcp_comparison as mcp_comparison
+from .rates.compare import YieldComparison as YieldComparison
 
 # A' decays and a search (more in gammastar.reach)
 from .physics.decays import aprime_decay as aprime_decay, AprimeDecay as AprimeDecay
@@ -27,7 +28,7 @@ from .reach.search import aprime_reach as aprime_reach, mcp_reach as mcp_reach, 
 
 # the flow
 from .flow.networks import FlowConfig as FlowConfig
-from .flow.model import TrainedModel as TrainedModel, load_model as load_model
+from .flow.model import TrainedModel as TrainedModel, TrainingSummary as TrainingSummary, load_model as load_model
 from .flow.train import train as train, add_replicas as add_replicas
 from .flow.generate import Generator as Generator
 from .flow.validate import validate as validate, Validation as Validation
@@ -37,4 +38,7 @@ from .io.events import write_events as write_events, EventStream as EventStream,
 
 __version__: str
 RENAMED: dict[str, str]
-DileptonDataset = EventSample  # renamed; warns (DeprecationWarning)
+# renamed; each warns (DeprecationWarning)
+DileptonDataset = EventSample
+compare_aprime = aprime_comparison
+compare_mcp = mcp_comparison

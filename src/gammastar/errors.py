@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
+from typing import Any
+
 
 class GammastarError(ValueError):
     """A user-facing error: the message is one line and says what to fix.
@@ -41,3 +45,17 @@ class EstimateError(GammastarError):
     def __reduce__(self) -> tuple[type[EstimateError], tuple[str, str]]:
         # with its kind, so that it crosses to and from Dask workers whole
         return type(self), (str(self), self.kind)
+
+
+def renamed(module: str, names: dict[str, str], lookup: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` under which the earlier names of ``names`` (old -> new) still work for one release,
+    with a DeprecationWarning; ``lookup`` gives the new name's object."""
+
+    def __getattr__(name: str) -> Any:
+        if name in names:
+            warnings.warn(f"{module}.{name} is now {module}.{names[name]}; the old name goes in the next release",
+                          DeprecationWarning, stacklevel=2)
+            return lookup(names[name])
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__

@@ -98,6 +98,10 @@ def test_collider_models_write_collider_beams(run, z_file, tmp_path):
     assert rc == 0, err
     assert json.loads(out)["beam"] == "collider:13000"
     assert gammastar.load_model(model).config.beam == Beam.collider(13000)
+    # what the command prints is the model's own summary of its training
+    summary = gammastar.load_model(model).summary()
+    assert json.loads(out) == {"model": str(model), **json.loads(json.dumps(summary.to_dict()))}
+    assert summary.epochs_run <= 2 and summary.replicas == 0 and summary.pair_features[0] == "pt_probit"
     import pyhepmc
 
     rc, _, err = run("generate", "aprime", "--model", model, "--mass", "91", "--n-events", "300", "--out",

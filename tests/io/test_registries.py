@@ -79,6 +79,6 @@ def test_a_new_output_format_works_everywhere(registered, tiny_model, tmp_path):
     gen = gammastar.Generator(tiny_model)
     path = gammastar.write_events(tmp_path / "a.npz", gen.aprime_events(0.3, 2_500, seed=1), progress=False)
     with np.load(path) as z:
-        assert z["px"].size == 2_500 and z["weight"].sum() == pytest.approx(gen.aprime_yield(0.3)[0], rel=1e-12)
+        assert z["px"].size == 2_500 and z["weight"].sum() == pytest.approx(gen.aprime_yield(0.3).n_per_eps2[0], rel=1e-12)
     assert event_registry.format_from_path("x.dat", "npz") == "npz"
     assert [p.name for p in tmp_path.iterdir()] == ["a.npz"]  # and no temporary file left

@@ -11,7 +11,7 @@ from scipy import integrate
 
 import gammastar
 from gammastar.errors import GammastarError
-from gammastar.rates.compare import BUILTIN_VARIANTS, Variant, compare_aprime, compare_mcp, model_incomplete, read_variants
+from gammastar.rates.compare import BUILTIN_VARIANTS, Variant, aprime_comparison, mcp_comparison, model_incomplete, read_variants
 
 # PDG values written out here (not taken from the package): masses (GeV), BR(P -> gamma gamma), BR(V -> P gamma)
 M = {"pi0": 0.1349768, "eta": 0.547862, "etap": 0.95778, "omega": 0.78266, "phi": 1.01946, "rho": 0.77526}
@@ -89,7 +89,7 @@ def test_chi_pairs_of_a_variant_against_adaptive_quadrature(spin):
 def test_the_data_driven_column_is_the_rates(dalitz_mock):
     data, _, _ = dalitz_mock
     masses = [0.25, 0.4, 0.5, 0.65]
-    comp = compare_aprime(data, masses)
+    comp = aprime_comparison(data, masses)
     rates = gammastar.aprime_yield(data, masses)
     np.testing.assert_array_equal(comp.data_driven, rates.n_per_eps2)
     np.testing.assert_array_equal(comp.data_driven_err, rates.n_err)
@@ -101,7 +101,7 @@ def test_the_data_driven_column_is_the_rates(dalitz_mock):
     # the mock is NA27's multiplicities with the measured form factors: that variant closes on the data
     pull = (comp.models["na27-na60"] - comp.data_driven) / comp.data_driven_err
     assert np.all(np.abs(pull[:3]) < 4), pull
-    chi = compare_mcp(data, [0.05, 0.1], "scalar")
+    chi = mcp_comparison(data, [0.05, 0.1], "scalar")
     np.testing.assert_array_equal(chi.data_driven, gammastar.mcp_yield(data, [0.05, 0.1], spin="scalar").n_pairs_per_eps2)
 
 
@@ -143,7 +143,7 @@ def test_user_variants_and_other_beams(run, dalitz_parquet, tmp_path):
         assert rc == 2 and fragment in err and "Traceback" not in err, err
     d = gammastar.read_dileptons(dalitz_parquet)
     with pytest.raises(GammastarError, match="per collision"):  # a sample without n_collisions: per sample
-        compare_aprime(gammastar.EventSample(d.pos, d.neg, d.weight, d.lepton, None), [0.3])
+        aprime_comparison(gammastar.EventSample(d.pos, d.neg, d.weight, d.lepton, None), [0.3])
 
 
 def test_incomplete_masses():

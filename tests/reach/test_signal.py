@@ -46,7 +46,8 @@ class DirectGenerator:
     beam = Beam.fixed_target(400.0)
 
     def aprime_yield(self, m):
-        return float(direct_aprime_yield([m])[0]), 0.0
+        n = np.atleast_1d(direct_aprime_yield([m]))
+        return gammastar.AprimeYield(np.array([m]), n, np.zeros(1), np.zeros(1), "per_collision", "mu")
 
     replicas = 0
 
@@ -86,7 +87,7 @@ def test_signal_counts_against_a_straightforward_sum(toy):
     dec = gammastar.aprime_decay(masses)
     for i, m in enumerate(masses):
         ev = DirectGenerator().aprime(m, 4000, seed=3 + i)
-        n_v = DirectGenerator().aprime_yield(m)[0]
+        n_v = DirectGenerator().aprime_yield(m).n_per_eps2[0]
         for j, e in enumerate(eps):
             total = 0.0
             for px, py, pz in zip(ev["px"], ev["py"], ev["pz"], strict=True):

@@ -70,12 +70,12 @@ def _variants(path: Path | None) -> dict[str, Any] | None:
 def aprime(data_path: Path | None, lepton: str | None, n_collisions: float | None, as_json: bool, mass_spec: str,
            variants_path: Path | None, plot: Path | None, **opts: Any) -> None:
     """A' per collision (eps = 1): rates aprime vs the meson decays under each variant."""
-    from gammastar.rates.compare import compare_aprime
+    from gammastar.rates.compare import aprime_comparison
 
     masses = gammastar.parse_mass_spec(mass_spec)
     variants = _variants(variants_path)
     data = open_data(data_path, lepton, n_collisions, opts)
-    _report("compare aprime", data, compare_aprime(data, masses, variants), as_json, plot)
+    _report("compare aprime", data, aprime_comparison(data, masses, variants), as_json, plot)
 
 
 @compare.command("mcp")
@@ -87,9 +87,9 @@ def aprime(data_path: Path | None, lepton: str | None, n_collisions: float | Non
 def mcp(data_path: Path | None, lepton: str | None, n_collisions: float | None, as_json: bool, mchi_spec: str,
         spin: str, variants_path: Path | None, plot: Path | None, **opts: Any) -> None:
     """chi-chibar pairs per collision (eps = 1): rates mcp vs the meson Dalitz decays under each variant."""
-    from gammastar.rates.compare import compare_mcp
+    from gammastar.rates.compare import mcp_comparison
 
     m_chi = gammastar.parse_mass_spec(mchi_spec)
     variants = _variants(variants_path)
     data = open_data(data_path, lepton, n_collisions, opts)
-    _report(f"compare mcp ({spin})", data, compare_mcp(data, m_chi, spin, variants), as_json, plot)
+    _report(f"compare mcp ({spin})", data, mcp_comparison(data, m_chi, spin, variants), as_json, plot)

@@ -89,17 +89,13 @@ def train(data_path: Path, lepton: str | None, n_collisions: float | None, as_js
                                ).with_beam(beam)
     model = gammastar.train(data, cfg, replicas=replicas or 0, workers=workers)
     model.save(out_path)
-    last = model.history[-1]
-    summary = {"model": str(out_path), "epochs_run": len(model.history), "best_val_loss": model.provenance["best_val_loss"],
-               "seconds": last["seconds"], "pair_features": model.flow.pair_features,
-               "phi_uniform_pvalue": model.phi_uniform_pvalue, "mass_range": list(model.mass_range),
-               "beam": model.config.beam.to_text(), "replicas": replicas or 0}
+    done = model.summary()
     if as_json:
-        click.echo(dumps(summary))
+        click.echo(dumps({"model": str(out_path), **done.to_dict()}))
     else:
-        phi = "uniform" if "phi" not in model.flow.pair_features else "modelled"
-        click.echo(f"wrote {out_path}: {len(model.history)} epochs in {last['seconds']:.0f} s, best validation loss "
-                   f"{summary['best_val_loss']:.4f}; pair phi {phi} "
+        phi = "uniform" if "phi" not in done.pair_features else "modelled"
+        click.echo(f"wrote {out_path}: {done.epochs_run} epochs in {done.seconds:.0f} s, best validation loss "
+                   f"{done.best_val_loss:.4f}; pair phi {phi} "
                    f"(p = {model.phi_uniform_pvalue:.3g}); masses {model.mass_range[0]:.4g}-{model.mass_range[1]:.4g} GeV; "
                    f"{model.config.beam.describe()}" + (f"; {replicas} replicas" if replicas else ""))
 

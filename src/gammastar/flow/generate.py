@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import __version__
 from ..errors import GammastarError
@@ -43,6 +44,7 @@ from ..physics.angular import DecayLaw, decay_law, sample_law
 from ..physics.formulas import check_spin
 from ..physics.kinematics import AngularWindow, decay_in_collins_soper, from_pt_y_phi
 from ..rates.support import Support
+from ..rates.yields import AprimeYield
 from ..spectrum.mcp import covered_from
 from .cells import CellSampler
 from .density import PairDensity
@@ -109,12 +111,24 @@ class Generator:
         if m >= self.beam.sqrt_s:
             raise GammastarError(f"{what} {m:.4g} GeV is above what the beams can make ({self.beam.describe()})")
 
-    def aprime_yield(self, m_aprime: float) -> tuple[float, float]:
-        """(A' per collision per eps^2, its error) at ``m_aprime``: the ``rates aprime`` number."""
-        self._check_mass(m_aprime)
+    def aprime_yield(self, m_aprime: ArrayLike) -> AprimeYield:
+        """The A' yield per eps^2 at ``m_aprime`` (one mass or several) from the data the model was trained on, as
+        :func:`gammastar.aprime_yield` gives it from those data (the ``rates aprime`` numbers)."""
+        masses = np.atleast_1d(np.asarray(m_aprime, dtype=float))
+        for m in masses:
+            self._check_mass(float(m))
         res = self.model.config.resolution
-        pt = self.model.spectrum.estimate(float(m_aprime), resolution=None if res is None else res(m_aprime))
-        return pt.n_v * self.model.scale, pt.n_v_err * self.model.scale
+        points = [self.model.spectrum.estimate(float(m), resolution=None if res is None else res(float(m)))
+                  for m in masses]
+        s = self.model.scale
+        return AprimeYield(masses, np.array([p.n_v for p in points]) * s, np.array([p.n_v_err for p in points]) * s,
+                           np.array([p.bandwidth for p in points]), self.model.normalization, self.model.lepton,
+                           provenance={"model": self.source})
+
+    def _aprime_total(self, m_aprime: float) -> tuple[float, float]:
+        """(A' per eps^2, its error) at one mass."""
+        y = self.aprime_yield(m_aprime)
+        return float(y.n_per_eps2[0]), float(y.n_err[0])
 
     def _table(self, m_aprime: float, window: AngularWindow | None = None) -> CellSampler:
         """The cells of the pair-density table at one mass, ready to draw from (only those with pairs that can
@@ -245,7 +259,7 @@ class Generator:
         """
         m_aprime = float(m_aprime)
         check_request(n, eps, chunk)
-        total, _ = self.aprime_yield(m_aprime)
+        total, _ = self._aprime_total(m_aprime)
         share = self.window_share(m_aprime, window)
         if not share > 0:
             assert window is not None
@@ -300,7 +314,7 @@ class Generator:
         The metadata record the request, the expected yield (the sum of the
         weights) with its error, the normalisation, the model and the version.
         """
-        total, err = self.aprime_yield(m_aprime)
+        total, err = self._aprime_total(m_aprime)
         if self.model.tabulates_pairs:
             self._table(float(m_aprime))  # the table now, so that the writer's progress bar counts events only
         meta: dict[str, Any] = {

@@ -26,7 +26,26 @@ from .density import PairDensity, ReplicaTables
 from .modelfile import REPLICAS, WEIGHTS, npy_bytes, read_model_file, write_model_file
 from .networks import FlowConfig, KinematicsFlow, check_device
 
-__all__ = ["TrainedModel", "load_model"]
+__all__ = ["TrainedModel", "TrainingSummary", "load_model"]
+
+
+@dataclass(frozen=True)
+class TrainingSummary:
+    """What a training did (``gammastar train --json`` prints it): epochs run, the best validation loss, the time
+    taken, the pair features learned (and the p-value that decided whether the pair azimuth is one), the mass
+    range, the beams and the replicas fitted."""
+
+    epochs_run: int
+    best_val_loss: float
+    seconds: float
+    pair_features: list[str]
+    phi_uniform_pvalue: float
+    mass_range: list[float]
+    beam: str
+    replicas: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
 
 @dataclass
@@ -67,6 +86,13 @@ class TrainedModel(Normalised):
         if self.density.log_pt_edges is None:  # a table stored before the edges were
             self.density.set_physical(self.flow.features_to_pair)
         return self.density
+
+    def summary(self) -> TrainingSummary:
+        """What its training did."""
+        return TrainingSummary(len(self.history), float(self.provenance["best_val_loss"]),
+                               float(self.history[-1]["seconds"]), list(self.flow.pair_features), self.phi_uniform_pvalue,
+                               list(self.mass_range), self.config.beam.to_text(),
+                               0 if self.replicas is None else self.replicas.count)
 
     def save(self, path: str | Path) -> Path:
         """Write the one self-describing model file (atomically; see :mod:`.modelfile`)."""

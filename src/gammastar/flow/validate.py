@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GammastarError
+from ..errors import GammastarError, renamed
 from ..figures import plot_label
 from ..io.atomic import write_text
 from ..io.jsontext import dumps
@@ -37,7 +37,7 @@ from .model import TrainedModel
 from .plots import ratio_plots
 from .sample import decay_angles, sample_pairs
 
-__all__ = ["VARIABLES", "Auc", "ClassifierTest", "Comparison", "Validation", "flow_twins", "classifier_auc",
+__all__ = ["VARIABLES", "Auc", "ClassifierTest", "FlowComparison", "Validation", "flow_twins", "classifier_auc",
            "binned_kl", "kl_divergences", "hanley_mcneil_error", "validate"]
 
 VARIABLES = ("m", "log_pt", "y", "phi", "cos_cs", "phi_cs")
@@ -73,7 +73,7 @@ class ClassifierTest:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class FlowComparison:
     """Data vs flow on a set of pairs: classifier test, binned KL divergences (1-D per variable, 2-D per pair)."""
 
     n_pairs: int
@@ -87,11 +87,11 @@ class Comparison:
 
 
 @dataclass(frozen=True)
-class Validation(Comparison):
+class Validation(FlowComparison):
     """A model against held-out data; ``holdout`` compares inside the mass window left out of training."""
 
     holdout_mass: tuple[float, float] | None = None
-    holdout: Comparison | None = None
+    holdout: FlowComparison | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``validation.json`` summary."""
@@ -208,10 +208,10 @@ def kl_divergences(
 
 
 def compare(data: dict[str, np.ndarray], flow: dict[str, np.ndarray], weight: np.ndarray | None, seed: int = 0,
-            windows: list[tuple[float, float]] | None = None) -> Comparison:
+            windows: list[tuple[float, float]] | None = None) -> FlowComparison:
     """Classifier test and KL divergences of data vs flow pairs (same masses)."""
     kl_1d, kl_2d = kl_divergences(data, flow, weight)
-    return Comparison(len(data["m"]), classifier_auc(data, flow, weight, seed=seed, windows=windows), kl_1d, kl_2d)
+    return FlowComparison(len(data["m"]), classifier_auc(data, flow, weight, seed=seed, windows=windows), kl_1d, kl_2d)
 
 
 def default_windows(m: np.ndarray, n: int = 6) -> list[tuple[float, float]]:
@@ -269,3 +269,7 @@ def validate(
     result = Validation(overall.n_pairs, overall.classifier, overall.kl_1d, overall.kl_2d, holdout, inside_window)
     write_text(out_dir / "validation.json", dumps(result.to_dict()))
     return result
+
+
+#: the names of earlier releases (they warn)
+__getattr__ = renamed(__name__, {"Comparison": "FlowComparison"}, lambda name: globals()[name])

@@ -4,7 +4,7 @@ A model-based A' (or chi-pair) yield multiplies meson multiplicities by
 direct decay formulas with transition form factors
 (:mod:`gammastar.physics.mesons`); both inputs vary by factors between
 reasonable choices.  The data-driven yield (``rates aprime|mcp``) needs
-neither.  :func:`compare_aprime` and :func:`compare_mcp` put the two side by
+neither.  :func:`aprime_comparison` and :func:`mcp_comparison` put the two side by
 side under named variants, ``MULT-FF``: multiplicities ``na27`` or
 ``pythia8`` times form factors ``pointlike``, ``vmd`` or ``na60`` (built in,
 p-p at 400 GeV), or a user's own (:func:`read_variants`, a TOML file).
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GammastarError
+from ..errors import GammastarError, renamed
 from ..physics.beams import Beam
 from ..physics.kinematics import pair_kinematics
 from ..physics.mesons import CHANNELS, FORM_FACTORS, MULTIPLICITIES, meson_aprime, meson_chi_pairs
@@ -35,8 +35,8 @@ from ..samples import EventSample, Sample
 from .support import Support
 from .yields import aprime_yield, mcp_yield
 
-__all__ = ["Variant", "BUILTIN_VARIANTS", "read_variants", "variants_for", "model_incomplete", "Comparison",
-           "compare_aprime", "compare_mcp", "RHO_REGION", "INCOMPLETE_SHARE"]
+__all__ = ["Variant", "BUILTIN_VARIANTS", "read_variants", "variants_for", "model_incomplete", "YieldComparison",
+           "aprime_comparison", "mcp_comparison", "RHO_REGION", "INCOMPLETE_SHARE"]
 
 #: above this pair mass the rho's two-body decays fill the data (and the meson decays end near it)
 RHO_REGION = 0.6
@@ -152,7 +152,7 @@ def model_incomplete(masses: Any) -> np.ndarray:
 
 
 @dataclass
-class Comparison:
+class YieldComparison:
     """The data-driven yields next to model-based ones, per mass (``key`` "mass" for A', "m_chi" for mCP)."""
 
     key: str
@@ -202,8 +202,8 @@ def _per_collision(sample: Sample) -> None:
                              "gammastar.n_collisions metadata) to compare with them")
 
 
-def compare_aprime(sample: Sample, masses: Any, variants: dict[str, Variant] | None = None,
-                   **rates_options: Any) -> Comparison:
+def aprime_comparison(sample: Sample, masses: Any, variants: dict[str, Variant] | None = None,
+                      **rates_options: Any) -> YieldComparison:
     """``rates aprime`` on ``sample`` at ``masses`` next to the variants' meson-decay A' yields."""
     _per_collision(sample)
     chosen, notes = variants_for(sample, variants)
@@ -211,12 +211,12 @@ def compare_aprime(sample: Sample, masses: Any, variants: dict[str, Variant] | N
     support = _support(sample)
     coverage = None if support is None else np.array([support.phase_space_coverage(float(m), sample.beam or Beam())
                                                       for m in res.mass])
-    return Comparison("mass", res.mass, res.n_per_eps2, res.n_err, {k: v.aprime(res.mass) for k, v in chosen.items()},
+    return YieldComparison("mass", res.mass, res.n_per_eps2, res.n_err, {k: v.aprime(res.mass) for k, v in chosen.items()},
                       chosen, model_incomplete(res.mass), res.normalization, res.lepton, notes, None, coverage)
 
 
-def compare_mcp(sample: Sample, m_chi: Any, spin: str = "fermion", variants: dict[str, Variant] | None = None,
-                **rates_options: Any) -> Comparison:
+def mcp_comparison(sample: Sample, m_chi: Any, spin: str = "fermion", variants: dict[str, Variant] | None = None,
+                   **rates_options: Any) -> YieldComparison:
     """``rates mcp`` on ``sample`` next to the variants' Dalitz chi pairs over the same pair masses (above
     max(2 m_chi, the data's lowest mass)); ``model_incomplete`` where more than :data:`INCOMPLETE_SHARE` of the
     data-driven yield comes from pair masses beyond the meson decays (:func:`model_incomplete`)."""
@@ -243,7 +243,7 @@ def compare_mcp(sample: Sample, m_chi: Any, spin: str = "fermion", variants: dic
         if coverage is not None and total > 0:
             positive = np.maximum(contrib, 0.0)
             coverage[i] = np.sum(positive * per_bin) / positive.sum()
-    return Comparison("m_chi", res.m_chi, res.n_pairs_per_eps2, res.n_err, models, chosen, share > INCOMPLETE_SHARE,
+    return YieldComparison("m_chi", res.m_chi, res.n_pairs_per_eps2, res.n_err, models, chosen, share > INCOMPLETE_SHARE,
                       res.normalization, res.lepton, notes, spin, coverage)
 
 
@@ -254,3 +254,8 @@ def _support(sample: Sample) -> Support | None:
     k = pair_kinematics(sample.pos, sample.neg)
     measured = None if sample.below_floor is None else ~sample.below_floor
     return Support.from_pairs(sample.mass, k.pt, k.y, sample.weight, measured)
+
+
+#: the names of earlier releases (they warn)
+__getattr__ = renamed(__name__, {"compare_aprime": "aprime_comparison", "compare_mcp": "mcp_comparison",
+                                 "Comparison": "YieldComparison"}, lambda name: globals()[name])

@@ -13,7 +13,7 @@ from ..figures import LEPTON_TEX, PlotLabel, decorate, figure, ratio_band, ratio
 from .yields import AprimeYield, McpYield, PhotonYield
 
 if TYPE_CHECKING:
-    from .compare import Comparison
+    from .compare import YieldComparison
 
 __all__ = ["plot_photon", "plot_aprime", "plot_mcp", "plot_mass_spectrum", "plot_comparison"]
 
@@ -129,7 +129,7 @@ def plot_mass_spectrum(
 
 
 @styled
-def plot_comparison(comp: Comparison, path: str | Path, label: PlotLabel | None = None) -> Path:
+def plot_comparison(comp: YieldComparison, path: str | Path, label: PlotLabel | None = None) -> Path:
     """The data-driven yield (1-sigma band) against every model variant, and each variant / data-driven below.
 
     Masses where the model side lacks what the data hold (``model_incomplete``) are shaded.

@@ -9,6 +9,7 @@ sample otherwise (``normalization`` says which).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -129,6 +130,14 @@ class AprimeYield(PerMassResult):
     resonance: tuple[str | None, ...] = ()
     resolution_limited: np.ndarray | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[float]:
+        # Generator.aprime_yield(m) returned (value, error) in earlier releases: unpacking still works for one
+        warnings.warn("Generator.aprime_yield now returns an AprimeYield: unpacking it as (value, error) goes in the "
+                      "next release; use .n_per_eps2[0] and .n_err[0]", DeprecationWarning, stacklevel=2)
+        if self.mass.size != 1:
+            raise TypeError("only an AprimeYield at one mass unpacks as (value, error)")
+        return iter((float(self.n_per_eps2[0]), float(self.n_err[0])))
 
 
 @dataclass(frozen=True)

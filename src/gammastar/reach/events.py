@@ -142,7 +142,8 @@ def _aprime_plan(gen: Any, experiment: Experiment, m: float, eps: float, seed: i
                  ) -> tuple[_AprimePlan, dict[str, Any]]:
     """The plan of a run at (``m``, ``eps``), with its pilot sample's summary (for the metadata)."""
     check_generator(gen, experiment, "events per run")
-    n_v, n_v_err = gen.aprime_yield(m)
+    y = gen.aprime_yield(m)
+    n_v, n_v_err = float(y.n_per_eps2[0]), float(y.n_err[0])
     dec = aprime_decay([m])
     states = experiment.detection.final_states
     shares = channel_shares(m, states)

@@ -222,7 +222,8 @@ def signal_grid(generator: Any, experiment: Experiment, masses: Any, eps: Any, n
     entered: list[bool] = []  # whether any A' enters the volume, per mass (estimated)
     for i, m in enumerate(tqdm(masses, desc="signal", unit="mass", delay=1.0, disable=not progress)):
         try:
-            n_v, n_v_err = generator.aprime_yield(float(m))
+            y = generator.aprime_yield(float(m))
+            n_v, n_v_err = float(y.n_per_eps2[0]), float(y.n_err[0])
             dec = aprime_decay([m])
             row, cov = _one_mass(generator, experiment, float(m), eps, n_events, seed + i, n_v, n_v_err, dec)
         except GammastarError as exc:  # outside the data, the model or the decay tables: the others go on
