@@ -6,6 +6,7 @@ from .errors import GammastarError as GammastarError
 
 # samples in
 from .io.open import open_sample as open_sample
+from .io.options import ReadOptions as ReadOptions
 from .io.pairs import read_dileptons as read_dileptons, write_dileptons as write_dileptons
 from .samples import Sample as Sample, EventSample as EventSample, SpectrumSample as SpectrumSample
 from .samples import PublishedSpectrum as PublishedSpectrum

@@ -108,3 +108,19 @@ def test_n_collisions_is_checked_once_for_every_sample(files):
             gammastar.open_sample(files["dir"], n_collisions=bad, progress=False)
         with pytest.raises(GammastarError, match="n_collisions must be"):
             gammastar.open_sample(files["table"], spectrum=True, lepton="mu", n_collisions=bad)
+
+
+def test_reading_options_travel_as_one_object(dalitz_parquet):
+    import dataclasses
+
+    opts = gammastar.ReadOptions(n_collisions=2e9, lepton="mu")
+    a = gammastar.open_sample(dalitz_parquet, opts, progress=False)
+    b = gammastar.open_sample(dalitz_parquet, n_collisions=2e9, lepton="mu", progress=False)
+    c = gammastar.open_sample(dalitz_parquet, opts, n_collisions=4e9, progress=False)  # a keyword overrides
+    assert a.n_collisions == b.n_collisions == 2e9 and c.n_collisions == 4e9 and np.array_equal(a.weight, b.weight)
+    streamed = gammastar.open_sample(dalitz_parquet, opts, stream=True, progress=False)
+    assert streamed.n_collisions == 2e9 and len(streamed) == len(a)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.lepton = "e"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="n_colisions"):
+        gammastar.open_sample(dalitz_parquet, n_colisions=1e9)

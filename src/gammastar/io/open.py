@@ -17,14 +17,14 @@ those records as ``note: ...``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import GammastarError
-from ..physics.beams import Beam
 from ..samples import Sample, streamed_needs_memory, table_needs_events
 from ..spectrum.resolution import MassResolution, parse_resolution
+from .options import ReadOptions
 from .pairs import read_dileptons
 from .readers.root import split_object_path
 from .readers.tables import looks_like_table, read_spectrum
@@ -32,7 +32,7 @@ from .stream import scan_dileptons, should_stream
 from .subtract import Subtraction, subtracted, subtractions
 
 if TYPE_CHECKING:
-    from .acceptance import AcceptanceMap
+    pass
 
 __all__ = ["open_sample"]
 
@@ -43,13 +43,9 @@ _PAIR_BUILDING = ("leptons", "background", "min_pt", "max_abs_eta")
 
 
 def open_sample(
-    path: str | Path, *, spectrum: bool = False, stream: bool | None = None, lepton: str | None = None,
-    n_collisions: float | None = None, tree: str | None = None, leptons: str | None = None,
-    columns: Mapping[str, str] | str | None = None, background: str | None = None, min_pt: float | None = None, max_abs_eta: float | None = None,
-    like_sign_r: float = 1.0, like_sign_bin: float = 0.01, acceptance: str | Path | AcceptanceMap | None = None,
-    acceptance_floor: float = 0.01, chunk_size: int = 2_000_000, progress: bool = True, beam: Beam | None = None,
-    subtract: Sequence[str | Path | tuple[str | Path, float | None] | Subtraction] = (),
-    mass_resolution: float | str | Path | MassResolution | None = None, client: Any = None,
+    path: str | Path, options: ReadOptions | None = None, *, spectrum: bool = False, stream: bool | None = None,
+    progress: bool = True, subtract: Sequence[str | Path | tuple[str | Path, float | None] | Subtraction] = (),
+    mass_resolution: float | str | Path | MassResolution | None = None, client: Any = None, **reading: Any,
 ) -> Sample:
     """Open dilepton data, or a published spectrum table, as a Sample for the rates and the flow.
 
@@ -58,25 +54,21 @@ def open_sample(
     path : str or Path
         A pair file (.parquet, .csv, .csv.gz, .root), a directory of them,
         or with ``spectrum=True`` a published dN_ll/dm table.
+    options, **reading
+        How to read it: a :class:`~gammastar.io.options.ReadOptions`, or its fields as keywords (``lepton``,
+        ``n_collisions``, ``tree``, ``leptons``, ``columns``, ``background``, ``min_pt``, ``max_abs_eta``,
+        ``like_sign_r``, ``like_sign_bin``, ``acceptance``, ``acceptance_floor``, ``beam``, ``chunk_size``),
+        as the CLI options of the same names (a table takes only ``lepton``, ``n_collisions`` and ``beam``,
+        which it keeps for its labels).
     spectrum : bool
-        Read ``path`` as a published table (``--spectrum``).
+        Read ``path`` as a published table.
     stream : bool, optional
         ``None`` (default): stream directories and files of more than 2e7
         pairs into fine bins, read everything else into memory; ``False``:
         the pairs must fit in memory (an error otherwise: what training and
         validation need); ``True``: stream whatever the size.
-    lepton, n_collisions, tree, leptons, columns, background, min_pt, max_abs_eta, like_sign_r, like_sign_bin, acceptance,
-    acceptance_floor
-        As for :func:`~gammastar.io.pairs.read_dileptons` and the CLI options of the
-        same names (a table takes only ``lepton`` and ``n_collisions``).
-    chunk_size, progress
-        Pairs per chunk when streaming, and whether to show a progress bar.
-    beam : Beam, optional
-        The beams (``--beam-energy`` or ``--collider``); default: what the data
-        record, else a 400 GeV proton beam on a fixed target (said in a note).
-        Pairs the beams cannot make are dropped when they are at most 1% of the
-        sample, an error when more (:func:`~gammastar.io.pairs.within_beams`).
-        A table keeps the beam given, for its labels.
+    progress : bool
+        Whether to show a progress bar.
     subtract : sequence of paths or (path, n_collisions)
         Simulated non-gamma* sources (eta -> l l, open charm, ...) whose pairs
         enter with weights -w N_data / N_sim (:mod:`gammastar.io.subtract`);
@@ -88,43 +80,36 @@ def open_sample(
         Read a streamed input's files on this Dask cluster, a file per task
         (:func:`gammastar.io.stream.scan_dileptons`); the spectrum is the same.
     """
+    o = ReadOptions.of(options, **reading)
     subs = subtractions(subtract)
     resolution = parse_resolution(mass_resolution)
-    event_options = {"tree": tree, "leptons": leptons, "columns": columns, "background": background,
-                     "min_pt": min_pt, "max_abs_eta": max_abs_eta, "acceptance": acceptance}
     if spectrum:
-        if any(event_options[k] is not None for k in _EVENT_ONLY):
+        if o.set(*_EVENT_ONLY):
             raise GammastarError("`tree`, `leptons`, `columns`, `background`, `acceptance` and the lepton cuts apply "
                                  "to events, not to a spectrum table (`spectrum=True`)")
         if subs:
             raise GammastarError("`subtract` takes pairs out of events; a published table cannot be subtracted from")
-        table = read_spectrum(path, lepton=lepton, n_collisions=n_collisions)
-        table.beam = beam
+        table = read_spectrum(path, lepton=o.lepton, n_collisions=o.n_collisions)
+        table.beam = o.beam
         table.mass_resolution = resolution
         if table.n_collisions is None:
             log.info("no `n_collisions`: yields are in the table's own normalisation (per collision if it is)")
         return table
 
-    path, tree = split_object_path(path, tree)
+    path, tree = split_object_path(path, o.tree)
+    o = ReadOptions.of(o, tree=tree)
     if stream is True or (stream is None and should_stream(path)):
-        if any(event_options[k] is not None for k in _PAIR_BUILDING):
+        if o.set(*_PAIR_BUILDING):
             raise GammastarError("pair building (`leptons`) and like-sign subtraction read a whole file; "
                                  "they cannot be streamed")
         log.info(f"{path} is large or a directory: reading it in chunks; mCP yields from 1e-4-relative mass bins")
-        sample: Sample = scan_dileptons(path, lepton=lepton, n_collisions=n_collisions, tree=tree, columns=columns,
-                                        chunk_size=chunk_size, acceptance=acceptance,
-                                        acceptance_floor=acceptance_floor, progress=progress, beam=beam,
-                                        subtract=subs, client=client)
+        sample: Sample = scan_dileptons(path, o, progress=progress, subtract=subs, client=client)
     else:
         if stream is False and should_stream(path):
             raise GammastarError(streamed_needs_memory(str(path)))
         if looks_like_table(path):
             raise GammastarError(table_needs_events(str(path)))
-        sample = read_dileptons(path, lepton=lepton, n_collisions=n_collisions, tree=tree, leptons=leptons,
-                                columns=columns, background=background, min_pt=min_pt, max_abs_eta=max_abs_eta,
-                                like_sign_r=like_sign_r, like_sign_bin=like_sign_bin, acceptance=acceptance,
-                                acceptance_floor=acceptance_floor, beam=beam)
-        sample = subtracted(sample, subs)
+        sample = subtracted(read_dileptons(path, o), subs)
     if sample.n_collisions is None:
         log.info("no `n_collisions` and no gammastar.n_collisions metadata: yields are per sample")
     sample.mass_resolution = resolution

@@ -20,6 +20,7 @@ import logging
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -33,6 +34,7 @@ from .acceptance import AcceptanceMap, read_acceptance
 from .atomic import atomic_path
 from .columns import ColumnLayout, open_pairs
 from .legs import OrientedPairs, infer_lepton, lepton_counts, lepton_from_counts, mass_squared, oriented_pairs
+from .options import ReadOptions
 from .readers import PAIR_COLUMNS, WEIGHT_COLUMN, reader_for
 from .readers.lepton_collections import pairs_from_events
 from .readers.root import RootPairs, split_object_path
@@ -207,76 +209,32 @@ def with_acceptance(ds: EventSample, acceptance: str | Path | AcceptanceMap | No
     return ds
 
 
-def read_dileptons(
-    path: str | Path, *, lepton: str | None = None, n_collisions: float | None = None, tree: str | None = None,
-    leptons: str | None = None, columns: Mapping[str, str] | str | None = None, background: str | None = None,
-    min_pt: float | None = None, max_abs_eta: float | None = None, like_sign_r: float = 1.0,
-    like_sign_bin: float = 0.01, acceptance: str | Path | AcceptanceMap | None = None, acceptance_floor: float = 0.01,
-    beam: Beam | None = None,
-) -> EventSample:
+def read_dileptons(path: str | Path, options: ReadOptions | None = None, **keywords: Any) -> EventSample:
     """Read and validate the dilepton pairs of one file into memory.
 
-    Parameters
-    ----------
-    path : str or Path
-        A pair file of any registered format (``.parquet``/``.pq``,
-        ``.csv``/``.csv.gz``, ``.root``): a ROOT file is a flat TTree or
-        RNTuple of pair columns (``tree``, default ``events`` or the file's
-        only one; ``FILE.root:NAME`` names it too) or, with ``leptons``,
-        events with lepton collections.
-    lepton : {"e", "mu"}, optional
-        Force the lepton flavour; by default it is inferred from the leptons'
-        invariant masses (a mixed or non-lepton sample is an error).
-    n_collisions : float, optional
-        Collisions the sample stands for; overrides the file's
-        ``gammastar.n_collisions`` metadata.
-    tree : str, optional
-        ROOT TTree or RNTuple name (``events`` for pair trees, ``Events`` for
-        lepton collections, or the file's only one).
-    leptons : str, optional
-        Build pairs from the event-level collection of that name, any case
-        (``Muon``: ``Muon_pt, _eta, _phi, _charge`` or ``Muon_Px, _Py, _Pz, _E,
-        _Charge``; see :mod:`gammastar.io.readers.lepton_collections`), with the
-        cuts ``min_pt`` (GeV) and ``max_abs_eta``.
-    columns : mapping or "KEY=NAME,..." string, optional
-        The file's names for our column keys (see :mod:`gammastar.io.columns`):
-        ``px_pos ... e_neg``, per leg ``px1 ... q2``, or ``pt1 ... q2``, and ``weight``.
-    background : {"like-sign"}, optional
-        Subtract the combinatorial background with like-sign pairs
-        (``like_sign_r`` = R, ``like_sign_bin`` = mass bin width in GeV):
-        like-sign pairs join the sample with negative weights.  Needs charges
-        (``leptons``, or per-leg columns).
-    acceptance : path or AcceptanceMap, optional
-        Divide every pair's weight by its acceptance A(m, pT, y), floored at
-        ``acceptance_floor`` (see :mod:`gammastar.io.acceptance`).
-    beam : Beam, optional
-        The beams (:class:`~gammastar.physics.beams.Beam`); default: what the
-        file records, else a 400 GeV proton beam on a fixed target (said in a
-        note).  Pairs the beams cannot make are dropped with a warning when
-        they are at most 1% of the sample, an error when more.
-
-    Raises
-    ------
-    GammastarError
-        On any unreadable, empty, incomplete or unphysical input, with a
-        one-line message naming the problem.
+    ``path`` is a pair file of any registered format (``.parquet``/``.pq``, ``.csv``/``.csv.gz``, ``.root``): a
+    ROOT file is a flat TTree or RNTuple of pair columns or, with ``leptons``, events with lepton collections.
+    ``options`` (a :class:`~gammastar.io.options.ReadOptions`), or its fields as keywords (``lepton=``,
+    ``n_collisions=``, ``tree=``, ``leptons=``, ``columns=``, ``background=``, ``acceptance=``, ``beam=``, ...),
+    say how.  Any unreadable, empty, incomplete or unphysical input is a :class:`GammastarError` naming the problem.
     """
-    path, tree = split_object_path(path, tree)
-    if lepton is not None:
-        check_lepton(lepton)
-    if leptons is not None:
-        if columns:
+    o = ReadOptions.of(options, **keywords)
+    path, tree = split_object_path(path, o.tree)
+    lepton = None if o.lepton is None else check_lepton(o.lepton)
+    if o.leptons is not None:
+        if o.columns:
             raise GammastarError("`columns` maps the columns of pair files; `leptons` reads a collection by its name")
-        ds = _pairs_from_collection(path, lepton, n_collisions, tree, leptons, background, min_pt, max_abs_eta,
-                                    like_sign_r, like_sign_bin)
+        ds = _pairs_from_collection(path, lepton, o.n_collisions, tree, o.leptons, o.background, o.min_pt,
+                                    o.max_abs_eta, o.like_sign_r, o.like_sign_bin)
     else:
-        if min_pt is not None or max_abs_eta is not None:
+        if o.min_pt is not None or o.max_abs_eta is not None:
             raise GammastarError("`min_pt` and `max_abs_eta` select leptons when pairs are built (`leptons`)")
-        ds = _pairs_from_file(path, lepton, n_collisions, tree, columns, background, like_sign_r, like_sign_bin)
-    ds.beam = beams = resolve_beam(beam, ds.metadata, str(path))
+        ds = _pairs_from_file(path, lepton, o.n_collisions, tree, o.columns, o.background, o.like_sign_r,
+                              o.like_sign_bin)
+    ds.beam = beams = resolve_beam(o.beam, ds.metadata, str(path))
     ds, dropped = within_beams(ds, beams, str(path))
     warn_beyond_beams(str(path), dropped, beams)
-    return with_acceptance(ds, acceptance, acceptance_floor)
+    return with_acceptance(ds, o.acceptance, o.acceptance_floor)
 
 
 def _pairs_from_collection(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import glob
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import GammastarError
-from ..physics.beams import Beam
 from ..physics.pdg import mass
 from ..samples import EventSample, SpectrumSample, check_lepton, check_n_collisions
 from ..spectrum.estimator import BinSums, MassSpectrum
 from .columns import open_pairs
+from .options import ReadOptions
 from .pairs import (
     N_COLLISIONS_KEY,
     layout_pairs,
@@ -40,7 +40,7 @@ from .readers import STREAM_ROWS, listed_suffixes, pair_suffixes, reader_for
 from .subtract import Subtraction, subtraction_chunks
 
 if TYPE_CHECKING:
-    from .acceptance import AcceptanceMap
+    pass
 
 __all__ = ["STREAM_ROWS", "pair_files", "iter_dileptons", "scan_dileptons", "should_stream", "file_sums", "FileSums"]
 
@@ -78,37 +78,31 @@ def should_stream(path: str | Path) -> bool:
     return reader_for(path).is_large(path)
 
 
-def _file_chunks(
-    f: Path, *, lepton: str | None, tree: str | None, columns: Mapping[str, str] | str | None, chunk_size: int,
-    acceptance: str | Path | AcceptanceMap | None, acceptance_floor: float, beam: Beam | None,
-) -> Iterator[tuple[EventSample, int, int]]:
+def _file_chunks(f: Path, o: ReadOptions) -> Iterator[tuple[EventSample, int, int]]:
     """One file's validated chunks: (pairs, rows read, pairs dropped as beyond the beams)."""
-    pf = open_pairs(f, tree, columns)  # validates the file and its columns
+    pf = open_pairs(f, o.tree, o.columns)  # validates the file and its columns
     names = pf.layout.names
     rows = 0
-    for b in pf.batches(names, chunk_size):
+    for b in pf.batches(names, o.chunk_size):
         n = len(b[names[0]])
         if n == 0:
             continue
         rows += n
-        op, lep = layout_pairs(f, pf.layout, b.__getitem__, n, lepton)
+        op, lep = layout_pairs(f, pf.layout, b.__getitem__, n, o.lepton)
         ds = validated_pairs(f, op.pos, op.neg, op.weight, lep, None, {})
         n_bad = 0
-        if beam is not None:
-            ds.beam = beam
-            ds, n_bad = within_beams(ds, beam, str(f))
-        yield with_acceptance(ds, acceptance, acceptance_floor), n, n_bad
+        if o.beam is not None:
+            ds.beam = o.beam
+            ds, n_bad = within_beams(ds, o.beam, str(f))
+        yield with_acceptance(ds, o.acceptance, o.acceptance_floor), n, n_bad
     if rows == 0:  # as for a single file: a member with no pairs is an error, not skipped
         raise GammastarError(f"{f}: file contains no pairs")
 
 
-def iter_dileptons(
-    path: str | Path, *, lepton: str | None = None, tree: str | None = None,
-    columns: Mapping[str, str] | str | None = None, chunk_size: int = 2_000_000,
-    acceptance: str | Path | AcceptanceMap | None = None, acceptance_floor: float = 0.01, progress: bool = True,
-    beam: Beam | None = None,
-) -> Iterator[EventSample]:
-    """Validated chunks of pairs from a file or a directory (normalisation left to the caller).
+def iter_dileptons(path: str | Path, options: ReadOptions | None = None, *, progress: bool = True,
+                   **keywords: Any) -> Iterator[EventSample]:
+    """Validated chunks of pairs from a file or a directory (normalisation left to the caller), read as ``options``
+    (or its fields as keywords: ``lepton``, ``tree``, ``columns``, ``chunk_size``, ``acceptance``, ``beam``) say.
 
     With ``beam``, pairs it cannot make are dropped (more than 1% of a chunk is
     an error: see :func:`~gammastar.io.pairs.within_beams`) and counted in a
@@ -116,26 +110,26 @@ def iter_dileptons(
     """
     from tqdm import tqdm
 
+    o = ReadOptions.of(options, **keywords)
     files = pair_files(path)
     dropped = 0
-    counts = [reader_for(f).row_count(f, tree) for f in files]
+    counts = [reader_for(f).row_count(f, o.tree) for f in files]
     total = sum(c for c in counts if c is not None)
     bar = tqdm(total=total or None, desc=f"reading {Path(path).name}", unit="pair", delay=1.0, disable=not progress)
     seen = None
     try:
         for f in files:
-            for ds, n, n_bad in _file_chunks(f, lepton=lepton, tree=tree, columns=columns, chunk_size=chunk_size,
-                                             acceptance=acceptance, acceptance_floor=acceptance_floor, beam=beam):
+            for ds, n, n_bad in _file_chunks(f, o):
                 dropped += n_bad
-                seen = _same_lepton(seen, ds.lepton, lepton, f)
+                seen = _same_lepton(seen, ds.lepton, o.lepton, f)
                 yield ds
                 bar.update(n)
     finally:
         bar.close()
     if seen is None:
         raise GammastarError(f"{path}: no pairs")
-    if beam is not None:
-        warn_beyond_beams(str(path), dropped, beam)
+    if o.beam is not None:
+        warn_beyond_beams(str(path), dropped, o.beam)
 
 
 def _same_lepton(seen: str | None, this: str, asked: str | None, f: Path) -> str:
@@ -154,18 +148,14 @@ class FileSums:
     n_dropped: int
 
 
-def file_sums(f: str | Path, *, lepton: str | None = None, tree: str | None = None,
-              columns: Mapping[str, str] | str | None = None, chunk_size: int = 2_000_000,
-              acceptance: str | Path | AcceptanceMap | None = None, acceptance_floor: float = 0.01,
-              beam: Beam | None = None) -> FileSums:
-    """One file's fine-bin sums (what a Dask worker computes for the files it is given)."""
+def file_sums(f: str | Path, options: ReadOptions) -> FileSums:
+    """One file's fine-bin sums, read as ``options`` say (what a Dask worker computes for the files it is given)."""
     f = Path(f)
     seen: dict[str, Any] = {"lepton": None, "n": 0, "dropped": 0}
 
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for ds, _, n_bad in _file_chunks(f, lepton=lepton, tree=tree, columns=columns, chunk_size=chunk_size,
-                                         acceptance=acceptance, acceptance_floor=acceptance_floor, beam=beam):
-            seen["lepton"] = _same_lepton(seen["lepton"], ds.lepton, lepton, f)
+        for ds, _, n_bad in _file_chunks(f, options):
+            seen["lepton"] = _same_lepton(seen["lepton"], ds.lepton, options.lepton, f)
             seen["n"] += len(ds)
             seen["dropped"] += n_bad
             yield ds.mass, ds.weight
@@ -188,28 +178,25 @@ def _n_collisions(metas: list[dict[str, str]], flag: float | None) -> float | No
     return sum(float(v) for v in have) if have else None
 
 
-def scan_dileptons(
-    path: str | Path, *, lepton: str | None = None, n_collisions: float | None = None, tree: str | None = None,
-    columns: Mapping[str, str] | str | None = None, chunk_size: int = 2_000_000,
-    acceptance: str | Path | AcceptanceMap | None = None, acceptance_floor: float = 0.01, progress: bool = True,
-    beam: Beam | None = None, subtract: Sequence[Subtraction] = (), client: Any = None,
-) -> SpectrumSample:
-    """Read a large file or a directory in chunks into a :class:`~gammastar.samples.SpectrumSample`.
+def scan_dileptons(path: str | Path, options: ReadOptions | None = None, *, progress: bool = True,
+                   subtract: Sequence[Subtraction] = (), client: Any = None, **keywords: Any) -> SpectrumSample:
+    """Read a large file or a directory in chunks into a :class:`~gammastar.samples.SpectrumSample`, as ``options``
+    (or its fields as keywords) say; ``subtract`` takes simulated non-gamma* pairs out.
 
     The beams are ``beam``, else those the first file records, else the default (see
     :func:`~gammastar.io.pairs.resolve_beam`).  With a Dask ``client``, each
     worker reads whole files into their fine-bin sums (:func:`file_sums`) and
     the sums are added here, in file order: the same spectrum as serially.
     """
+    o = ReadOptions.of(options, **keywords)
+    n_collisions, lepton = o.n_collisions, o.lepton
     files = pair_files(path)
     if n_collisions is not None:
         n_collisions = check_n_collisions(n_collisions)
     metas = [reader_for(f).metadata(f) for f in files]
     n_coll = _n_collisions(metas, n_collisions)
-    beam = resolve_beam(beam, metas[0], str(path))
-    options = {"lepton": lepton, "tree": tree, "columns": columns, "chunk_size": chunk_size, "acceptance": acceptance,
-               "acceptance_floor": acceptance_floor, "beam": beam}
-    per_file = _sums_of(files, options, client, progress, Path(path).name)
+    beam = resolve_beam(o.beam, metas[0], str(path))
+    per_file = _sums_of(files, ReadOptions.of(o, beam=beam), client, progress, Path(path).name)
     lep = per_file[0].lepton
     for f, fs in zip(files, per_file, strict=True):
         _same_lepton(lep, fs.lepton, lepton, f)
@@ -224,7 +211,7 @@ def scan_dileptons(
                           tuple(str(s.path) for s in subtract))
 
 
-def _sums_of(files: list[Path], options: dict[str, Any], client: Any, progress: bool, name: str) -> list[FileSums]:
+def _sums_of(files: list[Path], options: ReadOptions, client: Any, progress: bool, name: str) -> list[FileSums]:
     """Each file's sums, in file order: here one after another, or on the Dask ``client``'s workers."""
     from tqdm import tqdm
 
@@ -233,12 +220,12 @@ def _sums_of(files: list[Path], options: dict[str, Any], client: Any, progress: 
         if client is None:
             out = []
             for f in files:
-                out.append(file_sums(f, **options))
+                out.append(file_sums(f, options))
                 bar.update(1)
             return out
         from distributed import as_completed
 
-        futures = client.map(file_sums, [str(f) for f in files], **options, retries=2, pure=False)
+        futures = client.map(file_sums, [str(f) for f in files], options=options, retries=2, pure=False)
         for fut in as_completed(futures):
             fut.result()  # the first error, as it comes
             bar.update(1)
