@@ -44,7 +44,7 @@ def reach() -> None:
 
 @reach.command("aprime")
 @click.option("--experiment", "experiment_spec", required=True,
-              help=f"A preset ({', '.join(PRESETS)}) or a TOML file (schema in the README).")
+              help=f"A preset ({', '.join(PRESETS)}) or a TOML file (schema: docs/reach.md).")
 @click.option("--mass", "mass_spec", required=True, help="A' masses: LO:HI:STEP or a comma list, GeV.")
 @click.option("--eps", "eps_spec", required=True, help="Couplings: LO:HI:N (N log-spaced) or a comma list.")
 @_run_options("A' events")
@@ -66,7 +66,7 @@ def aprime(model_path: Path, experiment_spec: str, mass_spec: str, eps_spec: str
 
 @reach.command("mcp")
 @click.option("--experiment", "experiment_spec", required=True,
-              help="A TOML file with an [mcp_detector] table (schema in the README).")
+              help="A TOML file with an [mcp_detector] table (schema: docs/reach.md).")
 @click.option("--mchi", "mchi_spec", required=True, help="chi masses: LO:HI:STEP or a comma list, GeV.")
 @click.option("--spin", type=click.Choice(["fermion", "scalar"]), default="fermion", show_default=True)
 @click.option("--eps", "eps_spec", required=True, help="Charges (units of e): LO:HI:N (N log-spaced) or a comma list.")

@@ -22,7 +22,7 @@ mass (A') is drawn from the interpolated cells; samples at many masses
 interpolation's weights, which is the same mixture.
 
 The angular network's H(m, pT, y) (the hadronic tensor that fixes every decay
-law exactly, PHYSICS.md section 2) is tabulated at the same nodes on a
+law exactly, docs/physics.md section 2) is tabulated at the same nodes on a
 :data:`H_GRID` x :data:`H_GRID` grid of cell centres and interpolated
 trilinearly (log m, log pT, y): H is smooth, and for the mock's full-size
 model the table is within 6e-5 of the network on average, 5e-4 at most

@@ -1,6 +1,6 @@
 """Fast Monte Carlo from a trained model: A' events at a mass, chi-chibar events at an m_chi.
 
-Why it is fast (measured numbers in the README)
+Why it is fast (measured numbers: docs/flow.md)
 ----------------------------------------------
 * A' at a fixed mass M needs only p(pT, y | M): the pair azimuth is uniform
   whenever the training data passed the uniformity test.  The flow's own
@@ -15,7 +15,7 @@ Why it is fast (measured numbers in the README)
   pair takes its kinematics from the same table at its own mass (the lower
   or upper mass node, with the interpolation's weights), or, where the
   azimuth is a flow feature, from the pair flow in batches.  The chi decay
-  law is exact (PHYSICS.md section 2) given the learned H(m, pT, y), one
+  law is exact (docs/physics.md section 2) given the learned H(m, pT, y), one
   network pass per batch: isotropic directions accepted with probability
   1 - beta_chi^2 n.H.n (Dirac fermion) or n.H.n (complex scalar).
 
@@ -418,7 +418,7 @@ class Generator:
                 drawn = given_pairs(self.flow, m, z)
         phi_pair = v["phi"] if "phi" in v else rng.uniform(-np.pi, np.pi, k)
         pair = from_pt_y_phi(v["pt"], v["y"], phi_pair, m)
-        # exact laws given H (PHYSICS.md 2): Dirac fermion 1 - beta_chi^2 n.H.n, complex scalar n.H.n
+        # exact laws given H (docs/physics.md section 2): Dirac fermion 1 - beta_chi^2 n.H.n, complex scalar n.H.n
         a, bb = self._decay(pair, m, m_chi, self._h(m, z, rng, drawn), decay_law(spin), rng)
         return {**p4_columns(a, "_pos"), **p4_columns(bb, "_neg"), "weight": w_abs * sign[b]}
 

@@ -9,7 +9,7 @@ What is learned, per pair (lab frame, beam along +z):
 * the decay angles of the positive lepton in the Collins-Soper frame given
   the pair, p(cos theta_CS, phi_CS | m, pT, y).  Current conservation fixes
   their law to dN/dOmega ~ 1 - beta_l^2 n.H.n with H a real, symmetric,
-  positive semi-definite 3x3 matrix of unit trace (PHYSICS.md section 2), so
+  positive semi-definite 3x3 matrix of unit trace (docs/physics.md section 2), so
   instead of a generic flow a network predicts H(m, pT, y) (as L L^T / tr,
   L lower-triangular: positive and unit-trace by construction) and is trained
   by the same likelihood.  This is exact where a generic density estimator

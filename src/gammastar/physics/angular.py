@@ -2,7 +2,7 @@
 
 In the rest frame of the vector V(m) only the spatial hadronic tensor H_ij
 survives (current conservation).  With n the direction of the positive
-particle and beta its velocity there, and tr H = 1 (PHYSICS.md section 2)::
+particle and beta its velocity there, and tr H = 1 (docs/physics.md section 2)::
 
     Dirac fermions (leptons, fermion mCPs):  dN/dOmega ~ 1 - beta^2 n.H.n
     complex scalars:                         dN/dOmega ~ n.H.n

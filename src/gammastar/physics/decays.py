@@ -1,7 +1,7 @@
 """A' decays: lifetime and branching ratios versus mass (``gammastar widths``).
 
 An A' of mass m and kinetic mixing eps decays to whatever the photon couples
-to (PHYSICS.md section 4):
+to (docs/physics.md section 4):
 
     Gamma(A' -> l l)      = eps^2 (alpha m / 3) R_l(m),    R_l = (1 + 2 m_l^2/m^2) sqrt(1 - 4 m_l^2/m^2)
     Gamma(A' -> hadrons)  = eps^2 (alpha m / 3) R_had(m^2),

@@ -3,7 +3,7 @@
 Conventions: masses and energies in GeV, yields dimensionless (per collision
 or per sample), ``eps`` the kinetic-mixing parameter (dark photon) or the
 charge in units of e (millicharged particle).  All formulas are those of
-``PHYSICS.md`` sections 1, 3 and 6; rates per eps^2 are returned for eps = 1.
+``docs/physics.md`` sections 1, 3 and 6; rates per eps^2 are returned for eps = 1.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def r_chi(m: ArrayLike, m_chi: float | np.ndarray, spin: str = "fermion") -> np.
 def pair_density(n_v: float | np.ndarray, m: ArrayLike, m_f: float | np.ndarray, spin: str = "fermion") -> np.ndarray:
     """dN(f fbar)/dm = N_V(m) (2 alpha / (3 pi m)) R_f(m): pairs per GeV from N_V unit-coupling vectors.
 
-    The correspondence of PHYSICS.md section 1 for any pair of unit charge:
+    The correspondence of docs/physics.md section 1 for any pair of unit charge:
     leptons (``m_f = m_l``), or mCPs of mass ``m_f`` and ``spin``.  Zero at and
     below the threshold 2 m_f.  (Written as one product, left to right, so that
     every caller gets the same rounding.)
@@ -105,7 +105,7 @@ def phi_l(m: ArrayLike, m_l: float) -> np.ndarray:
     """phi_l(m) = 2 alpha R_l(m) / (3 pi m), GeV^-1: dN(l+l-)/dm per unit N_V(m).
 
     N_V(m) = (dN_ll/dm) / phi_l(m) is the number of massive unit-coupling
-    vectors of mass m (PHYSICS.md section 1), and the dark-photon yield is
+    vectors of mass m (docs/physics.md section 1), and the dark-photon yield is
     eps^2 N_V(m_A').
     """
     return pair_density(1.0, m, m_l)

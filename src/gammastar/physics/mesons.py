@@ -1,7 +1,7 @@
 """Model-based A' production from meson decays: multiplicities x direct decay formulas.
 
 A dark photon of mass m comes, per collision and per eps^2, from the Dalitz-like decays of the light mesons
-(PHYSICS.md section 3)::
+(docs/physics.md section 3)::
 
     N_A'(m) = sum_P N_P 2 BR(P -> gamma gamma) (1 - m^2/M_P^2)^3 |F_P(m^2)|^2           P = pi0, eta, eta'
             + sum_V N_V BR(V -> P gamma) [lambda^(1/2)(M_V^2, M_P^2, m^2)/(M_V^2 - M_P^2)]^3 |F_V(m^2)|^2
@@ -13,7 +13,7 @@ prediction is uncertain by: the multiplicities N_P, N_V and the transition form 
 multiplicities (``MULTIPLICITIES``), p-p at 400 GeV:
     ``na27``     NA27 (LEBC-EHS, Z. Phys. C 50 (1991) 405): pi0 3.87, eta 0.30, omega 0.39, phi 0.019, and
                  eta' = 0.12 omega, an assumption (NA27 did not measure it), as in the built-in mock;
-    ``pythia8``  Pythia 8's own per inelastic collision at 400 GeV, measured for the README's cross-check
+    ``pythia8``  Pythia 8's own per inelastic collision at 400 GeV, measured for the Pythia8 cross-check (docs/closure.md)
                  (bench/pythia_crosscheck.py): pi0 5.1, eta 0.58, eta' 0.061, omega 0.66, phi 0.023.
 form factors (``FORM_FACTORS``):
     ``pointlike``  |F|^2 = 1;

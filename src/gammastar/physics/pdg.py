@@ -2,7 +2,7 @@
 
 Masses and widths come from the `particle` package (PDG tables); branching
 ratios, which `particle` does not carry, are the PDG values of
-``PHYSICS.md`` section 5.  Everything is in GeV.
+``docs/physics.md`` section 5.  Everything is in GeV.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ Lepton = Literal["e", "mu"]
 #: Lepton flavours gammastar knows
 LEPTONS: tuple[Lepton, ...] = get_args(Lepton)
 
-#: PDG branching ratios (PHYSICS.md section 5).  Keys read "parent->products".
+#: PDG branching ratios (docs/physics.md section 5).  Keys read "parent->products".
 BR = {
     "pi0->gg": 0.98823,
     "pi0->gee": 0.01174,

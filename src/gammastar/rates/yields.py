@@ -194,6 +194,11 @@ def photon_yield(
 ) -> PhotonYield:
     """N_V(m) = (3 pi m / (2 alpha R_l)) dN_ll/dm at each mass, with 1-sigma errors.
 
+    A mass that cannot be estimated (outside the data, too few pairs, no net
+    yield) gets NaN values and an entry in ``failed`` (a
+    :class:`~gammastar.results.FailedMass`: mass, reason); the others
+    are estimated as usual.  Raises :class:`GammastarError` when no mass can be.
+
     Parameters
     ----------
     data : Sample
@@ -209,11 +214,6 @@ def photon_yield(
         a narrow resonance the estimate is then a forward-folded fit and the
         value the unsmeared N_V (:mod:`gammastar.spectrum.resolution`); without
         it such masses are flagged ``resolution_limited``.
-
-    A mass that cannot be estimated (outside the data, too few pairs, no net
-    yield) gets NaN values and an entry in ``failed`` (a
-    :class:`~gammastar.results.FailedMass`: mass, reason); the others
-    are estimated as usual.  Raises :class:`GammastarError` when no mass can be.
     """
     masses = parse_mass_spec(masses)
     spec = spectrum if spectrum is not None else data.mass_spectrum()
@@ -261,7 +261,7 @@ def aprime_yield(
     progress: bool = False,
     mass_resolution: float | str | MassResolution | None = None,
 ) -> AprimeYield:
-    """Dark-photon yield per eps^2: N_A'(m) / eps^2 = N_V(m) (PHYSICS.md section 1).
+    """Dark-photon yield per eps^2: N_A'(m) / eps^2 = N_V(m) (docs/physics.md section 1).
 
     Same arguments as :func:`photon_yield`, and the same treatment of masses
     that cannot be estimated.

@@ -7,7 +7,7 @@ Every chi and chibar of a pair is counted:
 with N_pairs the data-driven pairs per eps^2 (the model's ``rates mcp``
 number), a = 1 when the particle's straight line from the target crosses the
 plane z = z_m inside the detector's shape, and the mean taken over generated
-pairs (signed weights kept).  Detection (PHYSICS.md section 4):
+pairs (signed weights kept).  Detection (docs/physics.md section 4):
 
 * ``scintillator``: P = (1 - exp(-eps^2 N_pe))^layers, N_pe the mean
   photo-electrons a unit charge leaves in one layer (milliQan-type); at small

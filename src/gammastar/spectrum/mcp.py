@@ -1,6 +1,6 @@
 """Millicharged-pair sums over a sample: the integral of dN_ll/dm R_chi/R_l above 2 m_chi.
 
-PHYSICS.md section 1: dN(chi chibar)/dm = eps^2 dN_ll/dm R_chi(m)/R_l(m) for
+docs/physics.md section 1: dN(chi chibar)/dm = eps^2 dN_ll/dm R_chi(m)/R_l(m) for
 m > 2 max(m_chi, m_l).  How the integral is done depends on what the sample
 holds (each :class:`~gammastar.samples.Sample` picks its own):
 

@@ -22,7 +22,7 @@ continuum   smooth gamma* -> l l   N_V ~ exp(-m / 0.25 GeV), 1.5e-5 mu mu pairs
 
 Every source is described by its N_V(m) (:class:`~.sources.Source`): the
 number of unit-coupling vectors V of mass m it makes per collision, which
-*is* the direct dark-photon yield per eps^2 (PHYSICS.md section 3).  Its pairs
+*is* the direct dark-photon yield per eps^2 (docs/physics.md section 3).  Its pairs
 follow dN_ll/dm = N_V(m) phi_l(m).  For the Dalitz decays N_V is the direct
 formula BR(P -> gamma A') etc.; the two-body vector decays are normalised to
 the PDG BR(V -> mu mu), so the electron cocktail follows from the same N_V.

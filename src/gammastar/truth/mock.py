@@ -5,7 +5,7 @@
 the lab, and returns them as an :class:`~gammastar.samples.EventSample` that
 stands for ``n_events / (pairs per collision)`` collisions, with a source id
 per pair and the truth: multiplicities, branching ratios, pairs per
-collision, and the direct A' and mCP yields (PHYSICS.md section 3).
+collision, and the direct A' and mCP yields (docs/physics.md section 3).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ carries more energy than the collision has), uniform azimuth.  Decay angles:
 gamma* from Dalitz decays and from the continuum is transversely polarised
 about its flight direction (in the parent frame, resp. the centre-of-mass
 frame): dN/dcos(theta) ~ 1 + cos^2 + (4 m_l^2/m^2) sin^2 (Kroll-Wada) for
-leptons and fermion mCPs, sin^2 for scalar mCPs (PHYSICS.md section 2); the
+leptons and fermion mCPs, sin^2 for scalar mCPs (docs/physics.md section 2); the
 unpolarised vector mesons decay isotropically.  Everything here works in the
 centre-of-mass frame; the callers boost to the lab.
 """

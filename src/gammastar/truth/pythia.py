@@ -15,7 +15,7 @@ Each meson thus gives one pair, weighted by the channel's branching ratio,
 so a sample takes minutes where an unforced run would need ~1e4 times as
 many collisions.
 
-Truth (PHYSICS.md section 3).  Pythia's own multiplicities <N> per
+Truth (docs/physics.md section 3).  Pythia's own multiplicities <N> per
 inelastic collision (every instance in the record, feed-down included)
 times the direct A' formula with the form factor and phase space that
 Pythia's decayer samples (``ParticleDecays::dalitzMass``):

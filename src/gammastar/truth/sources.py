@@ -2,7 +2,7 @@
 
 A source (a meson Dalitz decay, a vector meson, a continuum) is described by
 its N_V(m): the number of unit-coupling vectors V of mass m it makes per
-collision, which *is* its direct dark-photon yield per eps^2 (PHYSICS.md
+collision, which *is* its direct dark-photon yield per eps^2 (docs/physics.md
 section 3).  Its lepton pairs follow dN_ll/dm = N_V(m) phi_l(m), its mCP pairs
 dN/dm = N_V(m) phi_chi(m) (:func:`gammastar.physics.formulas.pair_density`).
 The built-in cocktail (:mod:`.cocktail`) and the Pythia8 backend
