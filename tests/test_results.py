@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import gammastar
 from gammastar.results import FailedMass, PerMassResult
@@ -41,3 +42,6 @@ def test_reach_grids_record_failures_like_the_yields(gen, tmp_path):
     d = grid.to_dict()
     assert d["failed"] == [{"mass": 50.0, "reason": grid.failed[0].reason}] and len(d["n_signal"]) == 4
     assert grid.to_table().num_rows == 4 and np.isnan(grid.to_table().column("n_signal").to_numpy()[-1])
+    # the attribute has the column's name now; the old one warns
+    with pytest.warns(DeprecationWarning, match="n_signal_alt is now n_signal_width_alt"):
+        np.testing.assert_array_equal(grid.n_signal_alt, grid.to_table().column("n_signal_width_alt").to_numpy())

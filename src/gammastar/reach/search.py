@@ -131,7 +131,7 @@ def aprime_reach(generator: Any, experiment: Experiment | str, masses: Any, eps:
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     masses, eps = np.atleast_1d(np.asarray(masses, dtype=float)), np.atleast_1d(np.asarray(eps, dtype=float))
     signals = signal_grid(generator, exp, masses, eps, n_events=n_events, seed=seed, progress=progress)
-    alt = signals.reshaped("n_signal_alt")
+    alt = signals.reshaped("n_signal_width_alt")
     return _reach("aprime", signals, masses, eps, threshold, generator, exp, alt if np.isfinite(alt).any() else None, {
         "model": generator.source, "n_events": n_events, "seed": seed,
         "band": "eps_low_/eps_high_ with the signal at +-1 sigma of the data (stat_up, stat_down) and with the "

@@ -27,6 +27,7 @@ P = exp(-z_lo a eps^2) - exp(-z_hi a eps^2), exactly.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +76,7 @@ class SignalGrid:
     #: the Monte Carlo error of n_signal from the finite number of generated events (not in n_signal_err)
     n_signal_mc_err: np.ndarray
     #: n_signal with the other shipped decay table (the width-model spread), NaN where only one covers
-    n_signal_alt: np.ndarray
+    n_signal_width_alt: np.ndarray
     experiment: Experiment
     #: couplings per mass (the length of each mass's block of rows)
     n_eps: int
@@ -94,7 +95,7 @@ class SignalGrid:
     def columns(self) -> dict[str, np.ndarray]:
         out = {"mass": self.mass, "eps": self.eps, "n_signal": self.n_signal, "n_signal_err": self.n_signal_err,
                "p_decay": self.p_decay, "ctau_m": self.ctau_m, "n_signal_mc_err": self.n_signal_mc_err,
-               "n_signal_width_alt": self.n_signal_alt}
+               "n_signal_width_alt": self.n_signal_width_alt}
         return {**out, **error_and_coverage_columns(self.n_signal_kin_err, self.data_coverage)}
 
     def to_table(self) -> Any:
@@ -111,6 +112,13 @@ class SignalGrid:
     def reshaped(self, key: str) -> np.ndarray:
         """A column as (masses, eps) (a mass asked for twice has two rows)."""
         return np.asarray(getattr(self, key)).reshape(-1, self.n_eps)
+
+    @property
+    def n_signal_alt(self) -> np.ndarray:
+        """The name of :attr:`n_signal_width_alt` in earlier releases (it warns)."""
+        warnings.warn("SignalGrid.n_signal_alt is now n_signal_width_alt, as signal.parquet names it; the old name "
+                      "goes in the next release", DeprecationWarning, stacklevel=2)
+        return self.n_signal_width_alt
 
 
 def check_generator(generator: Any, experiment: Experiment, what: str, beams: bool = True) -> None:
