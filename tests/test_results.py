@@ -34,6 +34,20 @@ def test_every_yield_has_the_same_views(dalitz_mock):
             res.provenance["data"], res.provenance["n_collisions"])
 
 
+def test_comparisons_are_per_mass_results_too(dalitz_mock):
+    data, _, _ = dalitz_mock
+    comp = gammastar.aprime_comparison(data, [0.3, 0.5, 2.0])
+    chi = gammastar.mcp_comparison(data, [0.1, 0.2], "scalar")
+    for c, axis in ((comp, "mass"), (chi, "m_chi")):
+        assert isinstance(c, PerMassResult) and c.axis == axis
+        table = c.to_table()
+        assert table.column_names[0] == axis and table.num_rows == c.x.size
+        np.testing.assert_array_equal(table.column("data_driven").to_numpy(), c.data_driven)
+        np.testing.assert_array_equal(c.to_hist().values(), c.data_driven)
+        assert c.to_dict()["data"] == data.source
+    assert [f.mass for f in comp.failed] == [2.0] and comp.to_dict()["failed"][0]["mass"] == 2.0
+
+
 def test_reach_grids_record_failures_like_the_yields(gen, tmp_path):
     from gammastar.reach.signal import signal_grid
 

@@ -21,6 +21,7 @@ from .physics.kinematics import pair_kinematics as pair_kinematics
 
 # data-driven vs model-based (meson decays under named variants)
 from .rates.compare import aprime_comparison as aprime_comparison, mcp_comparison as mcp_comparison
+from .rates.compare import AprimeComparison as AprimeComparison, McpComparison as McpComparison
 from .rates.compare import YieldComparison as YieldComparison
 
 # A' decays and a search (more in gammastar.reach)

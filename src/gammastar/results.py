@@ -76,6 +76,8 @@ class PerMassResult:
 
     axis: ClassVar[str] = "mass"
     axis_label: ClassVar[str] = "m [GeV]"
+    #: the field holding the masses, where it is not named as the axis
+    mass_field: ClassVar[str | None] = None
     value_field: ClassVar[str]
     error_field: ClassVar[str]
     failed: tuple[FailedMass, ...]
@@ -85,7 +87,7 @@ class PerMassResult:
     @property
     def masses(self) -> np.ndarray:
         """The masses (or m_chi) of the result, GeV."""
-        return np.asarray(getattr(self, self.axis), dtype=float)
+        return np.asarray(getattr(self, self.mass_field or self.axis), dtype=float)
 
     @property
     def values(self) -> np.ndarray:
@@ -118,9 +120,11 @@ class PerMassResult:
         import pyarrow as pa
 
         n = self.masses.size
-        columns: dict[str, Any] = {}
+        columns: dict[str, Any] = {self.axis: self.masses}
         for f in fields(self):  # type: ignore[arg-type]
             v = getattr(self, f.name)
+            if f.name in (self.axis, self.mass_field):
+                continue
             if isinstance(v, np.ndarray) and v.shape == (n,):
                 columns[f.name] = v
             elif isinstance(v, tuple) and len(v) == n and f.name != "failed":

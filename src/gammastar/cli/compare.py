@@ -39,7 +39,7 @@ def _report(title: str, data: gammastar.Sample, comp: Any, as_json: bool, plot: 
         rows.append(f"{x:11.5f} {comp.data_driven[i]:11.4e} {comp.data_driven_err[i]:9.2e}  "
                     + " ".join(f"{comp.models[n][i]:17.4e}" for n in names)
                     + f"  {spread[i]:7.3g}  {'yes' if comp.model_incomplete[i] else 'no'}")
-    emit({**comp.to_dict(), "n_collisions": data.n_collisions, "data": data.source}, rows, as_json)
+    emit(comp.to_dict(), rows, as_json)
     if plot:
         note(f"plot: {plot_comparison(comp, plot, plot_label(data))}")
     coverage = comp.data_coverage

@@ -22,7 +22,7 @@ import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -31,11 +31,12 @@ from ..physics.beams import Beam
 from ..physics.kinematics import pair_kinematics
 from ..physics.mesons import CHANNELS, FORM_FACTORS, MULTIPLICITIES, meson_aprime, meson_chi_pairs
 from ..physics.pdg import mass, width
+from ..results import FailedMass, PerMassResult
 from ..samples import EventSample, Sample
 from .support import Support
 from .yields import aprime_yield, mcp_yield
 
-__all__ = ["Variant", "BUILTIN_VARIANTS", "read_variants", "variants_for", "model_incomplete", "YieldComparison",
+__all__ = ["Variant", "BUILTIN_VARIANTS", "read_variants", "variants_for", "model_incomplete", "YieldComparison", "AprimeComparison", "McpComparison",
            "aprime_comparison", "mcp_comparison", "RHO_REGION", "INCOMPLETE_SHARE"]
 
 #: above this pair mass the rho's two-body decays fill the data (and the meson decays end near it)
@@ -152,8 +153,13 @@ def model_incomplete(masses: Any) -> np.ndarray:
 
 
 @dataclass
-class YieldComparison:
-    """The data-driven yields next to model-based ones, per mass (``key`` "mass" for A', "m_chi" for mCP)."""
+class YieldComparison(PerMassResult):
+    """The data-driven yields next to model-based ones, per mass (``key`` "mass" for A', "m_chi" for mCP: an
+    :class:`AprimeComparison` or an :class:`McpComparison`)."""
+
+    mass_field: ClassVar[str | None] = "x"
+    value_field: ClassVar[str] = "data_driven"
+    error_field: ClassVar[str] = "data_driven_err"
 
     key: str
     x: np.ndarray
@@ -170,6 +176,9 @@ class YieldComparison:
     #: the data have pairs (:meth:`gammastar.rates.support.Support.phase_space_coverage`; None: not known for a
     #: spectrum or a table)
     data_coverage: np.ndarray | None = None
+    #: the masses the data-driven yield could not estimate (their values are NaN)
+    failed: tuple[FailedMass, ...] = ()
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
     def model_spread(self) -> np.ndarray:
@@ -193,7 +202,22 @@ class YieldComparison:
             else [float(c) if np.isfinite(c) else None for c in self.data_coverage]}
         if self.spin is not None:
             out["spin"] = self.spin
-        return out
+        return {**out, "failed": [f.to_dict(self.axis) for f in self.failed], **self.provenance}
+
+
+@dataclass
+class AprimeComparison(YieldComparison):
+    """The data-driven A' yields per eps^2 next to the meson-decay ones, vs mass."""
+
+    axis_label: ClassVar[str] = "m_A' [GeV]"
+
+
+@dataclass
+class McpComparison(YieldComparison):
+    """The data-driven chi-chibar pairs per eps^2 next to the meson-decay ones, vs m_chi."""
+
+    axis: ClassVar[str] = "m_chi"
+    axis_label: ClassVar[str] = "m_chi [GeV]"
 
 
 def _per_collision(sample: Sample) -> None:
@@ -203,7 +227,7 @@ def _per_collision(sample: Sample) -> None:
 
 
 def aprime_comparison(sample: Sample, masses: Any, variants: dict[str, Variant] | None = None,
-                      **rates_options: Any) -> YieldComparison:
+                      **rates_options: Any) -> AprimeComparison:
     """``rates aprime`` on ``sample`` at ``masses`` next to the variants' meson-decay A' yields."""
     _per_collision(sample)
     chosen, notes = variants_for(sample, variants)
@@ -211,12 +235,13 @@ def aprime_comparison(sample: Sample, masses: Any, variants: dict[str, Variant] 
     support = _support(sample)
     coverage = None if support is None else np.array([support.phase_space_coverage(float(m), sample.beam or Beam())
                                                       for m in res.mass])
-    return YieldComparison("mass", res.mass, res.n_per_eps2, res.n_err, {k: v.aprime(res.mass) for k, v in chosen.items()},
-                      chosen, model_incomplete(res.mass), res.normalization, res.lepton, notes, None, coverage)
+    return AprimeComparison("mass", res.mass, res.n_per_eps2, res.n_err, {k: v.aprime(res.mass) for k, v in chosen.items()},
+                            chosen, model_incomplete(res.mass), res.normalization, res.lepton, notes, None, coverage,
+                            res.failed, res.provenance)
 
 
 def mcp_comparison(sample: Sample, m_chi: Any, spin: str = "fermion", variants: dict[str, Variant] | None = None,
-                   **rates_options: Any) -> YieldComparison:
+                   **rates_options: Any) -> McpComparison:
     """``rates mcp`` on ``sample`` next to the variants' Dalitz chi pairs over the same pair masses (above
     max(2 m_chi, the data's lowest mass)); ``model_incomplete`` where more than :data:`INCOMPLETE_SHARE` of the
     data-driven yield comes from pair masses beyond the meson decays (:func:`model_incomplete`)."""
@@ -243,8 +268,8 @@ def mcp_comparison(sample: Sample, m_chi: Any, spin: str = "fermion", variants: 
         if coverage is not None and total > 0:
             positive = np.maximum(contrib, 0.0)
             coverage[i] = np.sum(positive * per_bin) / positive.sum()
-    return YieldComparison("m_chi", res.m_chi, res.n_pairs_per_eps2, res.n_err, models, chosen, share > INCOMPLETE_SHARE,
-                      res.normalization, res.lepton, notes, spin, coverage)
+    return McpComparison("m_chi", res.m_chi, res.n_pairs_per_eps2, res.n_err, models, chosen, share > INCOMPLETE_SHARE,
+                         res.normalization, res.lepton, notes, spin, coverage, res.failed, res.provenance)
 
 
 def _support(sample: Sample) -> Support | None:
