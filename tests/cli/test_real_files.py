@@ -182,6 +182,7 @@ def test_pt_eta_phi_legs_take_the_pdg_mass_and_need_the_flavour(run, files, tmp_
         np.testing.assert_allclose(got_p[:, 3], want_p[:, 3], rtol=1e-6)  # the reference E is float32-rounded
 
 
+@pytest.mark.slow  # trains a flow; CI runs it with -m slow
 def test_train_and_validate_take_the_same_input_options(run, files, tmp_path):
     pytest.importorskip("zuko")
     d, _, n_coll = files

@@ -54,6 +54,7 @@ def test_aprime_shards_are_the_serial_rows(run, model, tmp_path):
     assert rc == 2 and "already holds shards" in err
 
 
+@pytest.mark.slow  # a Dask cluster of its own; CI runs it with -m slow
 def test_a_running_scheduler_is_used_with_its_address(client, run, model, tmp_path):
     """--scheduler ADDRESS: the command joins a cluster started elsewhere (here the tests' own)."""
     address = client.scheduler.address
@@ -70,6 +71,7 @@ def test_a_running_scheduler_is_used_with_its_address(client, run, model, tmp_pa
     assert rc == 2 and "outside the model's trained range" in err
 
 
+@pytest.mark.slow  # a Dask cluster of its own; CI runs it with -m slow
 def test_mcp_shards_are_the_serial_rows(client, model, tmp_path):
     from gammastar import Generator, write_events
 
@@ -83,6 +85,7 @@ def test_mcp_shards_are_the_serial_rows(client, model, tmp_path):
     np.testing.assert_allclose(run.sum_weights, serial.column("weight").to_numpy().sum(), rtol=1e-12)
 
 
+@pytest.mark.slow  # a Dask cluster of its own; CI runs it with -m slow
 def test_other_formats_are_written_per_shard(client, model, tmp_path):
     run = generate_shards(client, model, "aprime", {"m_aprime": 0.4, "n": APRIME_CHUNK + 10, "seed": 1},
                           tmp_path / "csv", fmt="csv", progress=False)
@@ -96,6 +99,7 @@ def test_a_bad_request_fails_before_any_shard(client, model, tmp_path):
     assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
 
 
+@pytest.mark.slow  # a Dask cluster of its own; CI runs it with -m slow
 def test_a_shard_that_keeps_failing_is_one_error_and_no_shard_is_partial(client, model, tmp_path):
     """Workers without the device asked for: every attempt fails, the run stops with the workers' one-line error."""
     import torch

@@ -45,6 +45,7 @@ def test_classifier_auc_against_the_optimal_classifier():
     assert apart.overall.auc == pytest.approx(stats.norm.cdf(d / np.sqrt(2)), abs=4 * apart.overall.auc_err + 0.005)
 
 
+@pytest.mark.slow  # two whole validations (classifier, KL, ratio plots); CI runs it with -m slow
 def test_validate_returns_and_writes_the_same_summary(tiny_model, tiny_data, tmp_path):
     held = gammastar.EventSample(tiny_data.pos, tiny_data.neg, tiny_data.weight, "mu")
     res = gammastar.validate(tiny_model, held, tmp_path / "v", holdout=(0.3, 0.4), max_pairs=3_000)
