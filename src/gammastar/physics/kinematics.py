@@ -30,7 +30,6 @@ __all__ = [
     "collins_soper_angles",
     "decay_in_collins_soper",
     "two_body_in_collins_soper",
-    "from_collins_soper",
     "RestFrame",
     "collins_soper_frame",
 ]
@@ -306,18 +305,3 @@ def two_body_in_collins_soper(
     u, v, w = unit
     a = collins_soper_frame(pair, beam, m_target).to_lab(k * u, k * v, k * w, np.sqrt(k**2 + m1**2)).T
     return a, pair - a
-
-
-def from_collins_soper(
-    pair: np.ndarray, rest: list[Components], beam: Beam | float, m_target: float = 0.93827208943,
-) -> list[np.ndarray]:
-    """Lab four-momenta (N, 4) of the daughters of ``pair`` (N, 4), given in its rest frame as components (p along
-    the Collins-Soper axes x, y, z, then the energy; each (N,)).
-
-    The daughters must add up to the pair at rest; the last is taken as the pair minus the others, so that
-    four-momentum is conserved to rounding whatever the rounding of the boosts.
-    """
-    frame = collins_soper_frame(pair, beam, m_target)
-    out = [frame.to_lab(*c).T for c in rest[:-1]]
-    out.append(pair - sum(out[1:], out[0]) if out else pair.copy())
-    return out

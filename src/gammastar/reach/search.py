@@ -100,9 +100,10 @@ class Reach:
         """The reach over the existing bounds, with its band and the extrapolated masses shaded."""
         aprime = self.kind == "aprime"
         model = Path(str(self.provenance.get("model", ""))).name or "the model"
+        what = "A'" if aprime else "chi"
         return plot_reach(
             self.contour, path, list(self.band.values()), shipped_bounds(self.kind),
-            title=f"{self.experiment.name}\n{'A' + chr(39) if aprime else 'chi'} from {model}", label=self.label,
+            title=f"{self.experiment.name}\n{what} from {model}", label=self.label,
             xlabel=r"$m_{A'}$ [GeV]" if aprime else r"$m_\chi$ [GeV]",
             ylabel=r"$\varepsilon$" if aprime else r"$\varepsilon = Q/e$",
             band_label="statistical and width-model band" if "width_alt" in self.band else "statistical band",
