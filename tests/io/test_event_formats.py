@@ -1,6 +1,8 @@
 """The event writers as modules (no model needed): every registered format read back by the field's own readers."""
 
 import json
+import os
+import time
 
 import numpy as np
 import pyarrow.csv as pacsv
@@ -91,10 +93,15 @@ def test_registry():
 def test_columnar_formats_hold_every_column(tmp_path, name):
     events = _stream("aprime")
     ref = _chunks("aprime")
-    path = write_events(tmp_path / "new" / name, events, progress=False)
+    seen = []
+    path = write_events(tmp_path / "new" / name, events, progress=False, observe=seen.append)
+    # the observer saw every chunk, in order, as written
+    assert tuple(len(c["weight"]) for c in seen) == SIZES
+    np.testing.assert_array_equal(_all(seen, "px"), _all(ref, "px"))
     if name.endswith(".parquet"):
         t = pq.read_table(path)
         cols = t.to_pydict()
+        assert not any(f.nullable for f in t.schema)  # no column has missing values, and the file says so
         assert t.schema.metadata[b"gammastar.mass"] == b"0.4" and t.schema.metadata[b"gammastar.kind"] == b"aprime"
     elif name.endswith(".csv"):
         cols = pacsv.read_csv(path).to_pydict()
@@ -156,3 +163,33 @@ def test_a_failure_mid_stream_leaves_nothing(tmp_path, name):
     with pytest.raises(RuntimeError, match="the generator broke"):
         write_events(tmp_path / name, events, progress=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_disk_writes_start_while_the_file_grows(tmp_path, monkeypatch):
+    """WriteBack flushes what is written so far in a thread of its own, one flush at a time (a poke while one runs
+    starts none), and lets go of its descriptor at the end."""
+    import threading
+
+    from gammastar.io.atomic import WriteBack
+
+    calls, release = [], threading.Event()
+
+    def slow_sync(fd):
+        calls.append(fd)
+        release.wait(5)
+
+    monkeypatch.setattr(os, "fdatasync" if hasattr(os, "fdatasync") else "fsync", slow_sync)
+    path = tmp_path / "growing.bin"
+    path.write_bytes(b"x" * 4096)
+    with WriteBack(path) as disk:
+        for _ in range(5):
+            disk.poke()  # the first starts a flush; the others find it running
+        time.sleep(0.05)
+        assert len(calls) == 1
+        release.set()
+        disk.pending.result(timeout=5)
+        disk.poke()  # the last is done: a new one starts
+        disk.pending.result(timeout=5)
+        assert len(calls) == 2
+    with pytest.raises(OSError):
+        os.fstat(calls[0])  # closed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import click
 
 import gammastar
 from gammastar.io.atomic import check_output
-from gammastar.io.events import EVENT_FORMATS, FORMATS, SUFFIXES, EventStream, format_from_path
+from gammastar.io.events import EVENT_FORMATS, FORMATS, SUFFIXES, format_from_path
 from gammastar.io.events.base import Chunk
 from gammastar.io.jsontext import dumps
 from gammastar.physics.beams import Beam
@@ -258,21 +257,18 @@ def _eps_for(eps: float | None) -> float:
 PLOT_EVENTS = 200_000
 
 
-def _summing(stream: EventStream, keep: tuple[str, ...] = ()) -> tuple[EventStream, list[float], dict[str, Any]]:
-    """The stream, with each chunk's sum of weights noted in the list returned as the writer makes it, and the
-    columns ``keep`` of the first chunk's first :data:`PLOT_EVENTS` events kept in the dict returned."""
+def _summing(keep: tuple[str, ...] = ()) -> tuple[Callable[[Chunk], None], list[float], dict[str, Any]]:
+    """An observer for :func:`gammastar.write_events` noting each chunk's sum of weights in the list returned, and
+    the columns ``keep`` of the first chunk's first :data:`PLOT_EVENTS` events in the dict returned."""
     sums: list[float] = []
     kept: dict[str, Any] = {}
 
-    def counted(j: int, task: Callable[[], Chunk]) -> Chunk:
-        chunk = task()
-        sums.append(float(chunk["weight"].sum()))  # list.append: safe from the writer's threads
-        if j == 0 and keep:
+    def observe(chunk: Chunk) -> None:
+        if not sums and keep:
             kept.update({k: chunk[k][:PLOT_EVENTS].copy() for k in keep})
-        return chunk
+        sums.append(float(chunk["weight"].sum()))
 
-    tasks = [partial(counted, j, t) for j, t in enumerate(stream.tasks or ())]
-    return EventStream(stream.info, stream.n, (t() for t in tasks), stream.metadata, tasks), sums, kept
+    return observe, sums, kept
 
 
 def _detector_run(model_path: Path, kind: str, request: dict[str, Any], experiment_spec: str, experiment: Experiment,
@@ -286,8 +282,9 @@ def _detector_run(model_path: Path, kind: str, request: dict[str, Any], experime
         return run.metadata, run.sum_weights, f"{out_path}/ in {len(run.files)} shards ({fmt})", {}
     gen = gammastar.Generator.load(model_path, device)
     events = aprime_detector_events if kind == "aprime" else mcp_detector_events
-    stream, sums, first = _summing(events(gen, experiment, **request), keep)
-    gammastar.write_events(out_path, stream, fmt)
+    stream = events(gen, experiment, **request)
+    observe, sums, first = _summing(keep)
+    gammastar.write_events(out_path, stream, fmt, observe=observe)
     return stream.metadata, sum(sums), f"{out_path} ({fmt})", first
 
 

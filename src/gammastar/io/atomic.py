@@ -18,13 +18,14 @@ import signal
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType
 
 from ..errors import GammastarError
 
-__all__ = ["atomic_path", "write_text", "Interrupted", "handle_signals", "raise_if_interrupted", "check_output",
+__all__ = ["atomic_path", "WriteBack", "write_text", "Interrupted", "handle_signals", "raise_if_interrupted", "check_output",
            "deterministic_uuid"]
 
 
@@ -89,6 +90,34 @@ def raise_if_interrupted() -> None:
     """
     if _PENDING:
         _raise_for(_PENDING[0])
+
+
+class WriteBack:
+    """Disk writes of a file started while it is being written (``poke`` after each part): a thread flushes what
+    is written so far whenever the last flush is done, so that the flush before the rename has only the last
+    part left (a 0.85 GB event file: 0.5-1 s of waiting at the end otherwise, with both cores idle).  Errors here
+    are left to that last flush to report."""
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_RDONLY)
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="gammastar-writeback")
+        self.pending: Future[None] | None = None
+
+    def poke(self) -> None:
+        if self.pending is None or self.pending.done():
+            self.pending = self.pool.submit(_quiet_sync, self.fd)
+
+    def __enter__(self) -> WriteBack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        os.close(self.fd)
+
+
+def _quiet_sync(fd: int) -> None:
+    with suppress(OSError):
+        getattr(os, "fdatasync", os.fsync)(fd)  # the data, not the times (macOS has only fsync)
 
 
 def _fsync(path: Path) -> None:

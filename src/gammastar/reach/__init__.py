@@ -12,14 +12,8 @@ existing bounds), :mod:`.search` (all of a search: counts, reach, band, files), 
 volume with their daughters, chi crossing the mCP detector).
 """
 
-from .contour import ReachContour, reach_contour, shipped_bounds
-from .events import aprime_at_detector, aprime_detector_events, mcp_at_detector, mcp_detector_events
-from .experiment import PRESETS, Experiment, load_experiment
-from .mcp import McpSignalGrid, mcp_signal_grid
-from .search import Reach, aprime_reach, mcp_reach
-from .signal import SignalGrid, decay_probability, parse_eps_spec, signal_grid
+import lazy_loader
 
-__all__ = ["Experiment", "PRESETS", "load_experiment", "SignalGrid", "signal_grid", "decay_probability",
-           "parse_eps_spec", "McpSignalGrid", "mcp_signal_grid", "ReachContour", "reach_contour", "shipped_bounds",
-           "aprime_detector_events", "aprime_at_detector", "mcp_detector_events", "mcp_at_detector", "Reach",
-           "aprime_reach", "mcp_reach"]
+# the names, listed once in __init__.pyi: each imported from its module when first used, so that a module of this
+# package (the events a generation writes) comes without the others (the reach's files and plots: matplotlib)
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

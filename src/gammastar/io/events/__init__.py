@@ -20,7 +20,7 @@ from itertools import islice, repeat
 from pathlib import Path
 
 from ...errors import GammastarError
-from ..atomic import atomic_path
+from ..atomic import WriteBack, atomic_path
 from ..sidecar import write_sidecar
 from .arrow import CsvSink, ParquetSink
 from .base import APRIME_ID, CHI_ID, Chunk, EventInfo, EventSink, EventStream
@@ -60,12 +60,15 @@ def format_from_path(path: str | Path, fmt: str | None = None) -> str:
     return by_suffix[suffix]
 
 
-def write_events(path: str | Path, events: EventStream, fmt: str | None = None, progress: bool = True) -> Path:
+def write_events(path: str | Path, events: EventStream, fmt: str | None = None, progress: bool = True,
+                 observe: Callable[[Chunk], None] | None = None) -> Path:
     """Stream ``events`` to ``path`` in ``fmt`` (default: from the extension), atomically.
 
     The stream's metadata (JSON-able values) is stored as ``gammastar.*``
     key-value metadata (Parquet), TObjStrings (ROOT), the run's tool version
     (HepMC3), a comment (LHE) or a sidecar ``NAME.meta.json`` (CSV).
+    ``observe``, if given, sees every chunk in order as it is written: sums,
+    a first look for a plot.
     """
     from tqdm import tqdm
 
@@ -75,9 +78,13 @@ def write_events(path: str | Path, events: EventStream, fmt: str | None = None, 
     with atomic_path(path) as tmp:
         sink = sink_type(tmp, events.info, meta)
         try:
-            with tqdm(total=events.n, desc=f"writing {path.name}", unit="ev", delay=1.0, disable=not progress) as bar:
+            with WriteBack(tmp) as disk, \
+                    tqdm(total=events.n, desc=f"writing {path.name}", unit="ev", delay=1.0, disable=not progress) as bar:
                 for ch in _made_ahead(events):
                     sink.write(ch)
+                    disk.poke()
+                    if observe is not None:
+                        observe(ch)
                     bar.update(len(ch["weight"]))
         except BaseException:
             with suppress(Exception):  # the first error is the one to report
