@@ -171,6 +171,17 @@ def test_reach_command_writes_the_three_outputs(model_file, tmp_path, run):
     assert [c["mass"] for c in twice] == [0.3, 0.3] and twice[0]["eps_low"] is not None
     low = r["contour"][0]["eps_low"]
     assert low is not None and 1e-8 < low < r["contour"][0]["eps_high"] < 1e-4
+    assert not r["contour"][0]["eps_low_at_grid_end"] and not r["contour"][0]["eps_high_at_grid_end"]
+    # a grid starting inside the reach: the lower edge is the grid's end, flagged, said and drawn dotted
+    start = 3 * low
+    rc, _, err = run("reach", "aprime", "--model", model_file, "--experiment", tmp_path / "toy.toml",
+                     "--mass", "0.3", "--eps", f"{start}:1e-4:6", "--n-events", "2000", "--out", tmp_path / "inside")
+    assert rc == 0, err
+    row = json.loads((tmp_path / "inside" / "reach.json").read_text())["contour"][0]
+    n_first = pq.read_table(tmp_path / "inside" / "signal.parquet").column("n_signal").to_numpy()[0]
+    assert n_first >= 2.3  # the count at the grid's smallest eps is above the threshold: the reach goes lower
+    assert row["eps_low_at_grid_end"] and row["eps_low"] == pytest.approx(start) and not row["eps_high_at_grid_end"]
+    assert "still above 2.3 at the grid's smallest eps" in err and "the reach goes lower" in err
     # the library function gives what the command wrote: reach.json is its to_dict(), signal.parquet its table
     lib = gammastar.aprime_reach(gammastar.Generator.load(model_file), tmp_path / "toy.toml", [0.3, 0.5, 50],
                                  np.geomspace(1e-8, 1e-4, 12), n_events=2000)

@@ -109,6 +109,15 @@ def _report(result: Reach, what: str, out_dir: Path) -> None:
              f"{np.nanmin(contour.eps_low):.3g} to {np.nanmax(contour.eps_high):.3g}")
     else:
         note(f"no mass reaches {threshold:g} signal events on this eps grid")
+    for ends, which, eps_end, way in ((result.low_at_grid_end, "smallest", result.eps[0], "lower"),
+                                      (result.high_at_grid_end, "largest", result.eps[-1], "higher")):
+        if ends.any():
+            at = masses[ends]
+            where = f"{at[0]:g} GeV" if at.size == 1 else f"{at.size} of {masses.size} masses ({at.min():g}-{at.max():g} GeV)"
+            note(f"warning: at {where} the signal is "
+                 f"still above {threshold:g} at the grid's {which} eps ({eps_end:.3g}): the reach goes {way} than "
+                 f"shown (dotted in reach.png; eps_{'low' if way == 'lower' else 'high'}_at_grid_end in reach.json); "
+                 "extend --eps")
     click.echo(f"wrote {out_dir / 'signal.parquet'}, signal.csv, reach.json and reach.png")
 
 

@@ -49,10 +49,11 @@ def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour]
                bounds: dict[str, np.ndarray] | None = None, title: str = "", label: PlotLabel | None = None,
                ylabel: str = r"$\varepsilon$", xlabel: str = r"$m_{A'}$ [GeV]",
                band_label: str = "statistical and width-model band", eps_top: float | None = None,
-               extrapolated: np.ndarray | None = None, extrapolated_high: np.ndarray | None = None) -> Path:
+               extrapolated: np.ndarray | None = None, extrapolated_high: np.ndarray | None = None,
+               eps_bottom: float | None = None) -> Path:
     """The reach in (mass, eps), log-log: the contour, a band (the envelope of ``band``'s contours) and the
-    existing bounds shaded grey with their names.  An upper edge at ``eps_top`` (the grid's last eps) is the
-    grid's end, not the reach's: it is drawn dotted.  Masses ``extrapolated`` (the data cover less than 90% of
+    existing bounds shaded grey with their names.  An upper edge at ``eps_top`` (the grid's last eps) or a lower
+    edge at ``eps_bottom`` (its first) is the grid's end, not the reach's: it is drawn dotted.  Masses ``extrapolated`` (the data cover less than 90% of
     what the experiment accepts at the lower edge) are shaded; an upper edge ``extrapolated_high`` is dashed."""
     fig, ax = plt.subplots(figsize=(8.5, 6.5))
     m = contour.mass
@@ -80,7 +81,9 @@ def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour]
         ax.fill_between([], [], [], color="C0", alpha=0.3, lw=0, label=band_label)
     if ok.any():
         mm, lo, hi = m[ok], contour.eps_low[ok], contour.eps_high[ok]
-        ax.plot(mm, lo, color="C0", lw=2, zorder=4, label=rf"$N_\mathrm{{signal}} \geq {contour.threshold:g}$")
+        at_bottom = np.zeros(mm.size, dtype=bool) if eps_bottom is None else lo <= eps_bottom * (1 + 1e-9)
+        ax.plot(mm, np.where(at_bottom, np.nan, lo), color="C0", lw=2, zorder=4,
+                label=rf"$N_\mathrm{{signal}} \geq {contour.threshold:g}$")
         at_top = np.zeros(mm.size, dtype=bool) if eps_top is None else hi >= eps_top * (1 - 1e-9)
         beyond = np.zeros(mm.size, dtype=bool) if extrapolated_high is None else np.asarray(extrapolated_high)[ok]
         ax.plot(mm, np.where(at_top | beyond, np.nan, hi), color="C0", lw=2, zorder=4)
@@ -88,8 +91,12 @@ def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour]
             near = beyond | np.r_[beyond[1:], False] | np.r_[False, beyond[:-1]]
             ax.plot(mm, np.where(near & ~at_top, hi, np.nan), color="C0", lw=2, ls="--", zorder=4,
                     label="upper edge where the data thin out (extrapolated)")
-        if at_top.any():
-            ax.plot(mm, np.where(at_top, hi, np.nan), color="C0", lw=1, ls=":", zorder=4)
+        for end, edge in ((at_top, hi), (at_bottom, lo)):
+            if end.any():  # over each point at the grid's end and out to its neighbours: the line stays joined
+                near = end | np.r_[end[1:], False] | np.r_[False, end[:-1]]
+                ax.plot(mm, np.where(near, edge, np.nan), color="C0", lw=1, ls=":", zorder=4)
+        if (at_top | at_bottom).any():
+            ax.plot([], [], color="C0", lw=1, ls=":", label="the eps grid's end (the reach goes beyond)")
         for k in (0, -1):  # the ends of the mass grid (or of the data), not edges of the reach
             ax.plot([mm[k], mm[k]], [lo[k], hi[k]], color="C0", lw=1, ls=":", zorder=4)
     if extrapolated is not None and np.any(extrapolated):
@@ -103,8 +110,10 @@ def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour]
     decorate(ax, None, legend=False)
     if label is not None and label.beam:
         ax.set_title(label.beam, loc="right", fontsize=13)
-    leg = ax.legend(frameon=True, framealpha=0.75, edgecolor="none", loc="upper right", title=title, title_fontsize=12)
-    leg._legend_box.align = "right"  # type: ignore[attr-defined]
+    # below the frame: inside, wherever it went, it hid a part of some reach or of the bounds it is compared with
+    leg = ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, title=title,
+                    title_fontsize=12, fontsize=12)
+    leg._legend_box.align = "center"  # type: ignore[attr-defined]
     return save_figure(fig, path)
 
 

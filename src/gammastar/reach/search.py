@@ -80,13 +80,26 @@ class Reach:
         """Per mass, whether the lower edge rests on the model's extrapolation (data_coverage < 0.9)."""
         return self.coverage_low < EXTRAPOLATED_BELOW
 
+    @property
+    def low_at_grid_end(self) -> np.ndarray:
+        """Per mass, whether the lower edge is the grid's smallest eps: the count is still above the threshold
+        there, so the reach goes lower than the grid shows."""
+        return np.asarray(self.contour.eps_low <= self.eps[0] * (1 + 1e-9))
+
+    @property
+    def high_at_grid_end(self) -> np.ndarray:
+        """Per mass, whether the upper edge is the grid's largest eps (the reach goes higher than the grid)."""
+        return np.asarray(self.contour.eps_high >= self.eps[-1] * (1 - 1e-9))
+
     def to_dict(self) -> dict[str, Any]:
-        """What ``reach.json`` holds: the threshold, per mass the edges, their band and coverage, the failures, the
-        experiment and the provenance."""
+        """What ``reach.json`` holds: the threshold, per mass the edges (and whether each is the grid's end rather
+        than the reach's), their band and coverage, the failures, the experiment and the provenance."""
         out = self.contour.to_dict(self.band, self.axis)
-        for row, low, high in zip(out["contour"], self.coverage_low, self.coverage_high, strict=True):
+        for row, low, high, low_end, high_end in zip(out["contour"], self.coverage_low, self.coverage_high,
+                                                     self.low_at_grid_end, self.high_at_grid_end, strict=True):
             row.update({"data_coverage": _number(low), "extrapolated": _flag(low), "data_coverage_high": _number(high),
-                        "extrapolated_high": _flag(high)})
+                        "extrapolated_high": _flag(high), "eps_low_at_grid_end": bool(low_end),
+                        "eps_high_at_grid_end": bool(high_end)})
         out.update({"failed": [f.to_dict(self.axis) for f in self.signals.failed], "experiment": self.experiment.name,
                     "n_collisions": self.experiment.n_collisions, "replicas": self.signals.replicas,
                     **self.provenance})
@@ -107,7 +120,7 @@ class Reach:
             xlabel=r"$m_{A'}$ [GeV]" if aprime else r"$m_\chi$ [GeV]",
             ylabel=r"$\varepsilon$" if aprime else r"$\varepsilon = Q/e$",
             band_label="statistical and width-model band" if "width_alt" in self.band else "statistical band",
-            eps_top=float(self.eps[-1]), extrapolated=self.extrapolated,
+            eps_top=float(self.eps[-1]), eps_bottom=float(self.eps[0]), extrapolated=self.extrapolated,
             extrapolated_high=self.coverage_high < EXTRAPOLATED_BELOW)
 
     def save(self, out_dir: str | Path) -> Path:
