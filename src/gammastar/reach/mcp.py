@@ -26,7 +26,7 @@ pairs (signed weights kept).  Detection (docs/physics.md section 4):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from tqdm import tqdm
@@ -39,7 +39,7 @@ from ..rates.support import Support, coverage
 from ..results import FailedMass
 from .coverage import MassCoverage, weighted_range
 from .experiment import Experiment, McpDetector
-from .signal import check_generator, error_and_coverage_columns, replica_spread
+from .signal import CountGrid, check_generator, error_and_coverage_columns, replica_spread
 
 __all__ = ["McpSignalGrid", "mcp_signal_grid", "detection_probability", "electron_recoil_cross_section", "pair_yield_rel_err",
            "detected_chi"]
@@ -76,7 +76,7 @@ def detection_probability(detector: McpDetector, energy: np.ndarray, m_chi: floa
 
 
 @dataclass(frozen=True)
-class McpSignalGrid:
+class McpSignalGrid(CountGrid):
     """chi signal counts on an (m_chi, eps) grid, rows m_chi-major (``signal.parquet``)."""
 
     m_chi: np.ndarray
@@ -99,25 +99,12 @@ class McpSignalGrid:
     #: per m_chi, the coverage's details (None where unknown)
     coverage: tuple[MassCoverage | None, ...] = ()
 
+    axis: ClassVar[str] = "m_chi"
+
     def columns(self) -> dict[str, np.ndarray]:
         out = {"m_chi": self.m_chi, "eps": self.eps, "n_signal": self.n_signal, "n_signal_err": self.n_signal_err,
                "p_detect": self.p_detect, "n_signal_mc_err": self.n_signal_mc_err}
         return {**out, **error_and_coverage_columns(self.n_signal_kin_err, self.data_coverage)}
-
-    def to_table(self) -> Any:
-        """The counts as a ``pyarrow.Table``, one row per (mass, eps), mass-major (``signal.parquet``)."""
-        import pyarrow as pa
-
-        return pa.table(self.columns())
-
-    def to_dict(self) -> dict[str, Any]:
-        """The columns as lists (NaN rows where a mass failed) and the failures."""
-        return {**{k: v.tolist() for k, v in self.columns().items()},
-                "failed": [f.to_dict("m_chi") for f in self.failed], "replicas": self.replicas}
-
-    def reshaped(self, key: str) -> np.ndarray:
-        """A column as (m_chi, eps) (a mass asked for twice has two rows)."""
-        return np.asarray(getattr(self, key)).reshape(-1, self.n_eps)
 
 
 def pair_yield_rel_err(generator: Any, m_chi: float, spin: str) -> float:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from tqdm import tqdm
@@ -63,8 +63,38 @@ def decay_probability(a: np.ndarray, eps: np.ndarray, z_start: float | np.ndarra
     return np.asarray(np.negative(k, out=k))
 
 
+class CountGrid:
+    """What the signal grids (A': :class:`SignalGrid`, chi: :class:`~.mcp.McpSignalGrid`) share: rows of counts,
+    mass-major, ``n_eps`` couplings per mass; their ``columns()`` as a table, a dict or one column as a matrix."""
+
+    #: the name of the mass column (and of the failures' mass)
+    axis: ClassVar[str]
+    n_eps: int
+    failed: tuple[FailedMass, ...]
+    replicas: int
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The columns of ``signal.parquet``, in its order."""
+        raise NotImplementedError
+
+    def to_table(self) -> Any:
+        """The counts as a ``pyarrow.Table``, one row per (mass, eps), mass-major (``signal.parquet``)."""
+        import pyarrow as pa  # here: generating events to HepMC3 or LHE needs this module, not pyarrow
+
+        return pa.table(self.columns())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The columns as lists (NaN rows where a mass failed), the failures and the replicas."""
+        return {**{k: v.tolist() for k, v in self.columns().items()},
+                "failed": [f.to_dict(self.axis) for f in self.failed], "replicas": self.replicas}
+
+    def reshaped(self, key: str) -> np.ndarray:
+        """A column as (masses, eps) (a mass asked for twice has two rows)."""
+        return np.asarray(getattr(self, key)).reshape(-1, self.n_eps)
+
+
 @dataclass(frozen=True)
-class SignalGrid:
+class SignalGrid(CountGrid):
     """Signal counts on a (mass, eps) grid: rows mass-major, as written to ``signal.parquet``."""
 
     mass: np.ndarray
@@ -92,26 +122,13 @@ class SignalGrid:
     #: per mass, the coverage's details (None for failed masses and models without a support map)
     coverage: tuple[MassCoverage | None, ...] = ()
 
+    axis: ClassVar[str] = "mass"
+
     def columns(self) -> dict[str, np.ndarray]:
         out = {"mass": self.mass, "eps": self.eps, "n_signal": self.n_signal, "n_signal_err": self.n_signal_err,
                "p_decay": self.p_decay, "ctau_m": self.ctau_m, "n_signal_mc_err": self.n_signal_mc_err,
                "n_signal_width_alt": self.n_signal_width_alt}
         return {**out, **error_and_coverage_columns(self.n_signal_kin_err, self.data_coverage)}
-
-    def to_table(self) -> Any:
-        """The counts as a ``pyarrow.Table``, one row per (mass, eps), mass-major (``signal.parquet``)."""
-        import pyarrow as pa
-
-        return pa.table(self.columns())
-
-    def to_dict(self) -> dict[str, Any]:
-        """The columns as lists (NaN rows where a mass failed) and the failures."""
-        return {**{k: v.tolist() for k, v in self.columns().items()},
-                "failed": [f.to_dict("mass") for f in self.failed], "replicas": self.replicas}
-
-    def reshaped(self, key: str) -> np.ndarray:
-        """A column as (masses, eps) (a mass asked for twice has two rows)."""
-        return np.asarray(getattr(self, key)).reshape(-1, self.n_eps)
 
     @property
     def n_signal_alt(self) -> np.ndarray:
