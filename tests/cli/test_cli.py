@@ -229,3 +229,17 @@ def test_forced_lepton_against_the_data_warns(run, small_pairs, tmp_path):
     rc, out, err = run("rates", "aprime", "--data", path, "--mass", "0.3", "--lepton", "e", "--json")
     assert rc == 0 and json.loads(out)["lepton"] == "e"
     assert "warning:" in err and "do not all look like e" in err
+
+
+def test_the_command_list_is_each_command_s_own_help_and_imports_none_of_them():
+    import click
+
+    from gammastar.cli import COMMANDS, SUMMARIES, cli
+
+    ctx = click.Context(cli)
+    for name in COMMANDS:
+        assert SUMMARIES[name] == cli.get_command(ctx, name).get_short_help_str(limit=1000), name
+    code = ("import sys; from gammastar.cli import main; rc = main(['--help']); "
+            "print(rc, sorted(m for m in sys.modules if m.startswith('gammastar.cli.') and m != 'gammastar.cli.flags'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "generate  Events from a trained model" in out and out.strip().endswith("0 []")
