@@ -53,8 +53,9 @@ def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour]
                eps_bottom: float | None = None) -> Path:
     """The reach in (mass, eps), log-log: the contour, a band (the envelope of ``band``'s contours) and the
     existing bounds shaded grey with their names.  An upper edge at ``eps_top`` (the grid's last eps) or a lower
-    edge at ``eps_bottom`` (its first) is the grid's end, not the reach's: it is drawn dotted.  Masses ``extrapolated`` (the data cover less than 90% of
-    what the experiment accepts at the lower edge) are shaded; an upper edge ``extrapolated_high`` is dashed."""
+    edge at ``eps_bottom`` (its first) is the grid's end, not the reach's: it is drawn dotted.  Masses
+    ``extrapolated`` (the data cover less than 90% of what the experiment accepts at the lower edge) are shaded; an
+    upper edge ``extrapolated_high`` is dashed.  The legend sits below the frame."""
     fig, ax = plt.subplots(figsize=(8.5, 6.5))
     m = contour.mass
     ok = np.isfinite(contour.eps_low)
