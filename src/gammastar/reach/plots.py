@@ -48,12 +48,12 @@ def plot_widths(decay: AprimeDecay, path: str | Path, others: dict[str, AprimeDe
 def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour] | None = None,
                bounds: dict[str, np.ndarray] | None = None, title: str = "", label: PlotLabel | None = None,
                ylabel: str = r"$\varepsilon$", xlabel: str = r"$m_{A'}$ [GeV]",
-               band_label: str = "statistical and width-model band", eps_top: float | None = None,
-               extrapolated: np.ndarray | None = None, extrapolated_high: np.ndarray | None = None,
-               eps_bottom: float | None = None) -> Path:
+               band_label: str = "statistical and width-model band", extrapolated: np.ndarray | None = None,
+               extrapolated_high: np.ndarray | None = None, low_at_end: np.ndarray | None = None,
+               high_at_end: np.ndarray | None = None) -> Path:
     """The reach in (mass, eps), log-log: the contour, a band (the envelope of ``band``'s contours) and the
-    existing bounds shaded grey with their names.  An upper edge at ``eps_top`` (the grid's last eps) or a lower
-    edge at ``eps_bottom`` (its first) is the grid's end, not the reach's: it is drawn dotted.  Masses
+    existing bounds shaded grey with their names.  Edges flagged per mass in ``low_at_end`` and ``high_at_end``
+    are the eps grid's end, not the reach's: they are drawn dotted.  Masses
     ``extrapolated`` (the data cover less than 90% of what the experiment accepts at the lower edge) are shaded; an
     upper edge ``extrapolated_high`` is dashed.  The legend sits below the frame."""
     fig, ax = plt.subplots(figsize=(8.5, 6.5))
@@ -82,20 +82,19 @@ def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour]
         ax.fill_between([], [], [], color="C0", alpha=0.3, lw=0, label=band_label)
     if ok.any():
         mm, lo, hi = m[ok], contour.eps_low[ok], contour.eps_high[ok]
-        at_bottom = np.zeros(mm.size, dtype=bool) if eps_bottom is None else lo <= eps_bottom * (1 + 1e-9)
+        none = np.zeros(mm.size, dtype=bool)
+        at_bottom = none if low_at_end is None else np.asarray(low_at_end)[ok]
+        at_top = none if high_at_end is None else np.asarray(high_at_end)[ok]
         ax.plot(mm, np.where(at_bottom, np.nan, lo), color="C0", lw=2, zorder=4,
                 label=rf"$N_\mathrm{{signal}} \geq {contour.threshold:g}$")
-        at_top = np.zeros(mm.size, dtype=bool) if eps_top is None else hi >= eps_top * (1 - 1e-9)
-        beyond = np.zeros(mm.size, dtype=bool) if extrapolated_high is None else np.asarray(extrapolated_high)[ok]
+        beyond = none if extrapolated_high is None else np.asarray(extrapolated_high)[ok]
         ax.plot(mm, np.where(at_top | beyond, np.nan, hi), color="C0", lw=2, zorder=4)
         if beyond.any():  # dashed over each flagged point and out to its neighbours
-            near = beyond | np.r_[beyond[1:], False] | np.r_[False, beyond[:-1]]
-            ax.plot(mm, np.where(near & ~at_top, hi, np.nan), color="C0", lw=2, ls="--", zorder=4,
+            ax.plot(mm, np.where(_and_neighbours(beyond) & ~at_top, hi, np.nan), color="C0", lw=2, ls="--", zorder=4,
                     label="upper edge where the data thin out (extrapolated)")
         for end, edge in ((at_top, hi), (at_bottom, lo)):
             if end.any():  # over each point at the grid's end and out to its neighbours: the line stays joined
-                near = end | np.r_[end[1:], False] | np.r_[False, end[:-1]]
-                ax.plot(mm, np.where(near, edge, np.nan), color="C0", lw=1, ls=":", zorder=4)
+                ax.plot(mm, np.where(_and_neighbours(end), edge, np.nan), color="C0", lw=1, ls=":", zorder=4)
         if (at_top | at_bottom).any():
             ax.plot([], [], color="C0", lw=1, ls=":", label="the eps grid's end (the reach goes beyond)")
         for k in (0, -1):  # the ends of the mass grid (or of the data), not edges of the reach
@@ -116,6 +115,11 @@ def plot_reach(contour: ReachContour, path: str | Path, band: list[ReachContour]
                     title_fontsize=12, fontsize=12)
     leg._legend_box.align = "center"  # type: ignore[attr-defined]
     return save_figure(fig, path)
+
+
+def _and_neighbours(flags: np.ndarray) -> np.ndarray:
+    """The flagged points and those beside them: a line over them joins the line drawn over the others."""
+    return np.asarray(flags | np.r_[flags[1:], False] | np.r_[False, flags[:-1]])
 
 
 _CHANNEL_LABELS = {"ee": r"$e^+e^-$", "mumu": r"$\mu^+\mu^-$", "pipi": r"$\pi^+\pi^-$", "3pi": r"$\pi^+\pi^-\pi^0$",

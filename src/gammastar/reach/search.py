@@ -120,8 +120,8 @@ class Reach:
             xlabel=r"$m_{A'}$ [GeV]" if aprime else r"$m_\chi$ [GeV]",
             ylabel=r"$\varepsilon$" if aprime else r"$\varepsilon = Q/e$",
             band_label="statistical and width-model band" if "width_alt" in self.band else "statistical band",
-            eps_top=float(self.eps[-1]), eps_bottom=float(self.eps[0]), extrapolated=self.extrapolated,
-            extrapolated_high=self.coverage_high < EXTRAPOLATED_BELOW)
+            extrapolated=self.extrapolated, extrapolated_high=self.coverage_high < EXTRAPOLATED_BELOW,
+            low_at_end=self.low_at_grid_end, high_at_end=self.high_at_grid_end)
 
     def save(self, out_dir: str | Path) -> Path:
         """``signal.parquet`` and ``signal.csv``, ``reach.json`` and ``reach.png`` in ``out_dir`` (each file written
