@@ -43,6 +43,12 @@ class ReachContour:
         return {"threshold": self.threshold, "contour": rows}
 
 
+    def at_grid_end(self, eps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per mass, whether the lower and the upper edge are the ends of the grid ``eps`` the counts were taken on
+        (the count still above the threshold there: the reach goes beyond), False where there is no reach."""
+        return (np.asarray(self.eps_low <= eps[0] * (1 + 1e-9)), np.asarray(self.eps_high >= eps[-1] * (1 - 1e-9)))
+
+
 def _crossing(le: np.ndarray, ln: np.ndarray, j: int, lt: float) -> float:
     """log eps where log n crosses lt between grid points j and j + 1."""
     a, b = ln[j], ln[j + 1]

@@ -33,6 +33,7 @@ from ..physics.beams import Beam
 from ..physics.kinematics import AngularWindow, cell_angles, from_pt_y_phi
 from ..physics.reference import reference_cells
 from ..rates.support import EXTRAPOLATED_BELOW, Support, coverage
+from .contour import ReachContour
 
 __all__ = ["EXTRAPOLATED_BELOW", "MassCoverage", "ReferenceEvents", "reference_toward", "model_rows_in_support",
            "mass_coverage", "edge_coverage", "weighted_range"]
@@ -126,11 +127,12 @@ def weighted_range(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     return float(x[order][np.searchsorted(c, 0.05)]), float(x[order][min(np.searchsorted(c, 0.95), c.size - 1)])
 
 
-def edge_coverage(eps: np.ndarray, data_coverage: np.ndarray, eps_low: np.ndarray, eps_high: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def edge_coverage(eps: np.ndarray, data_coverage: np.ndarray, contour: ReachContour) -> tuple[np.ndarray, np.ndarray]:
     """Per mass, data_coverage (a (masses, eps) table) at the reach's lower edge, or where a mass has no reach at the
     grid's smallest eps (the long-lived limit: the lower branch's shape), and at its upper edge (NaN where none, or
     where it is the grid's end rather than the reach's); interpolated in log eps."""
+    eps_low, eps_high = contour.eps_low, contour.eps_high
+    _, high_at_end = contour.at_grid_end(eps)
     low, high = np.full(eps_low.size, np.nan), np.full(eps_low.size, np.nan)
     for i, c in enumerate(data_coverage):
         ok = np.isfinite(c)
@@ -138,6 +140,6 @@ def edge_coverage(eps: np.ndarray, data_coverage: np.ndarray, eps_low: np.ndarra
             continue
         log_eps, values = np.log(eps[ok]), c[ok]
         low[i] = np.interp(np.log(eps_low[i]), log_eps, values) if np.isfinite(eps_low[i]) else values[0]
-        edge = np.isfinite(eps_high[i]) and eps_high[i] < eps[-1] * (1 - 1e-9)
+        edge = np.isfinite(eps_high[i]) and not high_at_end[i]
         high[i] = np.interp(np.log(eps_high[i]), log_eps, values) if edge else np.nan
     return low, high

@@ -84,12 +84,12 @@ class Reach:
     def low_at_grid_end(self) -> np.ndarray:
         """Per mass, whether the lower edge is the grid's smallest eps: the count is still above the threshold
         there, so the reach goes lower than the grid shows."""
-        return np.asarray(self.contour.eps_low <= self.eps[0] * (1 + 1e-9))
+        return self.contour.at_grid_end(self.eps)[0]
 
     @property
     def high_at_grid_end(self) -> np.ndarray:
         """Per mass, whether the upper edge is the grid's largest eps (the reach goes higher than the grid)."""
-        return np.asarray(self.contour.eps_high >= self.eps[-1] * (1 - 1e-9))
+        return self.contour.at_grid_end(self.eps)[1]
 
     def to_dict(self) -> dict[str, Any]:
         """What ``reach.json`` holds: the threshold, per mass the edges (and whether each is the grid's end rather
@@ -181,7 +181,7 @@ def _reach(kind: Literal["aprime", "mcp"], signals: SignalGrid | McpSignalGrid, 
     if alt is not None:
         band["width_alt"] = reach_contour(masses, eps, np.where(np.isfinite(alt), alt, n), threshold)
     known = signals.data_coverage is not None and np.isfinite(signals.data_coverage).any()
-    low, high = (edge_coverage(eps, signals.reshaped("data_coverage"), contour.eps_low, contour.eps_high) if known
+    low, high = (edge_coverage(eps, signals.reshaped("data_coverage"), contour) if known
                  else (np.full(masses.size, np.nan),) * 2)
     label = PlotLabel(f"{experiment.name}, {experiment.n_collisions:.3g} collisions", generator.beam.describe(),
                       generator.model.normalization)
